@@ -1,0 +1,57 @@
+// GNU and x86 facilities Swift's Glibc module does not expose, compiled with _GNU_SOURCE.
+#ifndef VMS_CSUPPORT_H
+#define VMS_CSUPPORT_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+// Thread identity and placement.
+pid_t vms_gettid(void);
+int vms_sched_getcpu(void);
+/// Names the calling thread (truncated to 15 bytes, as the kernel requires). 0 or an errno.
+int vms_set_thread_name(const char *name);
+/// Restricts the calling thread to `cpus[0..n)`. 0 or an errno.
+int vms_set_affinity(const int *cpus, int n);
+/// Writes the calling thread's allowed CPUs into `out` (at most `max`); returns the count, or -errno.
+int vms_get_affinity(int *out, int max);
+/// pthread_timedjoin_np with a timeout in milliseconds: 0, ETIMEDOUT or an errno.
+int vms_timed_join(pthread_t thread, int timeout_ms);
+/// getrusage(RUSAGE_THREAD) for the calling thread. 0 or an errno.
+int vms_thread_rusage(struct rusage *out);
+
+/// A pthread rwlock that prefers writers, like a kernel rwsem: a waiting writer
+/// blocks new readers, so continuous faulters cannot starve munmap.
+int vms_rwlock_init_prefer_writer(pthread_rwlock_t *lock);
+
+// Stop signals: SIGINT and SIGTERM set a flag the harness polls; a second signal kills.
+void vms_install_stop_signals(void);
+/// 0 while no stop signal arrived, else the signal number.
+int vms_stop_signal(void);
+/// Simulates a stop signal (tests, watchdog).
+void vms_raise_stop(int signo);
+
+static inline uint64_t vms_rdtsc(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    uint32_t lo, hi;
+    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+#else
+    return 0;
+#endif
+}
+
+/// The spin-wait hint (PAUSE on x86).
+static inline void vms_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#else
+    __asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+/// Keeps the compiler from eliding a computed value in a benchmark loop.
+static inline void vms_blackhole(uint64_t v) { __asm__ __volatile__("" : : "r"(v) : "memory"); }
+
+#endif

@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "vmastress",
+    products: [
+        .library(name: "VMAStress", targets: ["VMAStress"]),
+        .executable(name: "vmastress", targets: ["vmastress"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", .upToNextMinor(from: "0.2.0")),
+    ],
+    targets: [
+        // liburcu, memb flavor: one clang module per flavor (call-rcu.h and flavor.h have include guards).
+        .systemLibrary(name: "CURCUMemb", path: "CShims/CURCUMemb", pkgConfig: "liburcu-memb"),
+        .systemLibrary(name: "CNuma", path: "CShims/CNuma", pkgConfig: "numa"),
+        // GNU thread calls Swift's Glibc module lacks, rdtsc, signal flags: compiled with _GNU_SOURCE.
+        .target(
+            name: "CSupport",
+            path: "CShims/CSupport",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        .target(
+            name: "VMAStress",
+            dependencies: [
+                "CURCUMemb", "CNuma", "CSupport",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Sources/VMAStress"
+        ),
+        .executableTarget(
+            name: "vmastress",
+            dependencies: [
+                "VMAStress",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/vmastress"
+        ),
+        .testTarget(
+            name: "VMAStressTests",
+            dependencies: ["VMAStress", "vmastress"],
+            path: "Tests/VMAStressTests"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

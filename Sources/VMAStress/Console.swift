@@ -1,0 +1,10 @@
+import Glibc
+
+/// Unbuffered writes to standard error (diagnostics, progress), safe from any thread.
+public enum Console {
+    public static func error(_ text: String) {
+        var line = text
+        if !line.hasSuffix("\n") { line += "\n" }
+        line.withCString { p in _ = write(2, p, strlen(p)) }
+    }
+}

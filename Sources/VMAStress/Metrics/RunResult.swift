@@ -1,0 +1,118 @@
+import Histogram
+
+/// Latency percentiles of one operation type, in nanoseconds.
+public struct LatencySummary: Codable, Sendable {
+    public var samples: UInt64
+    public var min: UInt64
+    public var p50: UInt64
+    public var p90: UInt64
+    public var p99: UInt64
+    public var p999: UInt64
+    public var max: UInt64
+    public var mean: Double
+
+    public init(_ h: Histogram<UInt64>) {
+        samples = h.totalCount
+        min = h.totalCount == 0 ? 0 : h.min
+        p50 = h.valueAtPercentile(50)
+        p90 = h.valueAtPercentile(90)
+        p99 = h.valueAtPercentile(99)
+        p999 = h.valueAtPercentile(99.9)
+        max = h.max
+        mean = h.totalCount == 0 ? 0 : h.mean
+    }
+}
+
+/// One operation type's totals over the measured window.
+public struct OpSummary: Codable, Sendable {
+    public var op: String
+    /// Operations that did their job (for faults: every fault, whatever its outcome).
+    public var count: UInt64
+    /// Mutations that found no room or no target.
+    public var failed: UInt64
+    public var opsPerSecond: Double
+    public var latencyNs: LatencySummary
+}
+
+/// Per-thread resource use over the measured window.
+public struct ThreadSummary: Codable, Sendable {
+    public var name: String
+    public var role: WorkerStats.Role
+    public var ops: UInt64
+    public var userSeconds: Double
+    public var systemSeconds: Double
+    public var voluntaryContextSwitches: Int
+    public var involuntaryContextSwitches: Int
+}
+
+/// Whole-process resource use over the measured window (includes the checker).
+public struct ProcessUsage: Codable, Sendable {
+    public var userSeconds: Double
+    public var systemSeconds: Double
+    public var voluntaryContextSwitches: Int
+    public var involuntaryContextSwitches: Int
+    public var peakRSSKiB: Int
+}
+
+public struct CheckerSummary: Codable, Sendable {
+    public var checkpoints: Int
+    public var invariantsChecked: [Invariant]
+    public var violationCount: Int
+}
+
+public struct StoreSummary: Codable, Sendable {
+    public var vmasAtEnd: Int
+    public var vmaAllocations: UInt64
+    public var vmaFrees: UInt64
+    public var pageTablePages: Int
+    public var presentPTEsAtEnd: Int
+}
+
+/// One run's results: what `--json` writes (schema in docs/results-schema.md).
+public struct RunResult: Codable, Sendable {
+    public enum Verdict: String, Codable, Sendable { case success = "SUCCESS", failure = "FAILURE", interrupted = "INTERRUPTED" }
+
+    public var strategy: String
+    public var config: RunConfig
+    public var reproduce: String
+    public var verdict: Verdict
+    /// The signal that cut the run short, if any.
+    public var interruptedBy: String?
+    /// Wall time of the measured window, and that time less checkpoint pauses (the ops/s divisor).
+    public var wallSeconds: Double
+    public var measuredSeconds: Double
+    public var ops: [OpSummary]
+    public var faultOutcomes: [String: UInt64]
+    public var faultEvents: [String: UInt64]
+    public var threads: [ThreadSummary]
+    public var process: ProcessUsage
+    public var checker: CheckerSummary
+    public var store: StoreSummary
+    public var violations: [Violation]
+    /// Merged latency histograms by op name (for percentile files; not in the JSON).
+    public var histograms: [String: Histogram<UInt64>] = [:]
+
+    enum CodingKeys: String, CodingKey {
+        case strategy, config, reproduce, verdict, interruptedBy, wallSeconds, measuredSeconds, ops,
+             faultOutcomes, faultEvents, threads, process, checker, store, violations
+    }
+
+    public func op(_ kind: OpKind) -> OpSummary? { ops.first { $0.op == kind.name } }
+}
+
+/// The file `--json` writes: every run of one invocation, and the machine.
+public struct ResultsFile: Codable, Sendable {
+    public static let schemaID = "vmastress.results/1"
+    public var schema = ResultsFile.schemaID
+    public var tool: String
+    public var createdAt: String
+    public var machine: Machine
+    public var runs: [RunResult]
+
+    public init(tool: String, createdAt: String, machine: Machine, runs: [RunResult]) {
+        self.tool = tool
+        self.createdAt = createdAt
+        self.machine = machine
+        self.runs = runs
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// The human-readable results: a header, the per-op table, fault outcomes,
+/// resources, the checker's verdict, and every violation in full.
+public enum TextReport {
+    public static func render(_ r: RunResult) -> String {
+        let c = r.config
+        var out: [String] = []
+        out.append("vmastress run: strategy \(r.strategy), \(c.faulters) faulter(s), \(c.mutators) mutator(s), "
+            + "\(DurationText.format(c.durationSeconds)) after \(DurationText.format(c.warmupSeconds)) warm-up, seed \(c.seed)")
+        out.append("measured \(fixed(r.measuredSeconds, 2)) s (of \(fixed(r.wallSeconds, 2)) s wall, less checkpoint pauses)")
+        out.append("")
+        out.append(table(
+            header: ["op", "count", "failed", "ops/s", "p50 ns", "p90 ns", "p99 ns", "p99.9 ns", "max ns", "samples"],
+            rows: r.ops.map { o in
+                [o.op, "\(o.count)", "\(o.failed)", human(o.opsPerSecond), "\(o.latencyNs.p50)", "\(o.latencyNs.p90)",
+                 "\(o.latencyNs.p99)", "\(o.latencyNs.p999)", "\(o.latencyNs.max)", "\(o.latencyNs.samples)"]
+            }))
+        out.append("")
+        if c.faulters > 0 {
+            let outcomes = FaultOutcome.allCases.map { "\($0.name) \(r.faultOutcomes[$0.name] ?? 0)" }
+            out.append("fault outcomes: " + outcomes.joined(separator: ", "))
+            if !r.faultEvents.isEmpty {
+                out.append("fault path: " + FaultEvent.allCases.compactMap { e in
+                    r.faultEvents[e.name].map { "\(e.name) \($0)" } }.joined(separator: ", "))
+            }
+        }
+        let p = r.process
+        out.append("resources: cpu user \(fixed(p.userSeconds, 2)) s, sys \(fixed(p.systemSeconds, 2)) s, "
+            + "context switches \(p.voluntaryContextSwitches) voluntary, \(p.involuntaryContextSwitches) involuntary, "
+            + "peak RSS \(p.peakRSSKiB / 1024) MiB")
+        out.append("store: \(r.store.vmasAtEnd) VMAs at end, \(r.store.vmaAllocations) allocated, \(r.store.vmaFrees) freed, "
+            + "\(r.store.pageTablePages) page-table pages, \(r.store.presentPTEsAtEnd) present PTEs")
+        out.append("checker: \(r.checker.checkpoints) checkpoint(s), checked "
+            + r.checker.invariantsChecked.map(\.rawValue).joined(separator: " ")
+            + ", \(r.checker.violationCount) violation(s)")
+        for v in r.violations {
+            out.append("")
+            out.append(v.text)
+        }
+        if r.checker.violationCount > r.violations.count {
+            out.append("(\(r.checker.violationCount - r.violations.count) more violations not kept)")
+        }
+        out.append("")
+        switch r.verdict {
+        case .success: out.append("--- End of test: SUCCESS (\(r.strategy))")
+        case .failure:
+            let kinds = Set(r.violations.map(\.invariant.rawValue)).sorted().joined(separator: " ")
+            out.append("--- End of test: FAILURE (\(r.strategy)): \(r.checker.violationCount) violation(s) of \(kinds)")
+            out.append("reproduce: \(r.reproduce)")
+        case .interrupted:
+            out.append("--- End of test: INTERRUPTED by \(r.interruptedBy ?? "a signal") (\(r.strategy)); results cover \(fixed(r.measuredSeconds, 2)) s")
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// Several runs side by side: fault ops/s and each run's ratio to the first.
+    public static func comparison(_ runs: [RunResult]) -> String {
+        guard let base = runs.first else { return "" }
+        let baseOps = base.op(.fault)?.opsPerSecond ?? 0
+        return "comparison (one invocation, same workload and seed):\n" + table(
+            header: ["strategy", "fault ops/s", "ratio to \(base.strategy)", "fault p50 ns", "fault p99 ns", "verdict"],
+            rows: runs.map { r in
+                let f = r.op(.fault)
+                let ratio = baseOps > 0 ? fixed((f?.opsPerSecond ?? 0) / baseOps, 3) : "-"
+                return [r.strategy, human(f?.opsPerSecond ?? 0), ratio, "\(f?.latencyNs.p50 ?? 0)",
+                        "\(f?.latencyNs.p99 ?? 0)", r.verdict.rawValue]
+            })
+    }
+
+    /// Columns: the first `leftColumns` left-aligned, the rest right-aligned.
+    public static func table(header: [String], rows: [[String]], leftColumns: Int = 1) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { i, cell in
+                let pad = String(repeating: " ", count: widths[i] - cell.count)
+                return i < leftColumns ? cell + pad : pad + cell
+            }.joined(separator: "  ").trimmingSuffixSpaces()
+        }.joined(separator: "\n")
+    }
+
+    /// 12.3M, 456.7K, 89.0
+    public static func human(_ x: Double) -> String {
+        if x >= 1e9 { return fixed(x / 1e9, 2) + "G" }
+        if x >= 1e6 { return fixed(x / 1e6, 2) + "M" }
+        if x >= 1e3 { return fixed(x / 1e3, 1) + "K" }
+        return fixed(x, 1)
+    }
+
+    public static func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+}
+
+extension String {
+    func trimmingSuffixSpaces() -> String {
+        var s = Substring(self)
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,106 @@
+import CSupport
+import Glibc
+import Histogram
+import Synchronization
+
+/// How a fault ended, as counted.
+public enum FaultOutcome: Int, CaseIterable, Sendable {
+    case installed, upgraded, present, noVMA, accessDenied, stalePTE
+
+    public var name: String {
+        switch self {
+        case .installed: return "installed"
+        case .upgraded: return "upgraded"
+        case .present: return "present"
+        case .noVMA: return "segv-no-vma"
+        case .accessDenied: return "segv-access"
+        case .stalePTE: return "stale-pte"
+        }
+    }
+
+    @inline(__always)
+    public init(_ r: FaultResult) {
+        switch r {
+        case .installed: self = .installed
+        case .upgraded: self = .upgraded
+        case .present: self = .present
+        case .noVMA: self = .noVMA
+        case .accessDenied: self = .accessDenied
+        case .stalePTE: self = .stalePTE
+        }
+    }
+}
+
+/// One worker's counters and latency histograms. Written only by its own
+/// thread (the hot path touches raw pointers, never this object); read by
+/// the harness after the thread has been joined, except `progress`, which
+/// the checker reads live.
+public final class WorkerStats: @unchecked Sendable {
+    public enum Role: String, Codable, Sendable { case faulter, mutator }
+
+    public let name: String
+    public let role: Role
+    public let index: Int
+
+    /// Ops done, ops failed (per OpKind), fault outcomes, fault events.
+    public let counters: UnsafeMutablePointer<UInt64>
+    public let histograms: UnsafeMutablePointer<Histogram<UInt64>>
+    /// Operations completed so far, for the stall watchdog (relaxed).
+    public let progress: UnsafeMutablePointer<Atomic<UInt64>>
+    /// The OpKind in progress, or -1 between operations (relaxed, for the dump).
+    public let currentOp: UnsafeMutablePointer<Atomic<Int>>
+
+    public var usageStart = rusage()
+    public var usageEnd = rusage()
+
+    static let ops = OpKind.allCases.count
+    static let doneBase = 0
+    static let failedBase = ops
+    static let outcomeBase = 2 * ops
+    static let eventBase = outcomeBase + FaultOutcome.allCases.count
+    static let counterCount = eventBase + FaultEvent.allCases.count
+
+    /// 1 ns to 60 s at 3 significant digits.
+    public static func newHistogram() -> Histogram<UInt64> {
+        Histogram(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+    }
+
+    public init(name: String, role: Role, index: Int) {
+        self.name = name
+        self.role = role
+        self.index = index
+        counters = .allocate(capacity: Self.counterCount)
+        counters.initialize(repeating: 0, count: Self.counterCount)
+        histograms = .allocate(capacity: Self.ops)
+        histograms.initialize(repeating: Self.newHistogram(), count: Self.ops)
+        progress = .allocate(capacity: 1)
+        progress.initialize(to: Atomic(0))
+        currentOp = .allocate(capacity: 1)
+        currentOp.initialize(to: Atomic(-1))
+    }
+
+    deinit {
+        counters.deallocate()
+        histograms.deinitialize(count: Self.ops)
+        histograms.deallocate()
+        progress.deinitialize(count: 1)
+        progress.deallocate()
+        currentOp.deinitialize(count: 1)
+        currentOp.deallocate()
+    }
+
+    /// Forgets the warm-up: zero counters and histograms, note resource usage. Own thread only.
+    public func beginMeasuring() {
+        counters.update(repeating: 0, count: Self.counterCount)
+        for i in 0..<Self.ops { histograms[i].reset() }
+        _ = vms_thread_rusage(&usageStart)
+    }
+
+    public func endMeasuring() { _ = vms_thread_rusage(&usageEnd) }
+
+    public func done(_ op: OpKind) -> UInt64 { counters[Self.doneBase + op.rawValue] }
+    public func failed(_ op: OpKind) -> UInt64 { counters[Self.failedBase + op.rawValue] }
+    public func outcome(_ o: FaultOutcome) -> UInt64 { counters[Self.outcomeBase + o.rawValue] }
+    public func event(_ e: FaultEvent) -> UInt64 { counters[Self.eventBase + e.rawValue] }
+    public var eventCounters: UnsafeMutablePointer<UInt64> { counters + Self.eventBase }
+}

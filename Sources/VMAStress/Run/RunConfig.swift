@@ -1,0 +1,95 @@
+/// Everything one run depends on. `commandLine` renders it back as the
+/// `vmastress run` invocation that reproduces it.
+public struct RunConfig: Codable, Sendable, Equatable {
+    public var strategy: String
+    public var faulters: Int
+    public var mutators: Int
+    public var durationSeconds: Double
+    public var warmupSeconds: Double
+    public var seed: UInt64
+    /// Seconds between checkpoints (full audits with workers parked); 0 turns them off.
+    public var checkpointIntervalSeconds: Double
+    /// A worker that does not reach a checkpoint within this is reported as a stall.
+    public var stallTimeoutSeconds: Double
+    /// Time one fault in this many (a power of two); every mutation is timed.
+    public var faultSampleEvery: Int
+    public var keepGoing: Bool
+    public var layout: Layout
+    public var mix: OpMix
+
+    public init(strategy: String = "mmap-lock", faulters: Int = 2, mutators: Int = 1,
+                durationSeconds: Double = 5, warmupSeconds: Double = 1, seed: UInt64 = 1,
+                checkpointIntervalSeconds: Double = 1, stallTimeoutSeconds: Double = 10,
+                faultSampleEvery: Int = 64, keepGoing: Bool = false,
+                layout: Layout = Layout(), mix: OpMix = OpMix()) {
+        self.strategy = strategy
+        self.faulters = faulters
+        self.mutators = mutators
+        self.durationSeconds = durationSeconds
+        self.warmupSeconds = warmupSeconds
+        self.seed = seed
+        self.checkpointIntervalSeconds = checkpointIntervalSeconds
+        self.stallTimeoutSeconds = stallTimeoutSeconds
+        self.faultSampleEvery = faultSampleEvery
+        self.keepGoing = keepGoing
+        self.layout = layout
+        self.mix = mix
+    }
+
+    public var workers: Int { faulters + mutators }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Rejects what cannot run, with a message naming the option.
+    public func validate() throws {
+        guard let type = StrategyRegistry.named(strategy) else {
+            throw Invalid(description: "unknown strategy '\(strategy)'; 'vmastress strategies --busted' lists them")
+        }
+        guard faulters >= 1 else { throw Invalid(description: "--faulters must be at least 1 (got \(faulters))") }
+        guard mutators >= 0 else { throw Invalid(description: "--mutators must not be negative (got \(mutators))") }
+        if let most = type.info.maxWorkers, workers > most {
+            throw Invalid(description: "strategy '\(strategy)' runs at most \(most) worker thread(s); got \(faulters) faulter(s) and \(mutators) mutator(s)")
+        }
+        guard durationSeconds > 0 else { throw Invalid(description: "--duration must be more than zero") }
+        guard faultSampleEvery >= 1, faultSampleEvery & (faultSampleEvery - 1) == 0 else {
+            throw Invalid(description: "--sample-every must be a power of two")
+        }
+        guard layout.stablePages >= 1, layout.guardPages >= 1, layout.churnPages >= 16 else {
+            throw Invalid(description: "regions too small: stable and guard need 1 page, churn 16")
+        }
+        guard layout.totalPages <= 1 << 26 else { throw Invalid(description: "address space above 2^26 pages") }
+        guard mix.faultStablePercent + mix.faultGuardPercent <= 100, mix.faultWritePercent <= 100 else {
+            throw Invalid(description: "fault percentages must add up to at most 100")
+        }
+        guard mix.maxMutationPages >= 1, mix.maxMutationPages <= layout.churnPages else {
+            throw Invalid(description: "--max-op-pages must be between 1 and the churn region's size")
+        }
+        guard mutators == 0 || mix.totalWeight > 0 else { throw Invalid(description: "all mutation weights are zero") }
+    }
+
+    /// The `vmastress run` command line that repeats this run.
+    public var commandLine: String {
+        var words = [
+            "vmastress run", "--strategy \(strategy)", "--faulters \(faulters)", "--mutators \(mutators)",
+            "--duration \(DurationText.format(durationSeconds))", "--warmup \(DurationText.format(warmupSeconds))",
+            "--seed \(seed)",
+        ]
+        let d = RunConfig()
+        if checkpointIntervalSeconds != d.checkpointIntervalSeconds {
+            words.append("--checkpoint-interval \(DurationText.format(checkpointIntervalSeconds))")
+        }
+        if stallTimeoutSeconds != d.stallTimeoutSeconds {
+            words.append("--stall-timeout \(DurationText.format(stallTimeoutSeconds))")
+        }
+        if faultSampleEvery != d.faultSampleEvery { words.append("--sample-every \(faultSampleEvery)") }
+        if keepGoing { words.append("--keep-going") }
+        if layout.stablePages != d.layout.stablePages { words.append("--stable-pages \(layout.stablePages)") }
+        if layout.guardPages != d.layout.guardPages { words.append("--guard-pages \(layout.guardPages)") }
+        if layout.churnPages != d.layout.churnPages { words.append("--churn-pages \(layout.churnPages)") }
+        if mix.maxMutationPages != d.mix.maxMutationPages { words.append("--max-op-pages \(mix.maxMutationPages)") }
+        if mix.faultWritePercent != d.mix.faultWritePercent { words.append("--write-percent \(mix.faultWritePercent)") }
+        return words.joined(separator: " ")
+    }
+}

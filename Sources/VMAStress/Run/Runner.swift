@@ -1,0 +1,191 @@
+import CSupport
+import Foundation
+import Glibc
+import Histogram
+
+/// One run: set up the mm, start faulters, mutators and the checker on OS
+/// threads, warm up, measure, stop, audit once more, and summarise.
+public enum Runner {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Runs `config`, which `validate()` has accepted.
+    public static func run(_ config: RunConfig) throws -> RunResult {
+        guard let type = StrategyRegistry.named(config.strategy) else {
+            throw Failure(description: "unknown strategy '\(config.strategy)'")
+        }
+        return try run(type, config)
+    }
+
+    static func run<S: Strategy>(_: S.Type, _ config: RunConfig) throws -> RunResult {
+        let layout = config.layout
+        let mm = MM(pages: layout.totalPages, maxVMAs: layout.maxVMAs)
+        let strategy = S(mm: mm)
+        populate(strategy, config)
+
+        let log = ViolationLog(strategy: S.info.name, seed: config.seed, reproduce: config.commandLine,
+                               keepGoing: config.keepGoing)
+        let control = RunControl(workers: config.workers)
+        let workers = (0..<config.faulters).map { WorkerStats(name: "faulter-\($0)", role: .faulter, index: $0) }
+            + (0..<config.mutators).map { WorkerStats(name: "mutator-\($0)", role: .mutator, index: $0) }
+        let env = WorkerEnv(control: control, log: log, layout: layout, mix: config.mix,
+                            nsPerTick: Clock.calibrateTicks(), sampleMask: UInt64(config.faultSampleEvery - 1),
+                            auditMutations: true)
+        let checker = Checker(
+            mm: mm, control: control, log: log, workers: workers,
+            intervalNanos: UInt64(max(config.checkpointIntervalSeconds, 0.001) * 1e9),
+            stallTimeoutNanos: UInt64(config.stallTimeoutSeconds * 1e9),
+            quiesce: { strategy.quiesce() })
+
+        var threads: [OSThread] = []
+        do {
+            for w in workers {
+                let seed = config.seed &+ UInt64(w.role == .faulter ? w.index : 1000 + w.index) &* 0x9E37_79B9
+                threads.append(try OSThread.spawn(name: w.name) {
+                    switch w.role {
+                    case .faulter: faulterLoop(strategy, w, env, seed: seed)
+                    case .mutator: mutatorLoop(strategy, w, env, seed: seed)
+                    }
+                })
+            }
+        } catch {
+            control.stopAll()
+            threads.forEach { $0.join() }
+            throw Failure(description: "\(error)")
+        }
+        let checkerThread = config.checkpointIntervalSeconds > 0
+            ? try? OSThread.spawn(name: "checker") { checker.run() } : nil
+
+        // Warm up, then measure; a violation (unless --keep-going), a stall or a stop signal ends either early.
+        let shouldStop = { log.shouldStop || checker.didStall || vms_stop_signal() != 0 }
+        let started = Clock.nanos()
+        var finished = Clock.sleep(until: started + UInt64(config.warmupSeconds * 1e9), unless: shouldStop)
+        var usage0 = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage0)
+        let t0 = Clock.nanos()
+        control.startMeasuring()
+        if finished { finished = Clock.sleep(until: t0 + UInt64(config.durationSeconds * 1e9), unless: shouldStop) }
+        let t1 = Clock.nanos()
+
+        checker.stop()
+        checkerThread?.join()
+        control.stopAll()
+        let joinWait = Int(config.stallTimeoutSeconds * 1000) + 1000
+        let stuck = threads.filter { !$0.join(timeoutMilliseconds: joinWait) }
+        var usage1 = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage1)
+
+        if stuck.isEmpty {
+            // Final audit, after every deferred free has run.
+            strategy.quiesce()
+            for f in Checker.audit(mm, underflowsBefore: checker.underflowsAtStart) { log.report(f, thread: "final") }
+        } else if !checker.didStall {
+            log.report(Finding(.stall, expected: "every worker stops within \(joinWait) ms of being told to",
+                               seen: stuck.map(\.name).joined(separator: ", ") + " still running"), thread: "harness")
+        }
+
+        let signal = vms_stop_signal()
+        var result = summarise(
+            config: config, workers: workers, log: log, checker: checker, mm: mm,
+            wallNanos: t1 - t0, pausedNanos: control.pausedNanos, usage: (usage0, usage1))
+        if signal != 0 && log.count == 0 {
+            result.verdict = .interrupted
+            result.interruptedBy = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
+        }
+        // Stuck threads may still touch the mm: leave it (the process is about to report and exit).
+        if stuck.isEmpty {
+            strategy.shutdown()
+            control.destroy()
+            mm.destroy()
+        }
+        return result
+    }
+
+    /// Maps the stable region, then fills about `initialChurnPercent` of the churn region.
+    static func populate<S: Strategy>(_ s: S, _ config: RunConfig) {
+        s.threadStart()
+        defer { s.threadStop() }
+        let layout = config.layout
+        // flags 1: the stable region never merges with churn mappings.
+        _ = s.mmapFixed(layout.stable, prot: .readWrite, flags: 1)
+        var rng = RNG(seed: config.seed ^ 0x5EED)
+        let target = layout.churnPages * config.mix.initialChurnPercent / 100
+        var mapped: UInt64 = 0
+        var misses = 0
+        while mapped < target && misses < 64 {
+            let count = 1 + rng.below(config.mix.maxMutationPages)
+            let prot = OpMix.churnProts[Int(rng.below(UInt64(OpMix.churnProts.count)))]
+            let hint = layout.churn.start + rng.below(layout.churn.count)
+            // Leave a page free before each mapping so neighbours stay separate VMAs.
+            if s.mmap(count: count, prot: prot, within: layout.churn, hint: hint + 1).status == .done {
+                mapped += count
+            } else {
+                misses += 1
+            }
+        }
+    }
+
+    static func summarise(config: RunConfig, workers: [WorkerStats], log: ViolationLog, checker: Checker, mm: MM,
+                          wallNanos: UInt64, pausedNanos: UInt64, usage: (rusage, rusage)) -> RunResult {
+        let measured = Double(wallNanos - min(pausedNanos, wallNanos)) / 1e9
+        var ops: [OpSummary] = []
+        var histograms: [String: Histogram<UInt64>] = [:]
+        for kind in OpKind.allCases {
+            var merged = WorkerStats.newHistogram()
+            var count: UInt64 = 0, failed: UInt64 = 0
+            for w in workers {
+                count += w.done(kind)
+                failed += w.failed(kind)
+                merged.add(w.histograms[kind.rawValue])
+            }
+            guard count + failed > 0 || (kind == .fault && config.faulters > 0)
+                || (kind != .fault && config.mutators > 0) else { continue }
+            ops.append(OpSummary(op: kind.name, count: count, failed: failed,
+                                 opsPerSecond: measured > 0 ? Double(count) / measured : 0,
+                                 latencyNs: LatencySummary(merged)))
+            histograms[kind.name] = merged
+        }
+        var outcomes: [String: UInt64] = [:]
+        for o in FaultOutcome.allCases { outcomes[o.name] = workers.reduce(0) { $0 + $1.outcome(o) } }
+        var events: [String: UInt64] = [:]
+        for e in FaultEvent.allCases {
+            let n = workers.reduce(0) { $0 + $1.event(e) }
+            if n > 0 { events[e.name] = n }
+        }
+        let threads = workers.map { w in
+            ThreadSummary(
+                name: w.name, role: w.role, ops: OpKind.allCases.reduce(0) { $0 + w.done($1) + w.failed($1) },
+                userSeconds: seconds(w.usageEnd.ru_utime) - seconds(w.usageStart.ru_utime),
+                systemSeconds: seconds(w.usageEnd.ru_stime) - seconds(w.usageStart.ru_stime),
+                voluntaryContextSwitches: w.usageEnd.ru_nvcsw - w.usageStart.ru_nvcsw,
+                involuntaryContextSwitches: w.usageEnd.ru_nivcsw - w.usageStart.ru_nivcsw)
+        }
+        let (u0, u1) = usage
+        let process = ProcessUsage(
+            userSeconds: seconds(u1.ru_utime) - seconds(u0.ru_utime),
+            systemSeconds: seconds(u1.ru_stime) - seconds(u0.ru_stime),
+            voluntaryContextSwitches: u1.ru_nvcsw - u0.ru_nvcsw,
+            involuntaryContextSwitches: u1.ru_nivcsw - u0.ru_nivcsw,
+            peakRSSKiB: u1.ru_maxrss)
+        var present = 0
+        mm.pageTable.forEachPresent { _, _ in present += 1 }
+        let violations = log.all
+        var result = RunResult(
+            strategy: config.strategy, config: config, reproduce: config.commandLine,
+            verdict: log.count == 0 ? .success : .failure, interruptedBy: nil,
+            wallSeconds: Double(wallNanos) / 1e9, measuredSeconds: measured,
+            ops: ops, faultOutcomes: outcomes, faultEvents: events, threads: threads, process: process,
+            checker: CheckerSummary(checkpoints: checker.checkpoints,
+                                    invariantsChecked: [.stable] + Checker.checkpointInvariants,
+                                    violationCount: log.count),
+            store: StoreSummary(vmasAtEnd: mm.index.count, vmaAllocations: mm.vmas.allocations,
+                                vmaFrees: mm.vmas.frees, pageTablePages: mm.pageTable.tablesAllocated,
+                                presentPTEsAtEnd: present),
+            violations: violations)
+        result.histograms = histograms
+        return result
+    }
+
+    static func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+}

@@ -1,0 +1,158 @@
+/// What every worker thread of a run shares.
+struct WorkerEnv: @unchecked Sendable {
+    let control: RunControl
+    let log: ViolationLog
+    let layout: Layout
+    let mix: OpMix
+    let nsPerTick: Double
+    let sampleMask: UInt64
+    /// Audit the ranges a mutation touched, right after it returns.
+    let auditMutations: Bool
+}
+
+/// A faulter: faults at random pages of the stable region, the guard and the
+/// churn region, checking STABLE on each and STALE-PTE where the fault sees
+/// one. Generic over the strategy so the fault path is specialised.
+func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: UInt64) {
+    s.threadStart()
+    defer { s.threadStop() }
+    var rng = RNG(seed: seed)
+    var ctx = FaultContext(events: w.eventCounters)
+    let counters = w.counters, hist = w.histograms, progress = w.progress
+    let stable = env.layout.stable, guardRegion = env.layout.guardRegion, churn = env.layout.churn
+    let toStable = env.mix.faultStablePercent, toGuard = toStable + env.mix.faultGuardPercent
+    let writePercent = env.mix.faultWritePercent
+    let nsPerTick = env.nsPerTick, sampleMask = env.sampleMask
+    let faultDone = WorkerStats.doneBase + OpKind.fault.rawValue
+    var handledEpoch = UInt64.max
+    var measuring = false
+    var n: UInt64 = 0
+    w.currentOp.pointee.store(OpKind.fault.rawValue, ordering: .relaxed)
+
+    while true {
+        let epoch = env.control.epoch
+        if epoch != handledEpoch {
+            handledEpoch = epoch
+            let (command, measure) = env.control.checkIn()
+            if command == .stop { break }
+            if measure && !measuring {
+                measuring = true
+                w.beginMeasuring()
+            }
+            continue
+        }
+        let dice = rng.below(100)
+        let page: UInt64
+        if dice < toStable {
+            page = stable.start + rng.below(stable.count)
+        } else if dice < toGuard {
+            page = guardRegion.start + rng.below(guardRegion.count)
+        } else {
+            page = churn.start + rng.below(churn.count)
+        }
+        let write = rng.below(100) < writePercent
+
+        let sampled = n & sampleMask == 0
+        let t0 = sampled ? Clock.ticks() : 0
+        let result = s.fault(page, write: write, &ctx)
+        if sampled { _ = hist[OpKind.fault.rawValue].record(UInt64(Double(Clock.ticks() &- t0) * nsPerTick)) }
+
+        counters[faultDone] &+= 1
+        counters[WorkerStats.outcomeBase + FaultOutcome(result).rawValue] &+= 1
+        if dice < toGuard || !result.succeeded && !isSegv(result) {
+            checkFault(page, write: write, result, stable: stable, guardRegion: guardRegion, s.mm, w, env)
+        }
+        n &+= 1
+        progress.pointee.store(n, ordering: .relaxed)
+    }
+    if measuring { w.endMeasuring() }
+}
+
+@inline(__always)
+private func isSegv(_ r: FaultResult) -> Bool { r == .noVMA || r == .accessDenied }
+
+/// STABLE for stable and guard pages; STALE-PTE when the fault met a foreign PTE.
+@inline(never)
+private func checkFault(_ page: UInt64, write: Bool, _ r: FaultResult, stable: PageRange, guardRegion: PageRange,
+                        _ mm: MM, _ w: WorkerStats, _ env: WorkerEnv) {
+    let access = write ? "write" : "read"
+    if case let .stalePTE(pte, vmaGen) = r {
+        env.log.report(Finding(.stalePTE, page: page, expected: "a PTE of the faulting VMA's generation \(vmaGen)",
+                               seen: "PTE \(pte)"), thread: w.name)
+    } else if stable.contains(page) && !r.succeeded {
+        env.log.report(Finding(.stable, page: page,
+                               expected: "a \(access) fault in the stable region (read-write, never unmapped) succeeds",
+                               seen: "\(r)"), thread: w.name)
+    } else if guardRegion.contains(page) && r != .noVMA {
+        env.log.report(Finding(.stable, page: page, expected: "a \(access) fault in the never-mapped guard gets SIGSEGV (no VMA)",
+                               seen: "\(r)"), thread: w.name)
+    }
+}
+
+/// A mutator: mmap, munmap, mprotect and mremap at random places in the
+/// churn region, each timed; after each, the touched ranges are audited.
+func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: UInt64) {
+    s.threadStart()
+    defer { s.threadStop() }
+    var rng = RNG(seed: seed)
+    let churn = env.layout.churn
+    var handledEpoch = UInt64.max
+    var measuring = false
+    var n: UInt64 = 0
+
+    while true {
+        let epoch = env.control.epoch
+        if epoch != handledEpoch {
+            handledEpoch = epoch
+            let (command, measure) = env.control.checkIn()
+            if command == .stop { break }
+            if measure && !measuring {
+                measuring = true
+                w.beginMeasuring()
+            }
+            continue
+        }
+        let op = env.mix.pickMutation(&rng)
+        let start = churn.start + rng.below(churn.count)
+        let count = 1 + rng.below(env.mix.maxMutationPages)
+        let range = PageRange(start, min(start + count, churn.end))
+        let prot = OpMix.churnProts[Int(rng.below(UInt64(OpMix.churnProts.count)))]
+
+        w.currentOp.pointee.store(op.rawValue, ordering: .relaxed)
+        let t0 = Clock.ticks()
+        let result: MutationResult
+        switch op {
+        case .mmap: result = s.mmap(count: count, prot: prot, within: churn, hint: start)
+        case .munmap: result = s.munmap(range)
+        case .mprotect: result = s.mprotect(range, prot: prot)
+        case .mremap: result = s.mremap(vmaAt: start, within: churn, hint: churn.start + rng.below(churn.count))
+        case .fault: fatalError("faults are the faulters' job")
+        }
+        _ = w.histograms[op.rawValue].record(UInt64(Double(Clock.ticks() &- t0) * env.nsPerTick))
+        w.currentOp.pointee.store(-1, ordering: .relaxed)
+        let done = result.status == .done
+        w.counters[(done ? WorkerStats.doneBase : WorkerStats.failedBase) + op.rawValue] &+= 1
+        if done && env.auditMutations { auditAfter(op, result, s.mm, w, env) }
+        n &+= 1
+        w.progress.pointee.store(n, ordering: .relaxed)
+    }
+    if measuring { w.endMeasuring() }
+}
+
+/// The post-operation audit: once the call has returned, every PTE in the
+/// touched ranges must belong to a live VMA of its generation (STALE-PTE),
+/// and the index around them must be in order (TREE). Holding mmap_lock for
+/// read excludes every writer of every strategy.
+private func auditAfter(_ op: OpKind, _ result: MutationResult, _ mm: MM, _ w: WorkerStats, _ env: WorkerEnv) {
+    mm.mmapLock.readLock()
+    var found: [Finding] = []
+    for r in result.touched {
+        found += Audit.tree(mm, around: r)
+        if found.isEmpty { found += Audit.ptes(mm, in: r) }
+    }
+    mm.mmapLock.readUnlock()
+    for var f in found.prefix(4) {
+        f.expected = "after \(op.name) returns: " + f.expected
+        env.log.report(f, thread: w.name)
+    }
+}

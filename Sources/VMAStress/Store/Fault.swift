@@ -1,0 +1,63 @@
+/// What a page fault did.
+public enum FaultResult: Equatable, Sendable {
+    /// A new PTE was installed.
+    case installed
+    /// A read-only PTE became writable (a write fault on a read-faulted page).
+    case upgraded
+    /// The PTE was already there with enough permission.
+    case present
+    /// SIGSEGV: no VMA covers the address.
+    case noVMA
+    /// SIGSEGV: the VMA's protection forbids the access.
+    case accessDenied
+    /// The fault found a present PTE stamped by another VMA generation than the
+    /// VMA covering it: a PTE that outlived its VMA (STALE-PTE).
+    case stalePTE(PTE, vmaGen: UInt64)
+
+    /// The fault resolved (the access would now proceed).
+    @inline(__always) public var succeeded: Bool {
+        switch self {
+        case .installed, .upgraded, .present: return true
+        default: return false
+        }
+    }
+}
+
+extension MM {
+    /// The classic fault path, for a caller that holds `mmap_lock` for read
+    /// (or is the only thread): find, check bounds and access, install the PTE
+    /// under the PTL.
+    @inline(__always)
+    public func faultLocked(_ page: UInt64, write: Bool) -> FaultResult {
+        guard let v = index.find(page) else { return .noVMA }
+        guard v.prot.contains(.access(write: write)) else { return .accessDenied }
+        return installPTE(page, gen: v.gen, write: write)
+    }
+
+    /// Installs (or upgrades) the PTE for `page` under its PTL. The caller has
+    /// checked that a VMA of generation `gen` allows the access.
+    @inline(__always)
+    public func installPTE(_ page: UInt64, gen: UInt64, write: Bool) -> FaultResult {
+        let t = pageTable.table(for: page)
+        let slot = Int(page % UInt64(PageTable.ptesPerTable))
+        t.lock()
+        defer { t.unlock() }
+        return installLocked(t, slot, gen: gen, write: write)
+    }
+
+    /// The PTE update itself; the caller holds the table's PTL.
+    @inline(__always)
+    public func installLocked(_ t: PageTable.Table, _ slot: Int, gen: UInt64, write: Bool) -> FaultResult {
+        let old = t.pte(slot)
+        if !old.isPresent {
+            t.setPTE(slot, PTE(gen: gen, writable: write))
+            return .installed
+        }
+        if old.gen != gen { return .stalePTE(old, vmaGen: gen) }
+        if write && !old.isWritable {
+            t.setPTE(slot, PTE(gen: gen, writable: true))
+            return .upgraded
+        }
+        return .present
+    }
+}

@@ -1,0 +1,62 @@
+import Synchronization
+
+/// The process address space (`mm_struct`): the VMA index, the page tables,
+/// the VMA slab and `mmap_lock`. A handle: copies share the same memory;
+/// `destroy()` once, after every thread is done.
+public struct MM: @unchecked Sendable {
+    struct Shared: ~Copyable {
+        /// mm->mm_seq of the 2014 SPF series: the tree is changing while odd.
+        let seq = SeqCount()
+        let nextGen = Atomic<UInt64>(1)
+        /// Saturating-refcount underflows seen by writers (REF evidence for the checker).
+        let refUnderflows = Atomic<UInt64>(0)
+        let lastUnderflowVMA = Atomic<UInt64>(0)
+    }
+
+    /// Every page number the model knows: `[0, pages)`.
+    public let space: PageRange
+    public let mmapLock: RWSem
+    public let index: VMAIndex
+    public let pageTable: PageTable
+    public let vmas: VMAAllocator
+    let shared: UnsafeMutablePointer<Shared>
+
+    public init(pages: UInt64, maxVMAs: Int) {
+        space = PageRange(0, pages)
+        mmapLock = RWSem()
+        index = VMAIndex(capacity: maxVMAs)
+        pageTable = PageTable(pages: pages)
+        vmas = VMAAllocator(capacity: maxVMAs)
+        shared = .allocate(capacity: 1)
+        shared.initialize(to: Shared())
+    }
+
+    /// mm->mm_seq, for writers that publish tree changes to lockless readers.
+    public func seqWriteBegin() { shared.pointee.seq.writeBegin() }
+    public func seqWriteEnd() { shared.pointee.seq.writeEnd() }
+    public func seqReadBegin() -> UInt32 { shared.pointee.seq.readBegin() }
+    public func seqReadRetry(_ s: UInt32) -> Bool { shared.pointee.seq.readRetry(s) }
+
+    /// A generation no VMA has used.
+    public func newGen() -> UInt64 { shared.pointee.nextGen.wrappingAdd(1, ordering: .relaxed).oldValue }
+
+    /// Records a refcount underflow on `v` (a REF violation the checker reports).
+    public func noteRefUnderflow(_ v: VMAPtr) {
+        shared.pointee.lastUnderflowVMA.store(v.id, ordering: .relaxed)
+        shared.pointee.refUnderflows.wrappingAdd(1, ordering: .relaxed)
+    }
+
+    public var refUnderflows: (count: UInt64, lastVMAID: UInt64) {
+        (shared.pointee.refUnderflows.load(ordering: .relaxed),
+         shared.pointee.lastUnderflowVMA.load(ordering: .relaxed))
+    }
+
+    public func destroy() {
+        index.destroy()
+        pageTable.destroy()
+        vmas.destroy()
+        mmapLock.destroy()
+        shared.deinitialize(count: 1)
+        shared.deallocate()
+    }
+}

@@ -1,0 +1,172 @@
+import Synchronization
+
+/// The page-table model: a directory of page-table pages, each holding 512
+/// PTEs and its own PTL (split PTE locks, as in Linux).
+///
+/// Page-table pages are allocated on first fault and kept until `destroy()`
+/// (Linux frees them only when a whole range goes away), so a lockless walker
+/// never meets a freed table: it meets either a published one or none. PTEs
+/// change only under their table's PTL; they are atomics so lockless walks
+/// and checker scans may read them.
+public struct PageTable: @unchecked Sendable {
+    public static let ptesPerTable = 512
+    static let pteOffset = 64
+
+    /// One page-table page: PTL in its own cache line, then the PTEs.
+    public struct Table {
+        let base: UnsafeMutableRawPointer
+
+        @inline(__always) var lockPtr: UnsafeMutablePointer<SpinLock> {
+            base.assumingMemoryBound(to: SpinLock.self)
+        }
+        @inline(__always) var ptes: UnsafeMutablePointer<Atomic<UInt64>> {
+            (base + PageTable.pteOffset).assumingMemoryBound(to: Atomic<UInt64>.self)
+        }
+
+        @inline(__always) public func lock() { lockPtr.pointee.lock() }
+        @inline(__always) public func tryLock() -> Bool { lockPtr.pointee.tryLock() }
+        @inline(__always) public func unlock() { lockPtr.pointee.unlock() }
+        /// Relaxed: under the PTL the lock orders it; lockless walkers re-validate.
+        @inline(__always) public func pte(_ i: Int) -> PTE { PTE(raw: ptes[i].load(ordering: .relaxed)) }
+        /// Caller holds the PTL.
+        @inline(__always) public func setPTE(_ i: Int, _ pte: PTE) { ptes[i].store(pte.raw, ordering: .relaxed) }
+    }
+
+    public let pages: UInt64
+    let tableCount: Int
+    /// Table addresses, 0 where none is allocated yet.
+    let directory: UnsafeMutablePointer<Atomic<UInt>>
+    let allocated: UnsafeMutablePointer<Atomic<Int>>
+
+    public init(pages: UInt64) {
+        self.pages = pages
+        tableCount = Int((pages + UInt64(Self.ptesPerTable) - 1) / UInt64(Self.ptesPerTable))
+        directory = .allocate(capacity: tableCount)
+        for i in 0..<tableCount { (directory + i).initialize(to: Atomic(0)) }
+        allocated = .allocate(capacity: 1)
+        allocated.initialize(to: Atomic(0))
+    }
+
+    @inline(__always)
+    static func split(_ page: UInt64) -> (table: Int, slot: Int) {
+        (Int(page / UInt64(ptesPerTable)), Int(page % UInt64(ptesPerTable)))
+    }
+
+    /// The table holding `page`'s PTE if one is allocated (the lockless walk).
+    @inline(__always)
+    public func existingTable(for page: UInt64) -> Table? {
+        // acquiring: pairs with the releasing publish in `table(for:)`, so the
+        // initialised lock and PTEs are visible.
+        let addr = directory[Int(page / UInt64(Self.ptesPerTable))].load(ordering: .acquiring)
+        return addr == 0 ? nil : Table(base: UnsafeMutableRawPointer(bitPattern: addr)!)
+    }
+
+    /// The table holding `page`'s PTE, allocating it on first use (pte_alloc).
+    public func table(for page: UInt64) -> Table {
+        if let t = existingTable(for: page) { return t }
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: Self.pteOffset + Self.ptesPerTable * 8, alignment: 64)
+        raw.bindMemory(to: SpinLock.self, capacity: 1).initialize(to: SpinLock())
+        let ptes = (raw + Self.pteOffset).bindMemory(to: Atomic<UInt64>.self, capacity: Self.ptesPerTable)
+        for i in 0..<Self.ptesPerTable { (ptes + i).initialize(to: Atomic(0)) }
+        let slot = Int(page / UInt64(Self.ptesPerTable))
+        // releasing publish; on a lost race use the winner's table.
+        let (won, current) = directory[slot].compareExchange(
+            expected: 0, desired: UInt(bitPattern: raw), ordering: .acquiringAndReleasing)
+        if won {
+            allocated.pointee.wrappingAdd(1, ordering: .relaxed)
+            return Table(base: raw)
+        }
+        raw.deallocate()
+        return Table(base: UnsafeMutableRawPointer(bitPattern: current)!)
+    }
+
+    /// Reads a PTE without the PTL (checker scans, lockless walks).
+    public func pte(at page: UInt64) -> PTE {
+        guard let t = existingTable(for: page) else { return .none }
+        return t.pte(Self.split(page).slot)
+    }
+
+    /// Rewrites every present PTE in `range` that `transform` changes, each
+    /// table under its PTL. Returns how many PTEs changed.
+    @discardableResult
+    public func update(_ range: PageRange, _ transform: (PTE) -> PTE) -> Int {
+        var changed = 0
+        var page = range.start
+        while page < range.end {
+            let (tableIndex, first) = Self.split(page)
+            let tableEnd = min(range.end, UInt64(tableIndex + 1) * UInt64(Self.ptesPerTable))
+            if let t = existingTable(for: page) {
+                t.lock()
+                for slot in first..<(first + Int(tableEnd - page)) {
+                    let old = t.pte(slot)
+                    guard old.isPresent else { continue }
+                    let new = transform(old)
+                    if new != old {
+                        t.setPTE(slot, new)
+                        changed += 1
+                    }
+                }
+                t.unlock()
+            }
+            page = tableEnd
+        }
+        return changed
+    }
+
+    /// zap_pte_range: clears every PTE in `range`.
+    @discardableResult
+    public func zap(_ range: PageRange) -> Int { update(range) { _ in .none } }
+
+    /// Moves the PTEs of `from` to the same offsets in `to`, stamping `gen`
+    /// (move_page_tables). Takes both PTLs, source first, one page at a time.
+    public func move(from: PageRange, to: UInt64, gen: UInt64) {
+        for offset in 0..<from.count {
+            let src = from.start + offset
+            guard let st = existingTable(for: src) else { continue }
+            let srcSlot = Self.split(src).slot
+            guard st.pte(srcSlot).isPresent else { continue }
+            let dt = table(for: to + offset)
+            let dstSlot = Self.split(to + offset).slot
+            let same = st.base == dt.base
+            st.lock()
+            if !same { dt.lock() }
+            let old = st.pte(srcSlot)
+            if old.isPresent {
+                st.setPTE(srcSlot, .none)
+                dt.setPTE(dstSlot, old.restamped(gen: gen))
+            }
+            if !same { dt.unlock() }
+            st.unlock()
+        }
+    }
+
+    /// Every present PTE, in page order (checker scans).
+    public func forEachPresent(in range: PageRange? = nil, _ body: (UInt64, PTE) -> Void) {
+        let r = range ?? PageRange(0, pages)
+        var page = r.start
+        while page < r.end {
+            let (tableIndex, first) = Self.split(page)
+            let tableEnd = min(r.end, UInt64(tableIndex + 1) * UInt64(Self.ptesPerTable))
+            if let t = existingTable(for: page) {
+                for slot in first..<(first + Int(tableEnd - page)) {
+                    let p = t.pte(slot)
+                    if p.isPresent { body(UInt64(tableIndex * Self.ptesPerTable + slot), p) }
+                }
+            }
+            page = tableEnd
+        }
+    }
+
+    public var tablesAllocated: Int { allocated.pointee.load(ordering: .relaxed) }
+    public var bytesAllocated: Int { tablesAllocated * (Self.pteOffset + Self.ptesPerTable * 8) }
+
+    public func destroy() {
+        for i in 0..<tableCount {
+            let addr = directory[i].load(ordering: .relaxed)
+            if addr != 0 { UnsafeMutableRawPointer(bitPattern: addr)!.deallocate() }
+        }
+        directory.deallocate()
+        allocated.deallocate()
+    }
+}

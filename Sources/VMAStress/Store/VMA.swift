@@ -1,0 +1,85 @@
+import Synchronization
+
+/// A VMA record (`vm_area_struct`), in manually managed memory owned by `VMAAllocator`.
+///
+/// Speculative readers load fields while writers change them, so every field
+/// is an atomic. Writers change fields only inside the strategy's VMA write
+/// section (`WriteSide.vmaWriteBegin`), which for the SPF family is the VMA
+/// seqcount; relaxed loads and stores suffice because that seqcount (or a lock)
+/// provides the ordering.
+public struct VMA: ~Copyable {
+    public let start = Atomic<UInt64>(0)
+    public let end = Atomic<UInt64>(0)
+    public let prot = Atomic<UInt8>(0)
+    /// Merge-compatibility flags (neighbours merge only when prot and flags match).
+    public let flags = Atomic<UInt32>(0)
+    /// Stamped into the PTEs this VMA installs. Pieces of a split keep it; a
+    /// merge re-stamps the absorbed piece's PTEs; mremap gets a new one.
+    public let gen = Atomic<UInt64>(0)
+    /// Unique per allocation: tells one use of this memory from the next.
+    public let id = Atomic<UInt64>(0)
+    /// `VMA.liveTag(id)` while allocated, `VMA.poison` once freed.
+    public let tag = Atomic<UInt64>(0)
+    /// Checksum of start, end, prot, flags and gen, rewritten inside the write section.
+    public let checksum = Atomic<UInt64>(0)
+    /// In the index. Cleared, inside the write section, when the VMA is unlinked.
+    public let attached = Atomic<Bool>(false)
+    /// The per-VMA sequence count of the speculative-fault strategies.
+    public let seq = SeqCount()
+    /// The tree holds one reference; speculative readers take more.
+    public let refs = RefCount(0)
+
+    public init() {}
+
+    public static let poison: UInt64 = 0x6B6B_6B6B_6B6B_6B6B
+    @inline(__always) public static func liveTag(_ id: UInt64) -> UInt64 { 0x5641_0000_0000_0000 ^ id }
+
+    @inline(__always)
+    public static func checksum(start: UInt64, end: UInt64, prot: UInt8, flags: UInt32, gen: UInt64) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+        h = mix(h, start)
+        h = mix(h, end)
+        h = mix(h, UInt64(prot) | UInt64(flags) << 8)
+        return mix(h, gen)
+    }
+
+    @inline(__always)
+    static func mix(_ h: UInt64, _ v: UInt64) -> UInt64 {
+        let x = (h ^ v) &* 0xBF58_476D_1CE4_E5B9
+        return x ^ (x >> 31)
+    }
+}
+
+public typealias VMAPtr = UnsafeMutablePointer<VMA>
+
+/// Field accessors. Relaxed: see `VMA`.
+extension UnsafeMutablePointer where Pointee == VMA {
+    @inline(__always) public var start: UInt64 { pointee.start.load(ordering: .relaxed) }
+    @inline(__always) public var end: UInt64 { pointee.end.load(ordering: .relaxed) }
+    @inline(__always) public var range: PageRange { PageRange(start, end) }
+    @inline(__always) public var prot: Prot { Prot(rawValue: pointee.prot.load(ordering: .relaxed)) }
+    @inline(__always) public var flags: UInt32 { pointee.flags.load(ordering: .relaxed) }
+    @inline(__always) public var gen: UInt64 { pointee.gen.load(ordering: .relaxed) }
+    @inline(__always) public var id: UInt64 { pointee.id.load(ordering: .relaxed) }
+    @inline(__always) public var isAttached: Bool { pointee.attached.load(ordering: .relaxed) }
+    @inline(__always) public var isLive: Bool { pointee.tag.load(ordering: .relaxed) == VMA.liveTag(id) }
+
+    /// The checksum the current fields should have.
+    public var expectedChecksum: UInt64 {
+        VMA.checksum(start: start, end: end, prot: prot.rawValue, flags: flags, gen: gen)
+    }
+    public var checksumMatches: Bool { pointee.checksum.load(ordering: .relaxed) == expectedChecksum }
+
+    /// Sets fields; the caller is inside the VMA's write section (or owns it exclusively).
+    @inline(__always) public func setStart(_ v: UInt64) { pointee.start.store(v, ordering: .relaxed) }
+    @inline(__always) public func setEnd(_ v: UInt64) { pointee.end.store(v, ordering: .relaxed) }
+    @inline(__always) public func setProt(_ p: Prot) { pointee.prot.store(p.rawValue, ordering: .relaxed) }
+    @inline(__always) public func setGen(_ g: UInt64) { pointee.gen.store(g, ordering: .relaxed) }
+    @inline(__always) public func setAttached(_ a: Bool) { pointee.attached.store(a, ordering: .relaxed) }
+    public func resealChecksum() { pointee.checksum.store(expectedChecksum, ordering: .relaxed) }
+
+    /// A one-line description for reports.
+    public var summary: String {
+        "VMA \(range) \(prot) gen \(gen) id \(id)\(isAttached ? "" : " detached")"
+    }
+}

@@ -1,0 +1,132 @@
+import CURCUMemb
+import Synchronization
+
+/// The slab that VMA records live in: manually managed, 64-byte aligned slots,
+/// each a cache line holding an `rcu_head` followed by the `VMA`.
+///
+/// Swift does not promise field order, so the `rcu_head` that liburcu's
+/// `call_rcu` needs sits at a fixed offset ahead of the record instead of
+/// inside it; `rcuHead(of:)` and `vma(fromRCUHead:)` convert.
+///
+/// Freed records are poisoned and pushed on a LIFO free list, so the memory of
+/// a freed VMA is reused soon (a reader that kept using it sees the poison or a
+/// different id). The slab is returned to the system only by `destroy()`, so a
+/// use-after-free reads poison instead of faulting.
+public struct VMAAllocator: @unchecked Sendable {
+    static let headerBytes = 64
+    static let slotStride: Int = {
+        precondition(MemoryLayout<rcu_head>.size <= headerBytes)
+        return headerBytes + (MemoryLayout<VMA>.stride + 63) / 64 * 64
+    }()
+
+    struct State: ~Copyable {
+        let lock = SpinLock()
+        var top = 0
+        let allocs = Atomic<UInt64>(0)
+        let frees = Atomic<UInt64>(0)
+        let nextID = Atomic<UInt64>(1)
+    }
+
+    public let capacity: Int
+    let slab: UnsafeMutableRawPointer
+    let freeList: UnsafeMutablePointer<Int32>
+    let state: UnsafeMutablePointer<State>
+
+    public init(capacity: Int) {
+        self.capacity = capacity
+        slab = .allocate(byteCount: capacity * Self.slotStride, alignment: 64)
+        freeList = .allocate(capacity: capacity)
+        state = .allocate(capacity: 1)
+        state.initialize(to: State())
+        for i in 0..<capacity {
+            (slab + i * Self.slotStride).bindMemory(to: rcu_head.self, capacity: 1)
+            let v = (slab + i * Self.slotStride + Self.headerBytes).bindMemory(to: VMA.self, capacity: 1)
+            v.initialize(to: VMA())
+            v.pointee.tag.store(VMA.poison, ordering: .relaxed)
+            // Pop order: slot 0 first.
+            freeList[i] = Int32(capacity - 1 - i)
+        }
+        state.pointee.top = capacity
+    }
+
+    /// A fresh record with refs = 1 (the tree's reference, taken on insert), detached. nil when full.
+    public func allocate(_ range: PageRange, prot: Prot, flags: UInt32, gen: UInt64) -> VMAPtr? {
+        state.pointee.lock.lock()
+        guard state.pointee.top > 0 else {
+            state.pointee.lock.unlock()
+            return nil
+        }
+        state.pointee.top -= 1
+        let slot = Int(freeList[state.pointee.top])
+        state.pointee.lock.unlock()
+
+        let v = vma(slot: slot)
+        let id = state.pointee.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        v.pointee.id.store(id, ordering: .relaxed)
+        v.setStart(range.start)
+        v.setEnd(range.end)
+        v.setProt(prot)
+        v.pointee.flags.store(flags, ordering: .relaxed)
+        v.setGen(gen)
+        v.setAttached(false)
+        v.pointee.refs.set(1)
+        v.resealChecksum()
+        // releasing: the fields above are visible to whoever sees the live tag.
+        v.pointee.tag.store(VMA.liveTag(id), ordering: .releasing)
+        state.pointee.allocs.wrappingAdd(1, ordering: .relaxed)
+        return v
+    }
+
+    /// Poisons the record and returns it to the free list.
+    public func free(_ v: VMAPtr) {
+        v.pointee.tag.store(VMA.poison, ordering: .relaxed)
+        v.setStart(VMA.poison)
+        v.setEnd(VMA.poison)
+        v.setGen(VMA.poison >> 2)
+        v.setAttached(false)
+        v.pointee.checksum.store(VMA.poison, ordering: .relaxed)
+        let slot = (UnsafeMutableRawPointer(v) - Self.headerBytes - slab) / Self.slotStride
+        state.pointee.lock.lock()
+        freeList[state.pointee.top] = Int32(slot)
+        state.pointee.top += 1
+        state.pointee.lock.unlock()
+        state.pointee.frees.wrappingAdd(1, ordering: .relaxed)
+    }
+
+    /// Free records (a racy snapshot unless the caller excludes other allocators).
+    public var available: Int {
+        state.pointee.lock.lock()
+        defer { state.pointee.lock.unlock() }
+        return state.pointee.top
+    }
+
+    public var allocations: UInt64 { state.pointee.allocs.load(ordering: .relaxed) }
+    public var frees: UInt64 { state.pointee.frees.load(ordering: .relaxed) }
+    public var bytesPerRecord: Int { Self.slotStride }
+
+    func vma(slot: Int) -> VMAPtr {
+        (slab + slot * Self.slotStride + Self.headerBytes).assumingMemoryBound(to: VMA.self)
+    }
+
+    /// Whether `p` points at a record slot of this slab.
+    public func owns(_ p: VMAPtr) -> Bool {
+        let off = UnsafeMutableRawPointer(p) - slab - Self.headerBytes
+        return off >= 0 && off < capacity * Self.slotStride && off % Self.slotStride == 0
+    }
+
+    public static func rcuHead(of v: VMAPtr) -> UnsafeMutablePointer<rcu_head> {
+        (UnsafeMutableRawPointer(v) - headerBytes).assumingMemoryBound(to: rcu_head.self)
+    }
+
+    public static func vma(fromRCUHead h: UnsafeMutablePointer<rcu_head>) -> VMAPtr {
+        (UnsafeMutableRawPointer(h) + headerBytes).assumingMemoryBound(to: VMA.self)
+    }
+
+    public func destroy() {
+        for i in 0..<capacity { _ = vma(slot: i).deinitialize(count: 1) }
+        slab.deallocate()
+        freeList.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
+    }
+}

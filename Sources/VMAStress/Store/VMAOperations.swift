@@ -1,0 +1,228 @@
+/// What a mutation did, for metrics and the checker's post-operation audit.
+public struct MutationResult: Sendable {
+    public enum Status: Sendable, Equatable {
+        case done
+        /// mmap or mremap found no free range big enough.
+        case noSpace
+        /// mprotect, munmap or mremap found nothing to act on.
+        case noTarget
+        /// The VMA slab is full (ENOMEM).
+        case noMemory
+    }
+
+    public var status: Status
+    /// Where PTEs may have changed: the checker audits these after the call returns.
+    public var touched: [PageRange] = []
+
+    public static func failed(_ s: Status) -> MutationResult { MutationResult(status: s) }
+}
+
+/// The mutations every strategy shares: mmap (with merging), munmap (split,
+/// detach, zap, retire), mprotect (split, change, downgrade PTEs, merge) and
+/// mremap (move). They follow the kernel's order of steps and call the
+/// strategy's `WriteSide` hooks at the points its protocol cares about.
+extension WriteSide {
+    /// mmap(MAP_FIXED_NOREPLACE): maps exactly `range`; fails if anything is there.
+    public func mmapFixed(_ range: PageRange, prot: Prot, flags: UInt32 = 0) -> MutationResult {
+        mmWriteLock()
+        defer { mmWriteUnlock() }
+        let i = mm.index.firstEnding(after: range.start)
+        if i < mm.index.count && mm.index[i].start < range.end { return .failed(.noSpace) }
+        return mapLocked(range, prot: prot, flags: flags, within: mm.space)
+    }
+
+    /// mmap(NULL, count pages): maps the first free range found from `hint` inside `within`.
+    public func mmap(count: UInt64, prot: Prot, flags: UInt32 = 0, within: PageRange, hint: UInt64) -> MutationResult {
+        mmWriteLock()
+        defer { mmWriteUnlock() }
+        guard let gap = findGap(count: count, within: within, hint: hint) else { return .failed(.noSpace) }
+        return mapLocked(gap, prot: prot, flags: flags, within: within)
+    }
+
+    /// Maps a free `gap`, merging with neighbours of the same prot and flags (vma_merge).
+    func mapLocked(_ gap: PageRange, prot: Prot, flags: UInt32, within: PageRange) -> MutationResult {
+        func compatible(_ v: VMAPtr) -> Bool {
+            v.prot == prot && v.flags == flags && within.contains(v.start) && v.end <= within.end
+        }
+        var prev: VMAPtr? = nil
+        if gap.start > within.start, let p = mm.index.find(gap.start - 1), p.end == gap.start, compatible(p) {
+            prev = p
+        }
+        var next: VMAPtr? = nil
+        if let n = mm.index.find(gap.end), n.start == gap.end, compatible(n) { next = n }
+
+        switch (prev, next) {
+        case let (p?, n?):
+            // p grows over the gap and absorbs n.
+            merge(p, n)
+        case let (p?, nil):
+            modify(p) { p.setEnd(gap.end) }
+        case let (nil, n?):
+            modify(n) { n.setStart(gap.start) }
+        case (nil, nil):
+            guard let v = mm.vmas.allocate(gap, prot: prot, flags: flags, gen: mm.newGen()) else {
+                return .failed(.noMemory)
+            }
+            link(v)
+        }
+        return MutationResult(status: .done, touched: [gap])
+    }
+
+    /// munmap: splits the VMAs straddling the ends, then detaches, zaps and
+    /// retires every VMA inside (do_vmi_align_munmap's order).
+    public func munmap(_ range: PageRange) -> MutationResult {
+        mmWriteLock()
+        defer { mmWriteUnlock() }
+        guard mm.vmas.available >= 2 else { return .failed(.noMemory) }
+        var i = mm.index.firstEnding(after: range.start)
+        guard i < mm.index.count && mm.index[i].start < range.end else { return .failed(.noTarget) }
+        splitStraddlers(range)
+        i = mm.index.firstEnding(after: range.start)
+        while i < mm.index.count && mm.index[i].start < range.end {
+            remove(mm.index[i])
+        }
+        return MutationResult(status: .done, touched: [range])
+    }
+
+    /// mprotect: splits at the ends, changes prot and downgrades or zaps PTEs,
+    /// then merges neighbours that now match.
+    public func mprotect(_ range: PageRange, prot: Prot) -> MutationResult {
+        mmWriteLock()
+        defer { mmWriteUnlock() }
+        guard mm.vmas.available >= 2 else { return .failed(.noMemory) }
+        var i = mm.index.firstEnding(after: range.start)
+        guard i < mm.index.count && mm.index[i].start < range.end else { return .failed(.noTarget) }
+        splitStraddlers(range, unless: prot)
+        i = mm.index.firstEnding(after: range.start)
+        while i < mm.index.count && mm.index[i].start < range.end {
+            let v = mm.index[i]
+            if v.prot != prot {
+                modify(v) {
+                    v.setProt(prot)
+                    if !prot.contains(.read) {
+                        _ = zapPTEs(v.range, of: v)
+                    } else if !prot.contains(.write) {
+                        mm.pageTable.update(v.range) { $0.readOnly() }
+                    }
+                }
+            }
+            i += 1
+        }
+        mergeAround(range)
+        return MutationResult(status: .done, touched: [range])
+    }
+
+    /// mremap(MREMAP_MAYMOVE) of the whole VMA covering `page` to a free range
+    /// inside `within`: link the copy, move the PTEs, unlink and retire the old one.
+    public func mremap(vmaAt page: UInt64, within: PageRange, hint: UInt64) -> MutationResult {
+        mmWriteLock()
+        defer { mmWriteUnlock() }
+        guard let v = mm.index.find(page), within.contains(v.start), v.end <= within.end else {
+            return .failed(.noTarget)
+        }
+        let old = v.range
+        guard let gap = findGap(count: old.count, within: within, hint: hint) else { return .failed(.noSpace) }
+        guard let n = mm.vmas.allocate(gap, prot: v.prot, flags: v.flags, gen: mm.newGen()) else {
+            return .failed(.noMemory)
+        }
+        vmaWriteBegin(n)
+        link(n)
+        vmaWriteBegin(v)
+        mm.pageTable.move(from: old, to: gap.start, gen: n.gen)
+        unlink(v)
+        vmaWriteEnd(v)
+        vmaWriteEnd(n)
+        vmaRetire(v)
+        return MutationResult(status: .done, touched: [old, gap])
+    }
+
+    // MARK: Steps
+
+    /// Runs `body` inside `v`'s write section and reseals its checksum.
+    @inline(__always)
+    func modify(_ v: VMAPtr, _ body: () -> Void) {
+        vmaWriteBegin(v)
+        body()
+        v.resealChecksum()
+        vmaWriteEnd(v)
+    }
+
+    /// Makes a new VMA reachable: prepare (write-lock) it, then insert.
+    func link(_ v: VMAPtr) {
+        vmaPrepare(v)
+        treeWriteBegin()
+        let inserted = mm.index.insert(v)
+        v.setAttached(inserted)
+        treeWriteEnd()
+        if !inserted { fatalError("VMA index full: its capacity must match the slab's") }
+    }
+
+    /// Removes `v` from the index and marks it detached; the caller is inside `v`'s write section.
+    func unlink(_ v: VMAPtr) {
+        treeWriteBegin()
+        _ = mm.index.erase(v)
+        v.setAttached(false)
+        treeWriteEnd()
+    }
+
+    /// Detach, zap, retire: the whole of `v` goes away.
+    func remove(_ v: VMAPtr) {
+        vmaWriteBegin(v)
+        unlink(v)
+        _ = zapPTEs(v.range, of: v)
+        vmaWriteEnd(v)
+        vmaRetire(v)
+    }
+
+    /// __split_vma: `v` keeps `[v.start, page)`, a new VMA of the same
+    /// generation takes `[page, v.end)`.
+    func split(_ v: VMAPtr, at page: UInt64) {
+        guard let right = mm.vmas.allocate(PageRange(page, v.end), prot: v.prot, flags: v.flags, gen: v.gen) else {
+            fatalError("VMA slab exhausted inside a split; callers reserve two records first")
+        }
+        modify(v) { v.setEnd(page) }
+        link(right)
+    }
+
+    /// Splits the VMAs that straddle either end of `range` (skipping those
+    /// whose prot already equals `unless`, which mprotect leaves whole).
+    func splitStraddlers(_ range: PageRange, unless prot: Prot? = nil) {
+        if let v = mm.index.find(range.start), v.start < range.start, v.prot != prot {
+            split(v, at: range.start)
+        }
+        if let v = mm.index.find(range.end), v.start < range.end, v.prot != prot {
+            split(v, at: range.end)
+        }
+    }
+
+    /// vma_merge: `left` grows to `right.end`, absorbing `right` (same prot
+    /// and flags; anything between them is unmapped); `right`'s PTEs are
+    /// re-stamped with `left`'s generation.
+    func merge(_ left: VMAPtr, _ right: VMAPtr) {
+        vmaWriteBegin(left)
+        vmaWriteBegin(right)
+        let gen = left.gen
+        if right.gen != gen { mm.pageTable.update(right.range) { $0.restamped(gen: gen) } }
+        left.setEnd(right.end)
+        left.resealChecksum()
+        unlink(right)
+        vmaWriteEnd(right)
+        vmaWriteEnd(left)
+        vmaRetire(right)
+    }
+
+    /// Merges every compatible adjacent pair from the VMA before `range` to the one after it.
+    func mergeAround(_ range: PageRange) {
+        var i = max(mm.index.firstEnding(after: range.start) - 1, 0)
+        while i + 1 < mm.index.count {
+            let a = mm.index[i]
+            let b = mm.index[i + 1]
+            if a.start > range.end { break }
+            if a.end == b.start && a.prot == b.prot && a.flags == b.flags {
+                merge(a, b)
+            } else {
+                i += 1
+            }
+        }
+    }
+}

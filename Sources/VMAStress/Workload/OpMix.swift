@@ -1,0 +1,51 @@
+/// The operations a run measures.
+public enum OpKind: Int, CaseIterable, Codable, Sendable {
+    case fault, mmap, munmap, mprotect, mremap
+
+    public var name: String {
+        switch self {
+        case .fault: return "fault"
+        case .mmap: return "mmap"
+        case .munmap: return "munmap"
+        case .mprotect: return "mprotect"
+        case .mremap: return "mremap"
+        }
+    }
+
+    public static let mutations: [OpKind] = [.mmap, .munmap, .mprotect, .mremap]
+}
+
+/// What faulters and mutators do.
+public struct OpMix: Sendable, Codable, Equatable {
+    /// Percent of faults aimed at the stable region and at the guard; the rest go to churn.
+    public var faultStablePercent: UInt64 = 25
+    public var faultGuardPercent: UInt64 = 5
+    /// Percent of faults that ask for write access.
+    public var faultWritePercent: UInt64 = 50
+    /// Relative weights of the mutations.
+    public var mmapWeight: UInt64 = 30
+    public var munmapWeight: UInt64 = 30
+    public var mprotectWeight: UInt64 = 30
+    public var mremapWeight: UInt64 = 10
+    /// Mutation lengths are uniform in `1...maxMutationPages`.
+    public var maxMutationPages: UInt64 = 32
+    /// Percent of the churn region mapped before the run starts.
+    public var initialChurnPercent: UInt64 = 50
+
+    public init() {}
+
+    var totalWeight: UInt64 { mmapWeight + munmapWeight + mprotectWeight + mremapWeight }
+
+    @inline(__always)
+    func pickMutation(_ rng: inout RNG) -> OpKind {
+        var r = rng.below(totalWeight)
+        if r < mmapWeight { return .mmap }
+        r -= mmapWeight
+        if r < munmapWeight { return .munmap }
+        r -= munmapWeight
+        return r < mprotectWeight ? .mprotect : .mremap
+    }
+
+    /// Churn mappings use these protections: read-write, read-only, none.
+    static let churnProts: [Prot] = [.readWrite, .read, .none]
+}

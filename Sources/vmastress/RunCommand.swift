@@ -1,0 +1,132 @@
+import ArgumentParser
+import CSupport
+import Foundation
+import Glibc
+import VMAStress
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run one or more strategies on the same workload, with the checker on.",
+        discussion: """
+            Prints a results table per strategy and a final '--- End of test: SUCCESS|FAILURE' line. \
+            With several strategies (comma-separated) they run one after another on the same \
+            workload and seed, and a comparison table follows.
+            Fault latency is sampled (one fault in --sample-every); every mutation is timed. \
+            ops/s divide by the measured window less checkpoint pauses.
+            """)
+
+    @Option(help: "Strategy name, or several separated by commas ('vmastress strategies --busted' lists them).")
+    var strategy = "mmap-lock"
+
+    @Option(parsing: .unconditional, help: "Fault threads.")
+    var faulters = 2
+
+    @Option(parsing: .unconditional, help: "Mutator threads (mmap, munmap, mprotect, mremap).")
+    var mutators = 1
+
+    @Option(parsing: .unconditional, help: "Measured duration, like 500ms, 10s, 2m.")
+    var duration = "5s"
+
+    @Option(parsing: .unconditional, help: "Warm-up before measuring.")
+    var warmup = "1s"
+
+    @Option(help: "Seed for every thread's RNG (default: chosen from the clock and printed).")
+    var seed: UInt64?
+
+    @Option(help: "Write results as JSON to this file (atomically; schema in docs/results-schema.md).")
+    var json: String?
+
+    @Option(parsing: .unconditional, help: "Time between checkpoints (all workers parked, full audits); 0 turns them off.")
+    var checkpointInterval = "1s"
+
+    @Option(parsing: .unconditional, help: "Report a stall when a worker does not reach a checkpoint within this.")
+    var stallTimeout = "10s"
+
+    @Option(help: "Time one fault in this many (a power of two).")
+    var sampleEvery = 64
+
+    @Flag(help: "Count every violation instead of stopping at the first.")
+    var keepGoing = false
+
+    @Option(help: "Pages in the stable region (mapped read-write, never changed).")
+    var stablePages: UInt64 = Layout().stablePages
+
+    @Option(help: "Pages in the never-mapped guard region.")
+    var guardPages: UInt64 = Layout().guardPages
+
+    @Option(help: "Pages in the churn region, where mutators work.")
+    var churnPages: UInt64 = Layout().churnPages
+
+    @Option(help: "Largest mutation, in pages.")
+    var maxOpPages: UInt64 = OpMix().maxMutationPages
+
+    @Option(help: "Percent of faults that write.")
+    var writePercent: UInt64 = OpMix().faultWritePercent
+
+    func configs(seed: UInt64) throws -> [RunConfig] {
+        let names = strategy.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        guard !names.isEmpty, !names.contains("") else { throw ValidationError("--strategy needs a name") }
+        var layout = Layout()
+        layout.stablePages = stablePages
+        layout.guardPages = guardPages
+        layout.churnPages = churnPages
+        var mix = OpMix()
+        mix.maxMutationPages = maxOpPages
+        mix.faultWritePercent = writePercent
+        return try names.map { name in
+            let c = RunConfig(
+                strategy: name, faulters: faulters, mutators: mutators,
+                durationSeconds: try DurationText.seconds(duration), warmupSeconds: try DurationText.seconds(warmup),
+                seed: seed, checkpointIntervalSeconds: try DurationText.seconds(checkpointInterval),
+                stallTimeoutSeconds: try DurationText.seconds(stallTimeout), faultSampleEvery: sampleEvery,
+                keepGoing: keepGoing, layout: layout, mix: mix)
+            try c.validate()
+            return c
+        }
+    }
+
+    func validate() throws {
+        do {
+            _ = try configs(seed: 0)
+            if let json { try AtomicFile.checkWritable(json) }
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    func run() throws {
+        let seed = self.seed ?? UInt64(Clock.nanos() % 1_000_000_007)
+        let configs = try self.configs(seed: seed)
+        vms_install_stop_signals()
+        var results: [RunResult] = []
+        for config in configs {
+            let result: RunResult
+            do {
+                result = try Runner.run(config)
+            } catch {
+                throw Exit(status: ExitStatus.runtime, message: "\(error)")
+            }
+            results.append(result)
+            print(TextReport.render(result))
+            print("")
+            if result.verdict == .interrupted { break }
+        }
+        if results.count > 1 { print(TextReport.comparison(results)) }
+        if let json {
+            let file = ResultsFile(tool: "vmastress \(VMAStressCommand.configuration.version)",
+                                   createdAt: ISO8601DateFormatter().string(from: Date()),
+                                   machine: .current(), runs: results)
+            do {
+                try AtomicFile.writeJSON(file, to: json)
+            } catch {
+                throw Exit(status: ExitStatus.runtime, message: "\(error)")
+            }
+        }
+        if results.contains(where: { $0.verdict == .failure }) { throw Exit(status: ExitStatus.violation, message: nil) }
+        let signal = vms_stop_signal()
+        if signal != 0 { throw Exit(status: ExitStatus.interrupted(by: signal), message: nil) }
+    }
+}
