@@ -81,6 +81,13 @@ void vms_install_stop_signals(void) {
     sa.sa_flags = SA_RESETHAND | SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    // A parent may have left them blocked (test runners do); threads created
+    // after this inherit the unblocked mask.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 int vms_stop_signal(void) { return stop_signal; }

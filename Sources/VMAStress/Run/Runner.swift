@@ -12,10 +12,10 @@ public enum Runner {
 
     /// Runs `config`, which `validate()` has accepted.
     public static func run(_ config: RunConfig) throws -> RunResult {
-        guard let type = StrategyRegistry.named(config.strategy) else {
+        guard let entry = StrategyRegistry.named(config.strategy) else {
             throw Failure(description: "unknown strategy '\(config.strategy)'")
         }
-        return try run(type, config)
+        return try entry.run(config)
     }
 
     static func run<S: Strategy>(_: S.Type, _ config: RunConfig) throws -> RunResult {

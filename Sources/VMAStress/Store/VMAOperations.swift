@@ -28,7 +28,7 @@ extension WriteSide {
         defer { mmWriteUnlock() }
         let i = mm.index.firstEnding(after: range.start)
         if i < mm.index.count && mm.index[i].start < range.end { return .failed(.noSpace) }
-        return mapLocked(range, prot: prot, flags: flags, within: mm.space)
+        return mapLocked(range, prot: prot, flags: flags)
     }
 
     /// mmap(NULL, count pages): maps the first free range found from `hint` inside `within`.
@@ -36,16 +36,14 @@ extension WriteSide {
         mmWriteLock()
         defer { mmWriteUnlock() }
         guard let gap = findGap(count: count, within: within, hint: hint) else { return .failed(.noSpace) }
-        return mapLocked(gap, prot: prot, flags: flags, within: within)
+        return mapLocked(gap, prot: prot, flags: flags)
     }
 
     /// Maps a free `gap`, merging with neighbours of the same prot and flags (vma_merge).
-    func mapLocked(_ gap: PageRange, prot: Prot, flags: UInt32, within: PageRange) -> MutationResult {
-        func compatible(_ v: VMAPtr) -> Bool {
-            v.prot == prot && v.flags == flags && within.contains(v.start) && v.end <= within.end
-        }
+    func mapLocked(_ gap: PageRange, prot: Prot, flags: UInt32) -> MutationResult {
+        func compatible(_ v: VMAPtr) -> Bool { v.prot == prot && v.flags == flags }
         var prev: VMAPtr? = nil
-        if gap.start > within.start, let p = mm.index.find(gap.start - 1), p.end == gap.start, compatible(p) {
+        if gap.start > 0, let p = mm.index.find(gap.start - 1), p.end == gap.start, compatible(p) {
             prev = p
         }
         var next: VMAPtr? = nil

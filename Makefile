@@ -1,0 +1,41 @@
+# vmastress: `make run` and `make test` do all the set-up on a fresh Debian machine.
+SWIFT      ?= swift
+BIN        := .build/release/vmastress
+DEB_PKGS   := liburcu-dev libnuma-dev
+PC_MODULES := liburcu-memb numa
+# The default run: the classic strategy, checker on, a few seconds. Override with RUN_ARGS=...
+RUN_ARGS   ?= --strategy mmap-lock --faulters 2 --mutators 1 --duration 5s --warmup 1s --json results/run.json
+
+.PHONY: all deps build run test clean
+
+all: build
+
+# Installs liburcu-dev and libnuma-dev with apt-get when their pkg-config files are missing.
+deps:
+	@if pkg-config --exists $(PC_MODULES) 2>/dev/null; then \
+		echo "deps: liburcu and libnuma present"; \
+	else \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+		elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+		else echo "deps: missing $(DEB_PKGS); install them as root: apt-get install $(DEB_PKGS)" >&2; exit 1; fi; \
+		if ! command -v apt-get >/dev/null 2>&1; then \
+			echo "deps: missing $(DEB_PKGS) and no apt-get here; install liburcu and libnuma development files by hand" >&2; exit 1; fi; \
+		echo "deps: installing $(DEB_PKGS)"; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEB_PKGS) >/dev/null || \
+			{ echo "deps: apt-get could not install $(DEB_PKGS); install them by hand" >&2; exit 1; }; \
+		pkg-config --exists $(PC_MODULES) || { echo "deps: installed, but pkg-config still cannot find $(PC_MODULES)" >&2; exit 1; }; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+run: build
+	@mkdir -p results
+	$(BIN) run $(RUN_ARGS)
+
+test: deps
+	$(SWIFT) test --no-parallel
+
+clean:
+	rm -rf .build results

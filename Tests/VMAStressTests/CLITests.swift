@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+@testable import VMAStress
+
+@Suite("The vmastress command line", .serialized)
+struct CLITests {
+    @Test(arguments: [
+        ["run", "--faulters", "0"],
+        ["run", "--duration", "-3s"],
+        ["run", "--duration", "soon"],
+        ["run", "--strategy", "nope"],
+        ["run", "--json", "/nonexistent-dir/r.json"],
+        ["run", "--strategy", "none", "--faulters", "2"],
+        ["run", "--sample-every", "3"],
+        ["run", "--no-such-option"],
+        ["frobnicate"],
+    ])
+    func badInputGetsOneLineAndTheUsageCode(_ args: [String]) throws {
+        let r = try runVMAStress(args)
+        #expect(r.status == 2, "\(args): exit \(r.status)")
+        #expect(r.stdout.isEmpty)
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(args): \(r.stderr)")
+        #expect(r.stderr.hasPrefix("vmastress: error: "))
+    }
+
+    @Test func aCleanRunPrintsTheTableWritesJSONAndExitsZero() throws {
+        let path = temporaryPath("clean.json")
+        let r = try runVMAStress(["run", "--strategy", "mmap-lock", "--faulters", "2", "--mutators", "1",
+                                  "--duration", "1s", "--warmup", "200ms", "--seed", "4", "--json", path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("--- End of test: SUCCESS (mmap-lock)"))
+        for op in ["fault", "mmap", "munmap", "mprotect", "mremap"] { #expect(r.stdout.contains("\n\(op) ")) }
+        let file = try JSONDecoder().decode(ResultsFile.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(file.schema == ResultsFile.schemaID)
+        #expect(file.runs.count == 1 && file.runs[0].verdict == .success)
+        #expect(file.runs[0].config.seed == 4)
+        #expect(!FileManager.default.fileExists(atPath: path + ".tmp.\(getpid())"))
+    }
+
+    @Test func aBustedTwinExitsOneAndNamesTheInvariant() throws {
+        let r = try runVMAStress(["run", "--strategy", "busted-no-zap", "--duration", "8s", "--warmup", "0s",
+                                  "--seed", "3"])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("STALE-PTE violation"))
+        #expect(r.stdout.contains("--- End of test: FAILURE (busted-no-zap)"))
+        #expect(r.stdout.contains("reproduce: vmastress run --strategy busted-no-zap --faulters 2 --mutators 1 --duration 8s --warmup 0s --seed 3"))
+    }
+
+    @Test func severalStrategiesRunSideBySide() throws {
+        let r = try runVMAStress(["run", "--strategy", "none,mmap-lock", "--faulters", "1", "--mutators", "0",
+                                  "--duration", "500ms", "--warmup", "0s"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("comparison"))
+        #expect(r.stdout.contains("ratio to none"))
+    }
+
+    @Test func sigintStopsTheRunAndStillWritesWhatItMeasured() throws {
+        let path = temporaryPath("interrupted.json")
+        let r = try runVMAStress(["run", "--duration", "60s", "--warmup", "200ms", "--json", path],
+                                 interruptAfter: 1.5)
+        #expect(r.status == 130, "\(r.stderr)")
+        #expect(r.stdout.contains("--- End of test: INTERRUPTED by SIGINT"))
+        let file = try JSONDecoder().decode(ResultsFile.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        let run = try #require(file.runs.first)
+        #expect(run.verdict == .interrupted && run.interruptedBy == "SIGINT")
+        #expect(run.measuredSeconds > 0.5 && run.measuredSeconds < 30)
+        #expect((run.op(.fault)?.count ?? 0) > 0)
+    }
+
+    @Test func strategiesListsEveryStrategyAndTheTwinsOnRequest() throws {
+        let plain = try runVMAStress(["strategies"])
+        #expect(plain.status == 0)
+        #expect(plain.stdout.contains("mmap-lock") && plain.stdout.contains("none"))
+        #expect(!plain.stdout.contains("busted-"))
+        let all = try runVMAStress(["strategies", "--busted"])
+        for twin in StrategyRegistry.busted { #expect(all.stdout.contains(twin.info.name)) }
+    }
+}

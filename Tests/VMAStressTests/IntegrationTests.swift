@@ -1,0 +1,63 @@
+import Testing
+@testable import VMAStress
+
+@Suite("Runs end to end", .serialized)
+struct IntegrationTests {
+    @Test func mmapLockWithTwoFaultersAndAMutatorIsCleanAndDoesEverything() throws {
+        let config = RunConfig(strategy: "mmap-lock", faulters: 2, mutators: 1, durationSeconds: 3,
+                               warmupSeconds: 0.5, seed: 11, checkpointIntervalSeconds: 0.5)
+        try config.validate()
+        let r = try Runner.run(config)
+        #expect(r.verdict == .success, "\(r.violations.map(\.text))")
+        #expect(r.checker.violationCount == 0)
+        #expect(r.checker.checkpoints >= 3)
+        for op in OpKind.allCases {
+            #expect((r.op(op)?.count ?? 0) > 0, "no \(op.name) done")
+        }
+        #expect((r.faultOutcomes["installed"] ?? 0) > 0)
+        #expect((r.faultOutcomes["segv-no-vma"] ?? 0) > 0)
+        #expect(r.store.vmaAllocations > r.store.vmaFrees)
+        #expect(r.op(.fault)!.latencyNs.samples > 0)
+    }
+
+    @Test func noneRunsOneThreadCleanly() throws {
+        let config = RunConfig(strategy: "none", faulters: 1, mutators: 0, durationSeconds: 1,
+                               warmupSeconds: 0.2, seed: 5, checkpointIntervalSeconds: 0.3)
+        let r = try Runner.run(config)
+        #expect(r.verdict == .success)
+        #expect(r.op(.fault)!.count > 0)
+    }
+
+    @Test func noneRejectsASecondWorker() throws {
+        let config = RunConfig(strategy: "none", faulters: 1, mutators: 0, durationSeconds: 0.5,
+                               warmupSeconds: 0, seed: 5)
+        var bad = config
+        bad.mutators = 1
+        #expect(throws: RunConfig.Invalid.self) { try bad.validate() }
+        #expect(try Runner.run(config).verdict == .success)
+    }
+}
+
+/// Every busted twin is caught, and the report names the invariant it breaks.
+@Suite("The checker catches every busted twin", .serialized)
+struct BustedTwinTests {
+    static let twins = StrategyRegistry.busted.map { $0.info.name }
+
+    @Test(arguments: twins)
+    func caught(_ name: String) throws {
+        let info = StrategyRegistry.named(name)!.info
+        for seed: UInt64 in [1, 2] {
+            let config = RunConfig(strategy: name, faulters: 2, mutators: 1, durationSeconds: 8,
+                                   warmupSeconds: 0, seed: seed, checkpointIntervalSeconds: 0.2)
+            let r = try Runner.run(config)
+            #expect(r.verdict == .failure, "\(name) seed \(seed) was not caught")
+            #expect(r.violations.contains { $0.invariant == info.breaks }, "\(name) should break \(info.breaks!.rawValue)")
+            let first = try #require(r.violations.first)
+            #expect(first.invariant == info.breaks, "first report: \(first.text)")
+            #expect(first.strategy == name && first.seed == seed)
+            #expect(first.reproduce.hasPrefix("vmastress run --strategy \(name) "))
+            // Stopped at the first violation, not at the end of the duration.
+            #expect(r.wallSeconds < 6, "\(name) took \(r.wallSeconds) s to catch")
+        }
+    }
+}

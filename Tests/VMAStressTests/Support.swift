@@ -1,0 +1,77 @@
+import Foundation
+@testable import VMAStress
+
+/// A small mm with the classic strategy, for single-threaded unit tests.
+struct Fixture {
+    let mm: MM
+    let s: MMapLock
+    var ctx: FaultContext
+    let events: UnsafeMutablePointer<UInt64>
+
+    init(pages: UInt64 = 2048) {
+        mm = MM(pages: pages, maxVMAs: 512)
+        s = MMapLock(mm: mm)
+        events = .allocate(capacity: FaultEvent.allCases.count)
+        events.initialize(repeating: 0, count: FaultEvent.allCases.count)
+        ctx = FaultContext(events: events)
+    }
+
+    func destroy() {
+        mm.destroy()
+        events.deallocate()
+    }
+
+    /// The index as (start, end, prot) triples.
+    var vmas: [(UInt64, UInt64, Prot)] {
+        (0..<mm.index.count).map { (mm.index[$0].start, mm.index[$0].end, mm.index[$0].prot) }
+    }
+
+    mutating func fault(_ page: UInt64, write: Bool = false) -> FaultResult {
+        s.fault(page, write: write, &ctx)
+    }
+
+    func pte(_ page: UInt64) -> PTE { mm.pageTable.pte(at: page) }
+}
+
+/// The vmastress binary that `swift test` built next to the test bundle.
+func vmastressBinary() -> String {
+    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    var dir = exe.deletingLastPathComponent()
+    // The bundle may be a directory (…/vmastressPackageTests.xctest/…) on some toolchains.
+    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("vmastress").path), dir.path != "/" {
+        dir = dir.deletingLastPathComponent()
+    }
+    return dir.appendingPathComponent("vmastress").path
+}
+
+struct ProcessResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs the binary; `interruptAfter` sends SIGINT after that many seconds.
+func runVMAStress(_ args: [String], interruptAfter: Double? = nil) throws -> ProcessResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: vmastressBinary())
+    p.arguments = args
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    if let t = interruptAfter {
+        Thread.sleep(forTimeInterval: t)
+        kill(p.processIdentifier, SIGINT)
+    }
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return ProcessResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                         stderr: String(decoding: e, as: UTF8.self))
+}
+
+func temporaryPath(_ name: String) -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmastress-tests-\(getpid())")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir.appendingPathComponent(name).path
+}
