@@ -109,12 +109,12 @@ struct RunCommand: ParsableCommand {
             } catch {
                 throw Exit(status: ExitStatus.runtime, message: "\(error)")
             }
+            if !results.isEmpty { print("") }
             results.append(result)
             print(TextReport.render(result))
-            print("")
             if result.verdict == .interrupted { break }
         }
-        if results.count > 1 { print(TextReport.comparison(results)) }
+        if results.count > 1 { print("\n" + TextReport.comparison(results)) }
         if let json {
             let file = ResultsFile(tool: "vmastress \(VMAStressCommand.configuration.version)",
                                    createdAt: ISO8601DateFormatter().string(from: Date()),
