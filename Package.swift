@@ -14,6 +14,10 @@ let package = Package(
     targets: [
         // liburcu, memb flavor: one clang module per flavor (call-rcu.h and flavor.h have include guards).
         .systemLibrary(name: "CURCUMemb", path: "CShims/CURCUMemb", pkgConfig: "liburcu-memb"),
+        .systemLibrary(name: "CURCUQSBR", path: "CShims/CURCUQSBR", pkgConfig: "liburcu-qsbr"),
+        .systemLibrary(name: "CURCUMB", path: "CShims/CURCUMB", pkgConfig: "liburcu-mb"),
+        .systemLibrary(name: "CURCUSignal", path: "CShims/CURCUSignal", pkgConfig: "liburcu-signal"),
+        .systemLibrary(name: "CURCUBP", path: "CShims/CURCUBP", pkgConfig: "liburcu-bp"),
         .systemLibrary(name: "CNuma", path: "CShims/CNuma", pkgConfig: "numa"),
         // GNU thread calls Swift's Glibc module lacks, rdtsc, signal flags: compiled with _GNU_SOURCE.
         .target(
@@ -21,10 +25,16 @@ let package = Package(
             path: "CShims/CSupport",
             cSettings: [.define("_GNU_SOURCE")]
         ),
+        // The benchmark loops in C, run beside their Swift twins by `vmastress bench primitives`.
+        .target(
+            name: "CBenchLoops",
+            dependencies: ["CURCUMemb", "CURCUQSBR", "CURCUMB", "CURCUSignal", "CURCUBP"],
+            path: "bench/cloops"
+        ),
         .target(
             name: "VMAStress",
             dependencies: [
-                "CURCUMemb", "CNuma", "CSupport",
+                "CURCUMemb", "CURCUQSBR", "CURCUMB", "CURCUSignal", "CURCUBP", "CNuma", "CSupport", "CBenchLoops",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Sources/VMAStress"

@@ -1,6 +1,11 @@
-// liburcu, memb flavor (membarrier-based readers), for Swift.
+// liburcu, memb flavor, for Swift. One clang module per flavor: call-rcu.h and
+// flavor.h have include guards, so two flavors in one module would leave the
+// second without call_rcu.
+//
 // _LGPL_SOURCE makes the read-side fast path static inline, so these wrappers
 // inline into Swift loops instead of calling the exported symbols.
+// Callbacks and heads cross as void pointers: every flavor module declares
+// its own struct rcu_head, and Swift would see them as different types.
 #ifndef VMS_URCU_MEMB_SHIM_H
 #define VMS_URCU_MEMB_SHIM_H
 
@@ -8,19 +13,27 @@
 #include <urcu/urcu-memb.h>
 #include <urcu/pointer.h>
 
+_Static_assert(sizeof(struct rcu_head) <= 16, "VMAAllocator reserves 16 bytes for struct rcu_head");
+
 static inline void vms_memb_register_thread(void) { urcu_memb_register_thread(); }
 static inline void vms_memb_unregister_thread(void) { urcu_memb_unregister_thread(); }
 static inline void vms_memb_read_lock(void) { urcu_memb_read_lock(); }
 static inline void vms_memb_read_unlock(void) { urcu_memb_read_unlock(); }
 static inline int vms_memb_read_ongoing(void) { return urcu_memb_read_ongoing(); }
+static inline void vms_memb_quiescent_state(void) { urcu_memb_quiescent_state(); }
+static inline void vms_memb_thread_offline(void) { urcu_memb_thread_offline(); }
+static inline void vms_memb_thread_online(void) { urcu_memb_thread_online(); }
 static inline void vms_memb_synchronize(void) { urcu_memb_synchronize_rcu(); }
-static inline void vms_memb_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *)) {
-    urcu_memb_call_rcu(head, func);
-}
 static inline void vms_memb_barrier(void) { urcu_memb_barrier(); }
+/// call_rcu: `func` receives `head` after a grace period, on liburcu's call_rcu thread.
+static inline void vms_memb_call_rcu(void *head, void (*func)(void *head)) {
+    urcu_memb_call_rcu((struct rcu_head *)head, (void (*)(struct rcu_head *))func);
+}
 
+// The pointer publication macros, which do not depend on the flavor.
 static inline void *vms_rcu_dereference(void *const *p) { return rcu_dereference(*(void **)p); }
 static inline void vms_rcu_assign_pointer(void **p, void *v) { rcu_assign_pointer(*p, v); }
 static inline void *vms_rcu_xchg_pointer(void **p, void *v) { return rcu_xchg_pointer(p, v); }
+static inline void vms_smp_mb(void) { cmm_smp_mb(); }
 
 #endif

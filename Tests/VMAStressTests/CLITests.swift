@@ -77,3 +77,26 @@ struct CLITests {
         for twin in StrategyRegistry.busted { #expect(all.stdout.contains(twin.info.name)) }
     }
 }
+
+@Suite("Primitive commands", .serialized)
+struct PrimitiveCommandTests {
+    @Test func benchPrimitivesPrintsSwiftBesideC() throws {
+        let path = temporaryPath("prim.json")
+        let r = try runVMAStress(["bench", "primitives", "--only", "spinlock,rcu-memb", "--threads", "1",
+                                  "--cell-time", "20ms", "--repetitions", "1", "--json", path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("rcu-memb") && r.stdout.contains("swift/c"))
+        let report = try JSONDecoder().decode(PrimitiveBench.Report.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(report.cells.count == 3)
+        #expect(report.cells.allSatisfy { $0.swiftOpsPerSecond > 0 && ($0.cOpsPerSecond ?? 0) > 0 })
+    }
+
+    @Test func validateRunsAndNamesWhatItCaught() throws {
+        let r = try runVMAStress(["validate", "--only", "seqcount,busted-seqcount-no-retry", "--duration", "200ms"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("caught in"))
+        #expect(r.stdout.contains("--- End of test: SUCCESS (2 validations)"))
+        let bad = try runVMAStress(["validate", "--only", "nope"])
+        #expect(bad.status == 2)
+    }
+}

@@ -68,25 +68,11 @@ struct PrimitiveTests {
         #expect(check13)
     }
 
-    /// liburcu's memb flavor, for real: a call_rcu callback on a VMA record's
-    /// rcu_head runs, with the record recovered from the head.
-    @Test func callRCUReachesTheRecordThroughItsHeader() {
-        let mm = MM(pages: 512, maxVMAs: 8)
-        defer { mm.destroy() }
-        RCU.registerThread()
-        defer { RCU.unregisterThread() }
-        let v = mm.vmas.allocate(PageRange(1, 2), prot: .read, flags: 0, gen: 42)!
-        RCU.readLock()
-        #expect(RCU.readOngoing)
-        RCU.readUnlock()
-        rcuTestHits.store(0, ordering: .relaxed)
-        RCU.call(VMAAllocator.rcuHead(of: v)) { head in
-            let vma = VMAAllocator.vma(fromRCUHead: head!)
-            rcuTestHits.store(vma.gen, ordering: .relaxed)
-        }
-        RCU.synchronize()
-        RCU.barrier()
-        #expect(rcuTestHits.load(ordering: .relaxed) == 42)
+    /// Every liburcu flavor, for real: a call_rcu callback on a VMA record's
+    /// header runs, with the record recovered from the header.
+    @Test(arguments: RCUFlavorKind.allCases)
+    func callRCUReachesTheRecordThroughItsHeader(_ kind: RCUFlavorKind) throws {
+        try kind.visit(CallRCUCheck())
     }
 
     @Test func rngIsReproducibleAndBounded() {
@@ -111,3 +97,23 @@ struct PrimitiveTests {
 }
 
 let rcuTestHits = Atomic<UInt64>(0)
+
+struct CallRCUCheck: RCUFlavorVisitor {
+    func visit<F: RCUFlavor>(_: F.Type) throws {
+        let mm = MM(pages: 512, maxVMAs: 8)
+        defer { mm.destroy() }
+        F.registerThread()
+        let v = mm.vmas.allocate(PageRange(1, 2), prot: .read, flags: 0, gen: 42)!
+        F.readLock()
+        #expect(F.readOngoing || F.kind == .qsbr)
+        F.readUnlock()
+        rcuTestHits.store(0, ordering: .relaxed)
+        F.call(VMAAllocator.header(of: v)) { header in
+            rcuTestHits.store(VMAAllocator.vma(fromHeader: header!).gen, ordering: .relaxed)
+        }
+        // QSBR: a registered, online thread would hold up the grace period it waits for.
+        F.unregisterThread()
+        F.barrier()
+        #expect(rcuTestHits.load(ordering: .relaxed) == 42, "\(F.kind)")
+    }
+}

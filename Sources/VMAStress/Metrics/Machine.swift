@@ -1,4 +1,5 @@
 import CNuma
+import CSupport
 import Foundation
 import Glibc
 
@@ -12,6 +13,13 @@ public struct Machine: Codable, Sendable {
     /// NUMA nodes per libnuma (1 when numa_available() says NUMA is absent).
     public var numaNodes: Int
     public var memoryBytes: UInt64
+
+    /// The CPUs this thread may run on (its affinity mask).
+    public static func allowedCPUs() -> [Int] {
+        var cpus = [Int32](repeating: 0, count: 1024)
+        let n = vms_get_affinity(&cpus, 1024)
+        return n > 0 ? cpus.prefix(Int(n)).map(Int.init) : [0]
+    }
 
     public static func current() -> Machine {
         var u = utsname()

@@ -1,12 +1,14 @@
-import CURCUMemb
+import Glibc
 import Synchronization
 
 /// The slab that VMA records live in: manually managed, 64-byte aligned slots,
-/// each a cache line holding an `rcu_head` followed by the `VMA`.
+/// each a cache-line header followed by the `VMA`.
 ///
-/// Swift does not promise field order, so the `rcu_head` that liburcu's
-/// `call_rcu` needs sits at a fixed offset ahead of the record instead of
-/// inside it; `rcuHead(of:)` and `vma(fromRCUHead:)` convert.
+/// Swift does not promise field order, so the `struct rcu_head` that
+/// liburcu's `call_rcu` needs sits at a fixed offset ahead of the record
+/// instead of inside it: the header's first 16 bytes (the shims assert the
+/// size), then the deferred-free bookkeeping (`DeferredFree.Header`).
+/// `header(of:)` and `vma(fromHeader:)` convert.
 ///
 /// Freed records are poisoned and pushed on a LIFO free list, so the memory of
 /// a freed VMA is reused soon (a reader that kept using it sees the poison or a
@@ -14,10 +16,7 @@ import Synchronization
 /// use-after-free reads poison instead of faulting.
 public struct VMAAllocator: @unchecked Sendable {
     static let headerBytes = 64
-    static let slotStride: Int = {
-        precondition(MemoryLayout<rcu_head>.size <= headerBytes)
-        return headerBytes + (MemoryLayout<VMA>.stride + 63) / 64 * 64
-    }()
+    static let slotStride = headerBytes + (MemoryLayout<VMA>.stride + 63) / 64 * 64
 
     struct State: ~Copyable {
         let lock = SpinLock()
@@ -39,7 +38,6 @@ public struct VMAAllocator: @unchecked Sendable {
         state = .allocate(capacity: 1)
         state.initialize(to: State())
         for i in 0..<capacity {
-            (slab + i * Self.slotStride).bindMemory(to: rcu_head.self, capacity: 1)
             let v = (slab + i * Self.slotStride + Self.headerBytes).bindMemory(to: VMA.self, capacity: 1)
             v.initialize(to: VMA())
             v.pointee.tag.store(VMA.poison, ordering: .relaxed)
@@ -114,12 +112,13 @@ public struct VMAAllocator: @unchecked Sendable {
         return off >= 0 && off < capacity * Self.slotStride && off % Self.slotStride == 0
     }
 
-    public static func rcuHead(of v: VMAPtr) -> UnsafeMutablePointer<rcu_head> {
-        (UnsafeMutableRawPointer(v) - headerBytes).assumingMemoryBound(to: rcu_head.self)
+    /// The record's header: its rcu_head, then deferred-free bookkeeping.
+    public static func header(of v: VMAPtr) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(v) - headerBytes
     }
 
-    public static func vma(fromRCUHead h: UnsafeMutablePointer<rcu_head>) -> VMAPtr {
-        (UnsafeMutableRawPointer(h) + headerBytes).assumingMemoryBound(to: VMA.self)
+    public static func vma(fromHeader h: UnsafeMutableRawPointer) -> VMAPtr {
+        (h + headerBytes).assumingMemoryBound(to: VMA.self)
     }
 
     public func destroy() {

@@ -1,18 +1,21 @@
 import CSupport
 import Glibc
 
-/// A sleeping reader-writer semaphore: the model of `mmap_lock`.
+/// A sleeping reader-writer lock over pthread_rwlock, in manually managed
+/// memory. Copies share the lock; call `destroy()` once.
 ///
-/// A handle to a writer-preferring pthread rwlock in manually managed memory
-/// (a waiting writer holds back new readers, as the kernel's rwsem does, so
-/// continuous faulters cannot starve munmap). Copies share the lock; call
-/// `destroy()` once.
+/// `.preferWriters` is the model of the kernel's rwsem (`mmap_lock`, the
+/// per-VMA lock): a waiting writer holds back new readers, so continuous
+/// faulters cannot starve munmap. `.pthreadDefault` is glibc's default,
+/// which prefers readers.
 public struct RWSem: @unchecked Sendable {
+    public enum Kind: String, Sendable { case preferWriters, pthreadDefault }
+
     @usableFromInline let lockPtr: UnsafeMutablePointer<pthread_rwlock_t>
 
-    public init() {
+    public init(_ kind: Kind = .preferWriters) {
         lockPtr = .allocate(capacity: 1)
-        let rc = vms_rwlock_init_prefer_writer(lockPtr)
+        let rc = kind == .preferWriters ? vms_rwlock_init_prefer_writer(lockPtr) : pthread_rwlock_init(lockPtr, nil)
         if rc != 0 { fatalError("pthread_rwlock_init failed: \(rc)") }
     }
 

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import VMAStress
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks.",
+        subcommands: [BenchPrimitivesCommand.self])
+}
+
+struct BenchPrimitivesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "primitives",
+        abstract: "ns/op of each primitive's read and write side, Swift beside the same loop in C.",
+        discussion: """
+            Each cell runs the Swift loop and its C twin (bench/cloops) in alternating slices of \
+            --cell-time, --repetitions slices each, threads pinned round-robin to the allowed CPUs. \
+            ns/op is per thread (wall time x threads / operations), the median slice. swift/c is \
+            the median over slice pairs of the throughput ratio (above 1: Swift is faster).
+            """)
+
+    @Option(parsing: .unconditional, help: "How long each measurement runs.")
+    var cellTime = "100ms"
+
+    @Option(help: "Slices per language per cell, alternating (medians are reported).")
+    var repetitions = 11
+
+    @Option(help: "Thread counts, comma-separated (more than the cores oversubscribes).")
+    var threads = "1,2,8"
+
+    @Option(help: "Only these primitives, comma-separated: \(PrimitiveBench.primitives.joined(separator: ", ")).")
+    var only: String?
+
+    @Option(help: "Write the results as JSON to this file (atomically).")
+    var json: String?
+
+    func options() throws -> PrimitiveBench.Options {
+        var o = PrimitiveBench.Options()
+        o.cellSeconds = try DurationText.seconds(cellTime)
+        guard o.cellSeconds > 0 else { throw ValidationError("--cell-time must be more than zero") }
+        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
+        o.repetitions = repetitions
+        o.threadCounts = try threads.split(separator: ",").map {
+            guard let n = Int($0), n >= 1, n <= 256 else { throw ValidationError("--threads takes counts from 1 to 256") }
+            return n
+        }
+        if let only {
+            let names = Set(only.split(separator: ",").map(String.init))
+            if let bad = names.subtracting(PrimitiveBench.primitives).first {
+                throw ValidationError("unknown primitive '\(bad)'")
+            }
+            o.only = names
+        }
+        return o
+    }
+
+    func validate() throws {
+        do {
+            _ = try options()
+            if let json { try AtomicFile.checkWritable(json) }
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    func run() throws {
+        let report = PrimitiveBench.run(try options()) { Console.error("bench: \($0)") }
+        print(TextReport.table(
+            header: ["primitive", "side", "threads", "swift ns/op", "c ns/op", "swift/c", "swift Mops/s", "c Mops/s"],
+            rows: report.cells.map { c in
+                [c.primitive, c.side, "\(c.threads)", TextReport.fixed(c.swiftNsPerOp, 2),
+                 c.cNsPerOp.map { TextReport.fixed($0, 2) } ?? "-", c.swiftToC.map { TextReport.fixed($0, 3) } ?? "-",
+                 TextReport.fixed(c.swiftOpsPerSecond / 1e6, 2), c.cOpsPerSecond.map { TextReport.fixed($0 / 1e6, 2) } ?? "-"]
+            }, leftColumns: 2))
+        if let json {
+            do { try AtomicFile.writeJSON(report, to: json) } catch {
+                throw Exit(status: ExitStatus.runtime, message: "\(error)")
+            }
+        }
+    }
+}

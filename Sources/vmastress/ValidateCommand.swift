@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import VMAStress
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Stress every synchronisation primitive, and show its busted twin being caught.",
+        discussion: """
+            Pipe stress (rcutorture's Reader Pipe) for each liburcu flavor and for SRCU, torn-read \
+            detection for seqcount, mutual exclusion for the locks. A correct primitive passes with \
+            0 failures over --duration; a busted twin passes when it is caught within --busted-timeout.
+            Exit codes: 0 all passed, 1 a primitive failed or a twin was not caught, 2 usage error.
+            """)
+
+    @Option(parsing: .unconditional, help: "How long each correct primitive is stressed.")
+    var duration = "1s"
+
+    @Option(parsing: .unconditional, help: "How long a busted twin may take to be caught.")
+    var bustedTimeout = "5s"
+
+    @Option(help: "Only these (comma-separated names; see --list).")
+    var only: String?
+
+    @Flag(help: "List the validations and exit.")
+    var list = false
+
+    @Option(help: "Write the results as JSON to this file (atomically).")
+    var json: String?
+
+    func validate() throws {
+        do {
+            _ = try DurationText.seconds(duration)
+            _ = try DurationText.seconds(bustedTimeout)
+            _ = try selected()
+            if let json { try AtomicFile.checkWritable(json) }
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    func selected() throws -> [PrimitiveValidation.Entry] {
+        guard let only else { return PrimitiveValidation.all }
+        return try only.split(separator: ",").map { name in
+            guard let e = PrimitiveValidation.named(String(name)) else {
+                throw ValidationError("unknown validation '\(name)'; 'vmastress validate --list' lists them")
+            }
+            return e
+        }
+    }
+
+    func run() throws {
+        let entries = try selected()
+        if list {
+            print(TextReport.table(header: ["name", "test", "kind", "what"], rows: entries.map {
+                [$0.name, $0.test, $0.busted ? "busted twin" : "primitive", $0.summary]
+            }, leftColumns: 4))
+            return
+        }
+        let results = PrimitiveValidation.run(
+            entries, seconds: try DurationText.seconds(duration), bustedSeconds: try DurationText.seconds(bustedTimeout)
+        ) { Console.error("validate: \($0.name) (\($0.test))") }
+        print(TextReport.table(
+            header: ["name", "test", "ops", "updates", "failures", "result", "pipe 0..10"],
+            rows: results.map { r in
+                let result: String
+                if r.busted {
+                    result = r.failures > 0 ? "caught in \(TextReport.fixed(r.firstFailureSeconds ?? 0, 3)) s" : "NOT CAUGHT"
+                } else {
+                    result = r.failures == 0 ? "ok" : "FAILED"
+                }
+                return [r.name, r.test, "\(r.operations)", "\(r.updates)", "\(r.failures)", result,
+                        r.pipe.map { $0.map(String.init).joined(separator: " ") } ?? "-"]
+            }, leftColumns: 2))
+        if let json {
+            do { try AtomicFile.writeJSON(results, to: json) } catch {
+                throw Exit(status: ExitStatus.runtime, message: "\(error)")
+            }
+        }
+        let failed = results.filter { !$0.passed }
+        print("")
+        if failed.isEmpty {
+            print("--- End of test: SUCCESS (\(results.count) validations)")
+        } else {
+            print("--- End of test: FAILURE: " + failed.map(\.name).joined(separator: ", "))
+            throw Exit(status: ExitStatus.violation, message: nil)
+        }
+    }
+}

@@ -1,0 +1,29 @@
+// The RCU loops for liburcu's qsbr flavor (one flavor per translation unit).
+#define _LGPL_SOURCE
+#include <urcu/urcu-qsbr.h>
+#include "CBenchLoops.h"
+
+uint64_t vms_c_rcu_qsbr_read(const int *stop, void *const *slot) {
+    uint64_t n = 0;
+    urcu_qsbr_register_thread();
+    while (!__atomic_load_n(stop, __ATOMIC_RELAXED)) {
+        for (int i = 0; i < VMS_BENCH_BATCH; i++) {
+            urcu_qsbr_read_lock();
+            void *p = rcu_dereference(*(void **)slot);
+            __asm__ __volatile__("" : : "r"(p) : "memory");
+            urcu_qsbr_read_unlock();
+        }
+        n += VMS_BENCH_BATCH;
+    }
+    urcu_qsbr_unregister_thread();
+    return n;
+}
+
+uint64_t vms_c_rcu_qsbr_sync(const int *stop) {
+    uint64_t n = 0;
+    while (!__atomic_load_n(stop, __ATOMIC_RELAXED)) {
+        urcu_qsbr_synchronize_rcu();
+        n++;
+    }
+    return n;
+}
