@@ -64,6 +64,35 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Percent of faults that write.")
     var writePercent: UInt64 = OpMix().faultWritePercent
 
+    @Option(help: "Run worker threads only on these CPUs (a list like 0-3,6).")
+    var cpus: String?
+
+    @Option(help: "Run faulters on this NUMA node's CPUs.")
+    var faultersNode: Int?
+
+    @Option(help: "Run mutators on this NUMA node's CPUs.")
+    var mutatorsNode: Int?
+
+    @Option(help: "Run the checker thread on this CPU.")
+    var checkerCPU: Int?
+
+    @Option(help: "Within its role's CPUs, a thread may use them all (none), takes one, node by node (compact), or one, nodes in turn (scatter).")
+    var pin: PinPolicy = .none
+
+    @Option(help: "Put VMA records, the index and page tables on NUMA node N, on the allocating thread's node (local), or interleave them.")
+    var memNode: String?
+
+    func placement() throws -> PlacementRequest {
+        var p = PlacementRequest()
+        p.cpus = try cpus.map { try CPUList.parse($0) }
+        p.faultersNode = faultersNode
+        p.mutatorsNode = mutatorsNode
+        p.checkerCPU = checkerCPU
+        p.pin = pin
+        p.memory = try memNode.map { try MemoryPolicy(parsing: $0) } ?? .system
+        return p
+    }
+
     func configs(seed: UInt64) throws -> [RunConfig] {
         let names = strategy.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         guard !names.isEmpty, !names.contains("") else { throw ValidationError("--strategy needs a name") }
@@ -80,7 +109,7 @@ struct RunCommand: ParsableCommand {
                 durationSeconds: try DurationText.seconds(duration), warmupSeconds: try DurationText.seconds(warmup),
                 seed: seed, checkpointIntervalSeconds: try DurationText.seconds(checkpointInterval),
                 stallTimeoutSeconds: try DurationText.seconds(stallTimeout), faultSampleEvery: sampleEvery,
-                keepGoing: keepGoing, layout: layout, mix: mix)
+                keepGoing: keepGoing, layout: layout, mix: mix, placement: try placement())
             try c.validate()
             return c
         }
@@ -130,3 +159,5 @@ struct RunCommand: ParsableCommand {
         if signal != 0 { throw Exit(status: ExitStatus.interrupted(by: signal), message: nil) }
     }
 }
+
+extension PinPolicy: ExpressibleByArgument {}

@@ -100,3 +100,24 @@ struct PrimitiveCommandTests {
         #expect(bad.status == 2)
     }
 }
+
+@Suite("Placement command line", .serialized)
+struct PlacementCLITests {
+    @Test(arguments: [["--faulters-node", "7"], ["--mem-node", "9"], ["--cpus", "0-4096"], ["--pin", "diagonal"],
+                      ["--checker-cpu", "999"], ["--mem-node", "nearby"]])
+    func impossiblePlacementIsAUsageError(_ args: [String]) throws {
+        let r = try runVMAStress(["run"] + args + ["--duration", "1s"])
+        #expect(r.status == 2, "\(args): \(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test func topologyPrintsAndWritesJSON() throws {
+        let path = temporaryPath("topology.json")
+        let r = try runVMAStress(["topology", "--json", path])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("node") && r.stdout.contains("this process may run on CPUs"))
+        let t = try JSONDecoder().decode(Topology.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(!t.nodes.isEmpty && !t.allowedCPUs.isEmpty)
+    }
+}

@@ -36,8 +36,25 @@ uint64_t vms_c_spinlock(const int *stop, uint32_t *word) {
     LOOP(spin_lock(word); spin_unlock(word))
 }
 
+#define REFCOUNT_SATURATED 0xC0000000u
+
+static inline void ref_get(uint32_t *count) {
+    uint32_t old = __atomic_fetch_add(count, 1, __ATOMIC_RELAXED);
+    if (__builtin_expect(old >= REFCOUNT_SATURATED, 0)) __atomic_store_n(count, REFCOUNT_SATURATED, __ATOMIC_RELAXED);
+}
+
+static inline int ref_put(uint32_t *count) {
+    uint32_t old = __atomic_fetch_sub(count, 1, __ATOMIC_RELEASE);
+    if (old == 1) {
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        return 1;
+    }
+    if (__builtin_expect(old == 0 || old >= REFCOUNT_SATURATED, 0)) __atomic_store_n(count, REFCOUNT_SATURATED, __ATOMIC_RELAXED);
+    return 0;
+}
+
 uint64_t vms_c_refcount(const int *stop, uint32_t *count) {
-    LOOP(__atomic_fetch_add(count, 1, __ATOMIC_RELAXED); __atomic_fetch_sub(count, 1, __ATOMIC_ACQ_REL))
+    LOOP(ref_get(count); ref_put(count))
 }
 
 uint64_t vms_c_seqcount_read(const int *stop, const uint32_t *seq, const uint64_t *data) {

@@ -13,6 +13,7 @@ public struct Machine: Codable, Sendable {
     /// NUMA nodes per libnuma (1 when numa_available() says NUMA is absent).
     public var numaNodes: Int
     public var memoryBytes: UInt64
+    public var topology: Topology
 
     /// The CPUs this thread may run on (its affinity mask).
     public static func allowedCPUs() -> [Int] {
@@ -33,6 +34,7 @@ public struct Machine: Codable, Sendable {
             cpusOnline: sysconf(Int32(_SC_NPROCESSORS_ONLN)),
             cpusAllowed: ProcessInfo.processInfo.activeProcessorCount,
             numaNodes: numaOK ? Int(numa_max_node()) + 1 : 1,
-            memoryBytes: ProcessInfo.processInfo.physicalMemory)
+            memoryBytes: ProcessInfo.processInfo.physicalMemory,
+            topology: .current())
     }
 }

@@ -89,15 +89,33 @@ public struct RunResult: Codable, Sendable {
     public var checker: CheckerSummary
     public var store: StoreSummary
     public var violations: [Violation]
+    /// Where threads and memory were placed, and where they were seen.
+    public var placement: PlacementSummary?
     /// Merged latency histograms by op name (for percentile files; not in the JSON).
     public var histograms: [String: Histogram<UInt64>] = [:]
 
     enum CodingKeys: String, CodingKey {
         case strategy, config, reproduce, verdict, interruptedBy, wallSeconds, measuredSeconds, ops,
-             faultOutcomes, faultEvents, threads, process, checker, store, violations
+             faultOutcomes, faultEvents, threads, process, checker, store, violations, placement
     }
 
     public func op(_ kind: OpKind) -> OpSummary? { ops.first { $0.op == kind.name } }
+}
+
+/// One thread's placement: planned CPUs, the affinity it had, the CPUs it was sampled on (sched_getcpu).
+public struct ThreadPlacement: Codable, Sendable {
+    public var thread: String
+    public var planned: String?
+    public var affinity: String
+    public var ranOn: String
+}
+
+public struct PlacementSummary: Codable, Sendable {
+    public var request: PlacementRequest
+    public var plan: PlacementPlan
+    public var threads: [ThreadPlacement]
+    /// Sampled pages of the store's memory by node (move_pages).
+    public var memory: [MemoryResidency]
 }
 
 /// The file `--json` writes: every run of one invocation, and the machine.

@@ -31,6 +31,15 @@ public enum TextReport {
             + "peak RSS \(p.peakRSSKiB / 1024) MiB")
         out.append("store: \(r.store.vmasAtEnd) VMAs at end, \(r.store.vmaAllocations) allocated, \(r.store.vmaFrees) freed, "
             + "\(r.store.pageTablePages) page-table pages, \(r.store.presentPTEsAtEnd) present PTEs")
+        if let p = r.placement, !p.request.isDefault {
+            out.append("placement: " + p.request.commandLineWords.joined(separator: " "))
+            for t in p.threads {
+                out.append("  \(t.thread): planned \(t.planned ?? "any"), affinity \(t.affinity), ran on \(t.ranOn)")
+            }
+            out.append("  memory: " + p.memory.map { m in
+                "\(m.region) " + m.pages.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
+            }.joined(separator: "; "))
+        }
         out.append("checker: \(r.checker.checkpoints) checkpoint(s), checked "
             + r.checker.invariantsChecked.map(\.rawValue).joined(separator: " ")
             + ", \(r.checker.violationCount) violation(s)")

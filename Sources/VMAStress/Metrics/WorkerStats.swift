@@ -36,7 +36,7 @@ public enum FaultOutcome: Int, CaseIterable, Sendable {
 /// the harness after the thread has been joined, except `progress`, which
 /// the checker reads live.
 public final class WorkerStats: @unchecked Sendable {
-    public enum Role: String, Codable, Sendable { case faulter, mutator }
+    public enum Role: String, Codable, Sendable { case faulter, mutator, checker }
 
     public let name: String
     public let role: Role
@@ -52,6 +52,13 @@ public final class WorkerStats: @unchecked Sendable {
 
     public var usageStart = rusage()
     public var usageEnd = rusage()
+
+    /// Placement: the CPUs the plan gave this thread (nil: left alone), the
+    /// affinity it then had, and a bitmap of CPUs it was seen running on.
+    public var plannedCPUs: [Int]?
+    public var affinity: [Int] = []
+    public let cpusSeen: UnsafeMutablePointer<UInt64>
+    static let cpuWords = 16
 
     static let ops = OpKind.allCases.count
     static let doneBase = 0
@@ -77,6 +84,21 @@ public final class WorkerStats: @unchecked Sendable {
         progress.initialize(to: Atomic(0))
         currentOp = .allocate(capacity: 1)
         currentOp.initialize(to: Atomic(-1))
+        cpusSeen = .allocate(capacity: Self.cpuWords)
+        cpusSeen.initialize(repeating: 0, count: Self.cpuWords)
+    }
+
+    /// On the thread itself, before its first operation: applies the planned
+    /// CPUs and records the affinity that resulted.
+    public func applyPlacement() {
+        if var cpus = plannedCPUs.map({ $0.map(Int32.init) }) { _ = vms_set_affinity(&cpus, Int32(cpus.count)) }
+        affinity = Machine.allowedCPUs()
+        noteCPU(cpusSeen)
+    }
+
+    /// The CPUs this thread was seen on.
+    public var cpusSeenList: [Int] {
+        (0..<(Self.cpuWords * 64)).filter { cpusSeen[$0 / 64] & (1 << UInt64($0 % 64)) != 0 }
     }
 
     deinit {
@@ -87,6 +109,7 @@ public final class WorkerStats: @unchecked Sendable {
         progress.deallocate()
         currentOp.deinitialize(count: 1)
         currentOp.deallocate()
+        cpusSeen.deallocate()
     }
 
     /// Forgets the warm-up: zero counters and histograms, note resource usage. Own thread only.
@@ -103,4 +126,11 @@ public final class WorkerStats: @unchecked Sendable {
     public func outcome(_ o: FaultOutcome) -> UInt64 { counters[Self.outcomeBase + o.rawValue] }
     public func event(_ e: FaultEvent) -> UInt64 { counters[Self.eventBase + e.rawValue] }
     public var eventCounters: UnsafeMutablePointer<UInt64> { counters + Self.eventBase }
+}
+
+/// Samples the CPU the calling thread runs on into a bitmap (sched_getcpu, a vDSO call).
+@inline(__always)
+public func noteCPU(_ bitmap: UnsafeMutablePointer<UInt64>) {
+    let cpu = Int(vms_sched_getcpu())
+    if cpu >= 0 && cpu < WorkerStats.cpuWords * 64 { bitmap[cpu / 64] |= 1 << UInt64(cpu % 64) }
 }

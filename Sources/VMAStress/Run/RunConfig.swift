@@ -16,12 +16,13 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var keepGoing: Bool
     public var layout: Layout
     public var mix: OpMix
+    public var placement: PlacementRequest
 
     public init(strategy: String = "mmap-lock", faulters: Int = 2, mutators: Int = 1,
                 durationSeconds: Double = 5, warmupSeconds: Double = 1, seed: UInt64 = 1,
                 checkpointIntervalSeconds: Double = 1, stallTimeoutSeconds: Double = 10,
                 faultSampleEvery: Int = 64, keepGoing: Bool = false,
-                layout: Layout = Layout(), mix: OpMix = OpMix()) {
+                layout: Layout = Layout(), mix: OpMix = OpMix(), placement: PlacementRequest = PlacementRequest()) {
         self.strategy = strategy
         self.faulters = faulters
         self.mutators = mutators
@@ -34,6 +35,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         self.keepGoing = keepGoing
         self.layout = layout
         self.mix = mix
+        self.placement = placement
     }
 
     public var workers: Int { faulters + mutators }
@@ -67,6 +69,11 @@ public struct RunConfig: Codable, Sendable, Equatable {
             throw Invalid(description: "--max-op-pages must be between 1 and the churn region's size")
         }
         guard mutators == 0 || mix.totalWeight > 0 else { throw Invalid(description: "all mutation weights are zero") }
+        do {
+            _ = try Placement.plan(placement, topology: .current(), faulters: faulters, mutators: mutators)
+        } catch {
+            throw Invalid(description: "\(error)")
+        }
     }
 
     /// The `vmastress run` command line that repeats this run.
@@ -90,6 +97,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         if layout.churnPages != d.layout.churnPages { words.append("--churn-pages \(layout.churnPages)") }
         if mix.maxMutationPages != d.mix.maxMutationPages { words.append("--max-op-pages \(mix.maxMutationPages)") }
         if mix.faultWritePercent != d.mix.faultWritePercent { words.append("--write-percent \(mix.faultWritePercent)") }
+        words += placement.commandLineWords
         return words.joined(separator: " ")
     }
 }

@@ -20,7 +20,14 @@ public enum Runner {
 
     static func run<S: Strategy>(_: S.Type, _ config: RunConfig) throws -> RunResult {
         let layout = config.layout
-        let mm = MM(pages: layout.totalPages, maxVMAs: layout.maxVMAs)
+        let topology = Topology.current()
+        let plan: PlacementPlan
+        do {
+            plan = try Placement.plan(config.placement, topology: topology, faulters: config.faulters, mutators: config.mutators)
+        } catch {
+            throw Failure(description: "\(error)")
+        }
+        let mm = MM(pages: layout.totalPages, maxVMAs: layout.maxVMAs, memory: plan.memory)
         let strategy = S(mm: mm)
         populate(strategy, config)
 
@@ -29,6 +36,9 @@ public enum Runner {
         let control = RunControl(workers: config.workers)
         let workers = (0..<config.faulters).map { WorkerStats(name: "faulter-\($0)", role: .faulter, index: $0) }
             + (0..<config.mutators).map { WorkerStats(name: "mutator-\($0)", role: .mutator, index: $0) }
+        for w in workers { w.plannedCPUs = w.role == .faulter ? plan.faulters[w.index] : plan.mutators[w.index] }
+        let checkerPlacement = WorkerStats(name: "checker", role: .checker, index: 0)
+        checkerPlacement.plannedCPUs = plan.checker
         let env = WorkerEnv(control: control, log: log, layout: layout, mix: config.mix,
                             nsPerTick: Clock.calibrateTicks(), sampleMask: UInt64(config.faultSampleEvery - 1),
                             auditMutations: true)
@@ -43,9 +53,11 @@ public enum Runner {
             for w in workers {
                 let seed = config.seed &+ UInt64(w.role == .faulter ? w.index : 1000 + w.index) &* 0x9E37_79B9
                 threads.append(try OSThread.spawn(name: w.name) {
+                    w.applyPlacement()
                     switch w.role {
                     case .faulter: faulterLoop(strategy, w, env, seed: seed)
                     case .mutator: mutatorLoop(strategy, w, env, seed: seed)
+                    case .checker: break
                     }
                 })
             }
@@ -55,7 +67,11 @@ public enum Runner {
             throw Failure(description: "\(error)")
         }
         let checkerThread = config.checkpointIntervalSeconds > 0
-            ? try? OSThread.spawn(name: "checker") { checker.run() } : nil
+            ? try? OSThread.spawn(name: "checker") {
+                checkerPlacement.applyPlacement()
+                checker.run()
+                noteCPU(checkerPlacement.cpusSeen)
+            } : nil
 
         // Warm up, then measure; a violation (unless --keep-going), a stall or a stop signal ends either early.
         let shouldStop = { log.shouldStop || checker.didStall || vms_stop_signal() != 0 }
@@ -89,6 +105,13 @@ public enum Runner {
         var result = summarise(
             config: config, workers: workers, log: log, checker: checker, mm: mm,
             wallNanos: t1 - t0, pausedNanos: control.pausedNanos, usage: (usage0, usage1))
+        result.placement = PlacementSummary(
+            request: config.placement, plan: plan,
+            threads: (workers + (checkerThread == nil ? [] : [checkerPlacement])).map {
+                ThreadPlacement(thread: $0.name, planned: $0.plannedCPUs.map(CPUList.format),
+                                affinity: CPUList.format($0.affinity), ranOn: CPUList.format($0.cpusSeenList))
+            },
+            memory: stuck.isEmpty ? mm.residency() : [])
         if signal != 0 && log.count == 0 {
             result.verdict = .interrupted
             result.interruptedBy = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"

@@ -24,6 +24,7 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
     let writePercent = env.mix.faultWritePercent
     let nsPerTick = env.nsPerTick, sampleMask = env.sampleMask
     let faultDone = WorkerStats.doneBase + OpKind.fault.rawValue
+    let cpusSeen = w.cpusSeen
     var handledEpoch = UInt64.max
     var measuring = false
     var n: UInt64 = 0
@@ -64,6 +65,7 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         }
         n &+= 1
         progress.pointee.store(n, ordering: .relaxed)
+        if n & 4095 == 0 { noteCPU(cpusSeen) }
     }
     if measuring { w.endMeasuring() }
 }
@@ -135,6 +137,7 @@ func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         if done && env.auditMutations { auditAfter(op, result, s.mm, w, env) }
         n &+= 1
         w.progress.pointee.store(n, ordering: .relaxed)
+        noteCPU(w.cpusSeen)
     }
     if measuring { w.endMeasuring() }
 }

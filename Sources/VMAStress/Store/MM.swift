@@ -21,12 +21,12 @@ public struct MM: @unchecked Sendable {
     public let vmas: VMAAllocator
     let shared: UnsafeMutablePointer<Shared>
 
-    public init(pages: UInt64, maxVMAs: Int) {
+    public init(pages: UInt64, maxVMAs: Int, memory: MemoryPolicy = .system) {
         space = PageRange(0, pages)
         mmapLock = RWSem()
-        index = VMAIndex(capacity: maxVMAs)
-        pageTable = PageTable(pages: pages)
-        vmas = VMAAllocator(capacity: maxVMAs)
+        index = VMAIndex(capacity: maxVMAs, memory: memory)
+        pageTable = PageTable(pages: pages, memory: memory)
+        vmas = VMAAllocator(capacity: maxVMAs, memory: memory)
         shared = .allocate(capacity: 1)
         shared.initialize(to: Shared())
     }
@@ -49,6 +49,19 @@ public struct MM: @unchecked Sendable {
     public var refUnderflows: (count: UInt64, lastVMAID: UInt64) {
         (shared.pointee.refUnderflows.load(ordering: .relaxed),
          shared.pointee.lastUnderflowVMA.load(ordering: .relaxed))
+    }
+
+    /// Where the store's memory lives: sampled pages of each region, by node.
+    public func residency() -> [MemoryResidency] {
+        var tables: [String: Int] = [:]
+        for (p, n) in pageTable.regions {
+            for (k, v) in NodeMemory.residency(of: p, bytes: n, samples: 1) { tables[k, default: 0] += v }
+        }
+        return [
+            MemoryResidency(region: "vma-records", bytes: vmas.region.1, pages: NodeMemory.residency(of: vmas.region.0, bytes: vmas.region.1)),
+            MemoryResidency(region: "vma-index", bytes: index.region.1, pages: NodeMemory.residency(of: index.region.0, bytes: index.region.1)),
+            MemoryResidency(region: "page-tables", bytes: pageTable.bytesAllocated, pages: tables),
+        ]
     }
 
     public func destroy() {

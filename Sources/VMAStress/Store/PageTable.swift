@@ -33,13 +33,16 @@ public struct PageTable: @unchecked Sendable {
     }
 
     public let pages: UInt64
+    let memory: MemoryPolicy
+    static let tableBytes = pteOffset + ptesPerTable * 8
     let tableCount: Int
     /// Table addresses, 0 where none is allocated yet.
     let directory: UnsafeMutablePointer<Atomic<UInt>>
     let allocated: UnsafeMutablePointer<Atomic<Int>>
 
-    public init(pages: UInt64) {
+    public init(pages: UInt64, memory: MemoryPolicy = .system) {
         self.pages = pages
+        self.memory = memory
         tableCount = Int((pages + UInt64(Self.ptesPerTable) - 1) / UInt64(Self.ptesPerTable))
         directory = .allocate(capacity: tableCount)
         for i in 0..<tableCount { (directory + i).initialize(to: Atomic(0)) }
@@ -64,8 +67,7 @@ public struct PageTable: @unchecked Sendable {
     /// The table holding `page`'s PTE, allocating it on first use (pte_alloc).
     public func table(for page: UInt64) -> Table {
         if let t = existingTable(for: page) { return t }
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: Self.pteOffset + Self.ptesPerTable * 8, alignment: 64)
+        let raw = NodeMemory.allocate(bytes: Self.tableBytes, policy: memory)
         raw.bindMemory(to: SpinLock.self, capacity: 1).initialize(to: SpinLock())
         let ptes = (raw + Self.pteOffset).bindMemory(to: Atomic<UInt64>.self, capacity: Self.ptesPerTable)
         for i in 0..<Self.ptesPerTable { (ptes + i).initialize(to: Atomic(0)) }
@@ -77,7 +79,7 @@ public struct PageTable: @unchecked Sendable {
             allocated.pointee.wrappingAdd(1, ordering: .relaxed)
             return Table(base: raw)
         }
-        raw.deallocate()
+        NodeMemory.free(raw, bytes: Self.tableBytes, policy: memory)
         return Table(base: UnsafeMutableRawPointer(bitPattern: current)!)
     }
 
@@ -159,12 +161,20 @@ public struct PageTable: @unchecked Sendable {
     }
 
     public var tablesAllocated: Int { allocated.pointee.load(ordering: .relaxed) }
-    public var bytesAllocated: Int { tablesAllocated * (Self.pteOffset + Self.ptesPerTable * 8) }
+    public var bytesAllocated: Int { tablesAllocated * Self.tableBytes }
+
+    /// Every allocated table's memory, for residency queries.
+    public var regions: [(UnsafeRawPointer, Int)] {
+        (0..<tableCount).compactMap { i in
+            let addr = directory[i].load(ordering: .relaxed)
+            return addr == 0 ? nil : (UnsafeRawPointer(bitPattern: addr)!, Self.tableBytes)
+        }
+    }
 
     public func destroy() {
         for i in 0..<tableCount {
             let addr = directory[i].load(ordering: .relaxed)
-            if addr != 0 { UnsafeMutableRawPointer(bitPattern: addr)!.deallocate() }
+            if addr != 0 { NodeMemory.free(UnsafeMutableRawPointer(bitPattern: addr)!, bytes: Self.tableBytes, policy: memory) }
         }
         directory.deallocate()
         allocated.deallocate()

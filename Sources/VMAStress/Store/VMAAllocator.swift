@@ -27,13 +27,15 @@ public struct VMAAllocator: @unchecked Sendable {
     }
 
     public let capacity: Int
+    let memory: MemoryPolicy
     let slab: UnsafeMutableRawPointer
     let freeList: UnsafeMutablePointer<Int32>
     let state: UnsafeMutablePointer<State>
 
-    public init(capacity: Int) {
+    public init(capacity: Int, memory: MemoryPolicy = .system) {
         self.capacity = capacity
-        slab = .allocate(byteCount: capacity * Self.slotStride, alignment: 64)
+        self.memory = memory
+        slab = NodeMemory.allocate(bytes: capacity * Self.slotStride, policy: memory)
         freeList = .allocate(capacity: capacity)
         state = .allocate(capacity: 1)
         state.initialize(to: State())
@@ -101,6 +103,8 @@ public struct VMAAllocator: @unchecked Sendable {
     public var allocations: UInt64 { state.pointee.allocs.load(ordering: .relaxed) }
     public var frees: UInt64 { state.pointee.frees.load(ordering: .relaxed) }
     public var bytesPerRecord: Int { Self.slotStride }
+    /// The slab's memory, for residency queries.
+    public var region: (UnsafeRawPointer, Int) { (UnsafeRawPointer(slab), capacity * Self.slotStride) }
 
     func vma(slot: Int) -> VMAPtr {
         (slab + slot * Self.slotStride + Self.headerBytes).assumingMemoryBound(to: VMA.self)
@@ -123,7 +127,7 @@ public struct VMAAllocator: @unchecked Sendable {
 
     public func destroy() {
         for i in 0..<capacity { _ = vma(slot: i).deinitialize(count: 1) }
-        slab.deallocate()
+        NodeMemory.free(slab, bytes: capacity * Self.slotStride, policy: memory)
         freeList.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()

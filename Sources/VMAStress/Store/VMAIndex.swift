@@ -5,12 +5,15 @@
 /// writers own it). The lockless indexes of the SPF family come later.
 public struct VMAIndex: @unchecked Sendable {
     public let capacity: Int
+    let memory: MemoryPolicy
     let slots: UnsafeMutablePointer<VMAPtr?>
     let countPtr: UnsafeMutablePointer<Int>
 
-    public init(capacity: Int) {
+    public init(capacity: Int, memory: MemoryPolicy = .system) {
         self.capacity = capacity
-        slots = .allocate(capacity: capacity)
+        self.memory = memory
+        slots = NodeMemory.allocate(bytes: capacity * MemoryLayout<VMAPtr?>.stride, policy: memory)
+            .bindMemory(to: VMAPtr?.self, capacity: capacity)
         slots.initialize(repeating: nil, count: capacity)
         countPtr = .allocate(capacity: 1)
         countPtr.initialize(to: 0)
@@ -83,8 +86,11 @@ public struct VMAIndex: @unchecked Sendable {
         for i in 0..<countPtr.pointee { body(slots[i]!) }
     }
 
+    /// The slots' memory, for residency queries.
+    public var region: (UnsafeRawPointer, Int) { (UnsafeRawPointer(slots), capacity * MemoryLayout<VMAPtr?>.stride) }
+
     public func destroy() {
-        slots.deallocate()
+        NodeMemory.free(UnsafeMutableRawPointer(slots), bytes: capacity * MemoryLayout<VMAPtr?>.stride, policy: memory)
         countPtr.deallocate()
     }
 }

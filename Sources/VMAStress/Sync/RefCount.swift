@@ -2,9 +2,13 @@ import Synchronization
 
 /// A saturating reference count (the kernel's `refcount_t`).
 ///
-/// It never wraps: an increment at the ceiling sticks there, and a decrement
-/// of zero leaves it at zero and reports `.underflow` so the checker can
-/// record a REF violation instead of the process crashing.
+/// As in `include/linux/refcount.h`, each operation is one atomic
+/// read-modify-write, and the old value is checked afterwards: an increment
+/// that finds the count at the ceiling, or a decrement that finds it at zero,
+/// stores the saturation value, which then sticks. A saturated object leaks
+/// instead of being freed twice, and a decrement of zero reports
+/// `.underflow` so the checker records a REF violation instead of the process
+/// crashing.
 public struct RefCount: ~Copyable {
     public static let saturated: UInt32 = 0xC000_0000
 
@@ -13,7 +17,7 @@ public struct RefCount: ~Copyable {
         case remaining
         /// This put dropped the last reference: the caller frees.
         case last
-        /// The count was already zero: a bug in the caller.
+        /// The count was already zero (now saturated): a bug in the caller.
         case underflow
     }
 
@@ -42,19 +46,22 @@ public struct RefCount: ~Copyable {
         return false
     }
 
-    /// Drops a reference. acquiringAndReleasing: every use of the object by
-    /// this holder happens before the free done by whoever sees `.last`.
+    /// Drops a reference. Releasing, and acquiring for the last one: every
+    /// use of the object by any holder happens before the free done by
+    /// whoever sees `.last`.
     @inline(__always)
     public func put() -> PutResult {
-        var cur = count.load(ordering: .relaxed)
-        while true {
-            if cur == 0 { return .underflow }
-            if cur >= Self.saturated { return .remaining }
-            let (done, seen) = count.compareExchange(
-                expected: cur, desired: cur - 1, ordering: .acquiringAndReleasing)
-            if done { return cur == 1 ? .last : .remaining }
-            cur = seen
+        let old = count.wrappingSubtract(1, ordering: .releasing).oldValue
+        if old == 1 {
+            atomicMemoryFence(ordering: .acquiring)
+            return .last
         }
+        if old == 0 || old > Self.saturated {
+            count.store(Self.saturated, ordering: .relaxed)
+            return old == 0 ? .underflow : .remaining
+        }
+        if old == Self.saturated { count.store(Self.saturated, ordering: .relaxed) }
+        return .remaining
     }
 
     public func set(_ value: UInt32) { count.store(value, ordering: .relaxed) }

@@ -31,7 +31,7 @@ uint64_t vms_c_rwlock_write(const int *stop, pthread_rwlock_t *lock);
 // A test-and-test-and-set spinlock on a 32-bit word, as SpinLock.swift.
 uint64_t vms_c_spinlock(const int *stop, uint32_t *word);
 
-// A refcount get then put (relaxed add, acq_rel sub), as RefCount.swift.
+// A saturating refcount get then put (one RMW each, checked after), as RefCount.swift.
 uint64_t vms_c_refcount(const int *stop, uint32_t *count);
 
 // seqcount: read begin + two loads + retry; write begin + two stores + end

@@ -1,0 +1,50 @@
+import CNuma
+import Glibc
+
+/// Allocates the store's memory under a `MemoryPolicy`: the system
+/// allocator, or libnuma (page-aligned mmap with the policy applied before
+/// any page is touched). Callers free with the same policy and size.
+public enum NodeMemory {
+    public static func allocate(bytes: Int, alignment: Int = 64, policy: MemoryPolicy) -> UnsafeMutableRawPointer {
+        let p: UnsafeMutableRawPointer?
+        switch policy {
+        case .system: return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: alignment)
+        case let .node(n): p = numa_alloc_onnode(bytes, Int32(n))
+        case .local: p = numa_alloc_local(bytes)
+        case .interleave: p = numa_alloc_interleaved(bytes)
+        }
+        guard let p else { fatalError("libnuma could not allocate \(bytes) bytes (policy \(policy))") }
+        return p
+    }
+
+    public static func free(_ p: UnsafeMutableRawPointer, bytes: Int, policy: MemoryPolicy) {
+        if policy == .system { p.deallocate() } else { numa_free(p, bytes) }
+    }
+
+    /// Where `count` sampled pages of `[start, start + bytes)` actually live
+    /// (move_pages(2) in query mode): node id to pages, "absent" for pages not
+    /// yet touched.
+    public static func residency(of start: UnsafeRawPointer, bytes: Int, samples: Int = 32) -> [String: Int] {
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = Int(bitPattern: start) / pageSize * pageSize
+        let pages = max((Int(bitPattern: start) + bytes - first + pageSize - 1) / pageSize, 1)
+        let step = max(pages / samples, 1)
+        var addrs: [UnsafeMutableRawPointer?] = stride(from: 0, to: pages, by: step).map {
+            UnsafeMutableRawPointer(bitPattern: first + $0 * pageSize)
+        }
+        var status = [Int32](repeating: 0, count: addrs.count)
+        let rc = numa_move_pages(0, UInt(addrs.count), &addrs, nil, &status, 0)
+        guard rc == 0 else { return ["unknown": addrs.count] }
+        var out: [String: Int] = [:]
+        for s in status { out[s >= 0 ? "node \(s)" : s == -ENOENT ? "absent" : "error \(-s)", default: 0] += 1 }
+        return out
+    }
+}
+
+/// Sampled pages of one region of the store, by the node they live on.
+public struct MemoryResidency: Codable, Sendable, Equatable {
+    public var region: String
+    public var bytes: Int
+    /// "node N" (or "absent", not yet touched) to sampled pages.
+    public var pages: [String: Int]
+}
