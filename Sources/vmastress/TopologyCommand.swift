@@ -17,7 +17,7 @@ struct TopologyCommand: ParsableCommand {
 
     func run() throws {
         let t = Topology.current()
-        print(t.text)
+        print(TextReport.topology(t))
         if let json {
             do { try AtomicFile.writeJSON(t, to: json) } catch {
                 throw Exit(status: ExitStatus.runtime, message: "\(error)")

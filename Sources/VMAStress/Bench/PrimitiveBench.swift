@@ -110,7 +110,7 @@ public enum PrimitiveBench {
             totals.deallocate()
         }
         let shared = BenchShared(stop: stop, ready: ready, totals: totals)
-        let cpus = max(Machine.allowedCPUs().count, 1)
+        let cpus = max(allowedCPUsOfThisThread().count, 1)
         // Threads wait for the go (stop flag flipped from 2 to 0) so they start together.
         stop.pointee.store(2, ordering: .relaxed)
         let workers = (0..<threads).compactMap { i in

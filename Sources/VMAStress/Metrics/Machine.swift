@@ -1,5 +1,4 @@
 import CNuma
-import CSupport
 import Foundation
 import Glibc
 
@@ -14,13 +13,6 @@ public struct Machine: Codable, Sendable {
     public var numaNodes: Int
     public var memoryBytes: UInt64
     public var topology: Topology
-
-    /// The CPUs this thread may run on (its affinity mask).
-    public static func allowedCPUs() -> [Int] {
-        var cpus = [Int32](repeating: 0, count: 1024)
-        let n = vms_get_affinity(&cpus, 1024)
-        return n > 0 ? cpus.prefix(Int(n)).map(Int.init) : [0]
-    }
 
     public static func current() -> Machine {
         var u = utsname()

@@ -77,6 +77,19 @@ public enum TextReport {
             })
     }
 
+    /// What `vmastress topology` prints.
+    public static func topology(_ t: Topology) -> String {
+        let (nodes, numaAvailable, source, allowedCPUs) = (t.nodes, t.numaAvailable, t.source, t.allowedCPUs)
+        var out = ["NUMA: \(numaAvailable ? "available" : "not available") (libnuma), \(nodes.count) node(s), from \(source)",
+                   "this process may run on CPUs \(CPUList.format(allowedCPUs))", ""]
+        let header = ["node", "cpus", "memory"] + nodes.map { "to \($0.id)" }
+        out.append(table(header: header, rows: nodes.map { n in
+            ["\(n.id)", n.cpus.isEmpty ? "(none)" : CPUList.format(n.cpus),
+             String(format: "%.1f GiB", Double(n.memoryBytes) / 1_073_741_824)] + n.distances.map(String.init)
+        }, leftColumns: 2))
+        return out.joined(separator: "\n")
+    }
+
     /// Columns: the first `leftColumns` left-aligned, the rest right-aligned.
     public static func table(header: [String], rows: [[String]], leftColumns: Int = 1) -> String {
         let all = [header] + rows

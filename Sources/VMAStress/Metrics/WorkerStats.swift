@@ -92,7 +92,7 @@ public final class WorkerStats: @unchecked Sendable {
     /// CPUs and records the affinity that resulted.
     public func applyPlacement() {
         if var cpus = plannedCPUs.map({ $0.map(Int32.init) }) { _ = vms_set_affinity(&cpus, Int32(cpus.count)) }
-        affinity = Machine.allowedCPUs()
+        affinity = allowedCPUsOfThisThread()
         noteCPU(cpusSeen)
     }
 

@@ -8,40 +8,6 @@ public enum PinPolicy: String, Codable, CaseIterable, Sendable {
     case scatter
 }
 
-/// Where the store's memory (VMA records, index, page tables) lives.
-public enum MemoryPolicy: Codable, Sendable, Equatable, CustomStringConvertible {
-    /// The system allocator; the kernel's default policy (first touch).
-    case system
-    /// Bound to one node (numa_alloc_onnode).
-    case node(Int)
-    /// The allocating thread's node (numa_alloc_local).
-    case local
-    /// Interleaved over every node (numa_alloc_interleaved).
-    case interleave
-
-    public init(parsing text: String) throws {
-        switch text {
-        case "local": self = .local
-        case "interleave": self = .interleave
-        case "system": self = .system
-        default:
-            guard let n = Int(text), n >= 0 else {
-                throw PlacementError(description: "invalid --mem-node '\(text)': a node number, local or interleave")
-            }
-            self = .node(n)
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .system: return "system"
-        case let .node(n): return "\(n)"
-        case .local: return "local"
-        case .interleave: return "interleave"
-        }
-    }
-}
-
 public struct PlacementError: Error, CustomStringConvertible {
     public let description: String
 }

@@ -1,5 +1,13 @@
 import CNuma
+import CSupport
 import Foundation
+
+/// The CPUs the calling thread may run on (its affinity mask).
+public func allowedCPUsOfThisThread() -> [Int] {
+    var cpus = [Int32](repeating: 0, count: 1024)
+    let n = vms_get_affinity(&cpus, 1024)
+    return n > 0 ? cpus.prefix(Int(n)).map(Int.init) : [0]
+}
 
 /// The machine's NUMA topology: nodes, their CPUs, memory and distances,
 /// and the CPUs this process may use. Read from sysfs
@@ -42,7 +50,7 @@ public struct Topology: Codable, Sendable, Equatable {
 
     /// This machine, now.
     public static func current() -> Topology {
-        let allowed = Machine.allowedCPUs()
+        let allowed = allowedCPUsOfThisThread()
         let numaOK = numa_available() >= 0
         if var t = read(sysfsNodeDirectory: "/sys/devices/system/node", allowedCPUs: allowed, numaAvailable: numaOK) {
             // libnuma's view of the memory wins where it has one.
@@ -88,16 +96,4 @@ public struct Topology: Codable, Sendable, Equatable {
     }
 
     static func readFile(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }
-
-    /// The human description `vmastress topology` prints.
-    public var text: String {
-        var out = ["NUMA: \(numaAvailable ? "available" : "not available") (libnuma), \(nodes.count) node(s), from \(source)",
-                   "this process may run on CPUs \(CPUList.format(allowedCPUs))", ""]
-        let header = ["node", "cpus", "memory"] + nodes.map { "to \($0.id)" }
-        out.append(TextReport.table(header: header, rows: nodes.map { n in
-            ["\(n.id)", n.cpus.isEmpty ? "(none)" : CPUList.format(n.cpus),
-             String(format: "%.1f GiB", Double(n.memoryBytes) / 1_073_741_824)] + n.distances.map(String.init)
-        }, leftColumns: 2))
-        return out.joined(separator: "\n")
-    }
 }

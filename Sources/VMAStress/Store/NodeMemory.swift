@@ -1,6 +1,45 @@
 import CNuma
 import Glibc
 
+/// Where the store's memory (VMA records, index, page tables) lives.
+public enum MemoryPolicy: Codable, Sendable, Equatable, CustomStringConvertible {
+    /// The system allocator; the kernel's default policy (first touch).
+    case system
+    /// Bound to one node (numa_alloc_onnode).
+    case node(Int)
+    /// The allocating thread's node (numa_alloc_local).
+    case local
+    /// Interleaved over every node (numa_alloc_interleaved).
+    case interleave
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let text: String
+        public var description: String { "invalid --mem-node '\(text)': a node number, local or interleave" }
+    }
+
+    public init(parsing text: String) throws {
+        switch text {
+        case "local": self = .local
+        case "interleave": self = .interleave
+        case "system": self = .system
+        default:
+            guard let n = Int(text), n >= 0 else {
+                throw Invalid(text: text)
+            }
+            self = .node(n)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .system: return "system"
+        case let .node(n): return "\(n)"
+        case .local: return "local"
+        case .interleave: return "interleave"
+        }
+    }
+}
+
 /// Allocates the store's memory under a `MemoryPolicy`: the system
 /// allocator, or libnuma (page-aligned mmap with the policy applied before
 /// any page is touched). Callers free with the same policy and size.
