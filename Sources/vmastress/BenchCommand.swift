@@ -56,13 +56,9 @@ struct BenchPrimitivesCommand: ParsableCommand {
     }
 
     func validate() throws {
-        do {
+        try usageChecks {
             _ = try options()
             if let json { try AtomicFile.checkWritable(json) }
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            throw ValidationError("\(error)")
         }
     }
 
@@ -75,10 +71,6 @@ struct BenchPrimitivesCommand: ParsableCommand {
                  c.cNsPerOp.map { TextReport.fixed($0, 2) } ?? "-", c.swiftToC.map { TextReport.fixed($0, 3) } ?? "-",
                  TextReport.fixed(c.swiftOpsPerSecond / 1e6, 2), c.cOpsPerSecond.map { TextReport.fixed($0 / 1e6, 2) } ?? "-"]
             }, leftColumns: 2))
-        if let json {
-            do { try AtomicFile.writeJSON(report, to: json) } catch {
-                throw Exit(status: ExitStatus.runtime, message: "\(error)")
-            }
-        }
+        try writeResults(report, to: json)
     }
 }

@@ -116,13 +116,9 @@ struct RunCommand: ParsableCommand {
     }
 
     func validate() throws {
-        do {
+        try usageChecks {
             _ = try configs(seed: 0)
             if let json { try AtomicFile.checkWritable(json) }
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            throw ValidationError("\(error)")
         }
     }
 
@@ -144,15 +140,10 @@ struct RunCommand: ParsableCommand {
             if result.verdict == .interrupted { break }
         }
         if results.count > 1 { print("\n" + TextReport.comparison(results)) }
-        if let json {
-            let file = ResultsFile(tool: "vmastress \(VMAStressCommand.configuration.version)",
-                                   createdAt: ISO8601DateFormatter().string(from: Date()),
-                                   machine: .current(), runs: results)
-            do {
-                try AtomicFile.writeJSON(file, to: json)
-            } catch {
-                throw Exit(status: ExitStatus.runtime, message: "\(error)")
-            }
+        if json != nil {
+            try writeResults(ResultsFile(tool: "vmastress \(VMAStressCommand.configuration.version)",
+                                         createdAt: ISO8601DateFormatter().string(from: Date()),
+                                         machine: .current(), runs: results), to: json)
         }
         if results.contains(where: { $0.verdict == .failure }) { throw Exit(status: ExitStatus.violation, message: nil) }
         let signal = vms_stop_signal()

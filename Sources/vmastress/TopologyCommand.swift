@@ -10,18 +10,12 @@ struct TopologyCommand: ParsableCommand {
     var json: String?
 
     func validate() throws {
-        if let json {
-            do { try AtomicFile.checkWritable(json) } catch { throw ValidationError("\(error)") }
-        }
+        try usageChecks { if let json { try AtomicFile.checkWritable(json) } }
     }
 
     func run() throws {
         let t = Topology.current()
         print(TextReport.topology(t))
-        if let json {
-            do { try AtomicFile.writeJSON(t, to: json) } catch {
-                throw Exit(status: ExitStatus.runtime, message: "\(error)")
-            }
-        }
+        try writeResults(t, to: json)
     }
 }

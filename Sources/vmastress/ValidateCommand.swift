@@ -29,15 +29,11 @@ struct ValidateCommand: ParsableCommand {
     var json: String?
 
     func validate() throws {
-        do {
+        try usageChecks {
             _ = try DurationText.seconds(duration)
             _ = try DurationText.seconds(bustedTimeout)
             _ = try selected()
             if let json { try AtomicFile.checkWritable(json) }
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            throw ValidationError("\(error)")
         }
     }
 
@@ -74,11 +70,7 @@ struct ValidateCommand: ParsableCommand {
                 return [r.name, r.test, "\(r.operations)", "\(r.updates)", "\(r.failures)", result,
                         r.pipe.map { $0.map(String.init).joined(separator: " ") } ?? "-"]
             }, leftColumns: 2))
-        if let json {
-            do { try AtomicFile.writeJSON(results, to: json) } catch {
-                throw Exit(status: ExitStatus.runtime, message: "\(error)")
-            }
-        }
+        try writeResults(results, to: json)
         let failed = results.filter { !$0.passed }
         print("")
         if failed.isEmpty {

@@ -11,21 +11,29 @@ let benchBatch = 1024
 @inline(__always)
 func running(_ stop: StopFlag) -> Bool { stop.pointee.load(ordering: .relaxed) == 0 }
 
+/// The loop shape every benchmark shares: batches of `benchBatch` calls of
+/// `body` until the stop flag turns; returns the calls made. Inlined, so the
+/// closure compiles into the loop as the C twin's macro does.
+@inline(__always)
+func batches(_ stop: StopFlag, _ body: () -> Void) -> UInt64 {
+    var n: UInt64 = 0
+    while running(stop) {
+        for _ in 0..<benchBatch { body() }
+        n &+= UInt64(benchBatch)
+    }
+    return n
+}
+
 @inline(never)
 func swiftRCURead<F: RCUFlavor>(_: F.Type, _ stop: StopFlag, _ slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> UInt64 {
     F.registerThread()
     defer { F.unregisterThread() }
-    var n: UInt64 = 0
-    while running(stop) {
-        for _ in 0..<benchBatch {
-            F.readLock()
-            let p = RCUPointer.dereference(slot)
-            vms_blackhole(UInt64(UInt(bitPattern: p)))
-            F.readUnlock()
-        }
-        n &+= UInt64(benchBatch)
+    return batches(stop) {
+        F.readLock()
+        let p = RCUPointer.dereference(slot)
+        vms_blackhole(UInt64(UInt(bitPattern: p)))
+        F.readUnlock()
     }
-    return n
 }
 
 @inline(never)
@@ -42,15 +50,10 @@ func swiftRCUSync<F: RCUFlavor>(_: F.Type, _ stop: StopFlag) -> UInt64 {
 func swiftSRCURead(_ srcu: SRCU, _ stop: StopFlag) -> UInt64 {
     guard let reader = srcu.registerReader() else { return 0 }
     defer { srcu.unregister(reader) }
-    var n: UInt64 = 0
-    while running(stop) {
-        for _ in 0..<benchBatch {
-            let idx = reader.lock()
-            reader.unlock(idx)
-        }
-        n &+= UInt64(benchBatch)
+    return batches(stop) {
+        let idx = reader.lock()
+        reader.unlock(idx)
     }
-    return n
 }
 
 @inline(never)
@@ -65,80 +68,50 @@ func swiftSRCUSync(_ srcu: SRCU, _ stop: StopFlag) -> UInt64 {
 
 @inline(never)
 func swiftRWSemRead(_ lock: RWSem, _ stop: StopFlag) -> UInt64 {
-    var n: UInt64 = 0
-    while running(stop) {
-        for _ in 0..<benchBatch {
-            lock.readLock()
-            lock.readUnlock()
-        }
-        n &+= UInt64(benchBatch)
+    batches(stop) {
+        lock.readLock()
+        lock.readUnlock()
     }
-    return n
 }
 
 @inline(never)
 func swiftRWSemWrite(_ lock: RWSem, _ stop: StopFlag) -> UInt64 {
-    var n: UInt64 = 0
-    while running(stop) {
-        for _ in 0..<benchBatch {
-            lock.writeLock()
-            lock.writeUnlock()
-        }
-        n &+= UInt64(benchBatch)
+    batches(stop) {
+        lock.writeLock()
+        lock.writeUnlock()
     }
-    return n
 }
 
 @inline(never)
 func swiftQRWLockRead(_ lock: UnsafeMutablePointer<QRWLock>, _ stop: StopFlag) -> UInt64 {
-    var n: UInt64 = 0
-    while running(stop) {
-        for _ in 0..<benchBatch {
-            lock.pointee.readLock()
-            lock.pointee.readUnlock()
-        }
-        n &+= UInt64(benchBatch)
+    batches(stop) {
+        lock.pointee.readLock()
+        lock.pointee.readUnlock()
     }
-    return n
 }
 
 @inline(never)
 func swiftQRWLockWrite(_ lock: UnsafeMutablePointer<QRWLock>, _ stop: StopFlag) -> UInt64 {
-    var n: UInt64 = 0
-    while running(stop) {
-        for _ in 0..<benchBatch {
-            lock.pointee.writeLock()
-            lock.pointee.writeUnlock()
-        }
-        n &+= UInt64(benchBatch)
+    batches(stop) {
+        lock.pointee.writeLock()
+        lock.pointee.writeUnlock()
     }
-    return n
 }
 
 @inline(never)
 func swiftSpinLock(_ lock: UnsafeMutablePointer<SpinLock>, _ stop: StopFlag) -> UInt64 {
-    var n: UInt64 = 0
-    while running(stop) {
-        for _ in 0..<benchBatch {
-            lock.pointee.lock()
-            lock.pointee.unlock()
-        }
-        n &+= UInt64(benchBatch)
+    batches(stop) {
+        lock.pointee.lock()
+        lock.pointee.unlock()
     }
-    return n
 }
 
 @inline(never)
 func swiftRefCount(_ count: UnsafeMutablePointer<RefCount>, _ stop: StopFlag) -> UInt64 {
-    var n: UInt64 = 0
-    while running(stop) {
-        for _ in 0..<benchBatch {
-            count.pointee.get()
-            _ = count.pointee.put()
-        }
-        n &+= UInt64(benchBatch)
+    batches(stop) {
+        count.pointee.get()
+        _ = count.pointee.put()
     }
-    return n
 }
 
 /// Two words written together under a seqlock; readers must see them equal.
@@ -150,35 +123,25 @@ public struct SeqPair: ~Copyable {
 
 @inline(never)
 func swiftSeqCountRead(_ pair: UnsafeMutablePointer<SeqPair>, _ stop: StopFlag) -> UInt64 {
-    var n: UInt64 = 0
-    while running(stop) {
-        for _ in 0..<benchBatch {
-            var a: UInt64, b: UInt64, s: UInt32
-            repeat {
-                s = pair.pointee.lock.readBegin()
-                a = pair.pointee.a.load(ordering: .relaxed)
-                b = pair.pointee.b.load(ordering: .relaxed)
-            } while pair.pointee.lock.readRetry(s)
-            vms_blackhole(a &+ b)
-        }
-        n &+= UInt64(benchBatch)
+    batches(stop) {
+        var a: UInt64, b: UInt64, s: UInt32
+        repeat {
+            s = pair.pointee.lock.readBegin()
+            a = pair.pointee.a.load(ordering: .relaxed)
+            b = pair.pointee.b.load(ordering: .relaxed)
+        } while pair.pointee.lock.readRetry(s)
+        vms_blackhole(a &+ b)
     }
-    return n
 }
 
 @inline(never)
 func swiftSeqLockWrite(_ pair: UnsafeMutablePointer<SeqPair>, _ stop: StopFlag) -> UInt64 {
-    var n: UInt64 = 0
     var v: UInt64 = 0
-    while running(stop) {
-        for _ in 0..<benchBatch {
-            pair.pointee.lock.writeLock()
-            v &+= 1
-            pair.pointee.a.store(v, ordering: .relaxed)
-            pair.pointee.b.store(v, ordering: .relaxed)
-            pair.pointee.lock.writeUnlock()
-        }
-        n &+= UInt64(benchBatch)
+    return batches(stop) {
+        pair.pointee.lock.writeLock()
+        v &+= 1
+        pair.pointee.a.store(v, ordering: .relaxed)
+        pair.pointee.b.store(v, ordering: .relaxed)
+        pair.pointee.lock.writeUnlock()
     }
-    return n
 }

@@ -1,0 +1,23 @@
+import ArgumentParser
+import VMAStress
+
+/// Runs a command's checks so that any failure is a usage error (exit 2).
+func usageChecks(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let e as ValidationError {
+        throw e
+    } catch {
+        throw ValidationError("\(error)")
+    }
+}
+
+/// Writes `value` as JSON to `path` atomically; a failure is a runtime error (exit 3).
+func writeResults<T: Encodable>(_ value: T, to path: String?) throws {
+    guard let path else { return }
+    do {
+        try AtomicFile.writeJSON(value, to: path)
+    } catch {
+        throw Exit(status: ExitStatus.runtime, message: "\(error)")
+    }
+}
