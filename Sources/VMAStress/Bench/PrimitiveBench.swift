@@ -31,6 +31,7 @@ public enum PrimitiveBench {
     }
 
     public struct Report: Codable, Sendable {
+        public var machine: Machine
         public var cellSeconds: Double
         public var repetitions: Int
         public var cells: [Cell]
@@ -84,7 +85,7 @@ public enum PrimitiveBench {
                     swiftToC: ratios.isEmpty ? nil : median(ratios)))
             }
         }
-        return Report(cellSeconds: options.cellSeconds, repetitions: options.repetitions, cells: cells)
+        return Report(machine: .current(), cellSeconds: options.cellSeconds, repetitions: options.repetitions, cells: cells)
     }
 
     static func nsPerOp(_ opsPerSecond: Double, _ threads: Int) -> Double {
