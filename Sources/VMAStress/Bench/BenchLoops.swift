@@ -24,6 +24,17 @@ func batches(_ stop: StopFlag, _ body: () -> Void) -> UInt64 {
     return n
 }
 
+/// The write-side shape: one call of `body` per count (grace periods take microseconds).
+@inline(__always)
+func calls(_ stop: StopFlag, _ body: () -> Void) -> UInt64 {
+    var n: UInt64 = 0
+    while running(stop) {
+        body()
+        n &+= 1
+    }
+    return n
+}
+
 @inline(never)
 func swiftRCURead<F: RCUFlavor>(_: F.Type, _ stop: StopFlag, _ slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> UInt64 {
     F.registerThread()
@@ -38,12 +49,7 @@ func swiftRCURead<F: RCUFlavor>(_: F.Type, _ stop: StopFlag, _ slot: UnsafeMutab
 
 @inline(never)
 func swiftRCUSync<F: RCUFlavor>(_: F.Type, _ stop: StopFlag) -> UInt64 {
-    var n: UInt64 = 0
-    while running(stop) {
-        F.synchronize()
-        n &+= 1
-    }
-    return n
+    calls(stop) { F.synchronize() }
 }
 
 @inline(never)
@@ -58,12 +64,7 @@ func swiftSRCURead(_ srcu: SRCU, _ stop: StopFlag) -> UInt64 {
 
 @inline(never)
 func swiftSRCUSync(_ srcu: SRCU, _ stop: StopFlag) -> UInt64 {
-    var n: UInt64 = 0
-    while running(stop) {
-        srcu.synchronize()
-        n &+= 1
-    }
-    return n
+    calls(stop) { srcu.synchronize() }
 }
 
 @inline(never)

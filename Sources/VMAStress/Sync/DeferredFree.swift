@@ -94,7 +94,7 @@ public final class DeferredFree: @unchecked Sendable {
             retired: n, pending: pending.load(ordering: .relaxed), pendingBytes: pendingBytes.load(ordering: .relaxed),
             maxPending: maxPending.load(ordering: .relaxed), maxPendingBytes: maxPendingBytes.load(ordering: .relaxed),
             meanPending: n == 0 ? 0 : Double(pendingSum.load(ordering: .relaxed)) / Double(n),
-            gracePeriodNs: GraceLatency(h))
+            gracePeriodNs: LatencySummary(h))
     }
 }
 
@@ -102,23 +102,6 @@ private func deferredFreeCallback(_ header: UnsafeMutableRawPointer?) {
     let h = header!
     let owner = h.load(fromByteOffset: DeferredFree.Header.owner, as: UnsafeRawPointer.self)
     Unmanaged<DeferredFree>.fromOpaque(owner).takeUnretainedValue().complete(h)
-}
-
-/// Retire-to-reclaim latency, in nanoseconds.
-public struct GraceLatency: Codable, Sendable {
-    public var samples: UInt64
-    public var p50: UInt64
-    public var p99: UInt64
-    public var max: UInt64
-    public var mean: Double
-
-    init(_ h: Histogram<UInt64>) {
-        samples = h.totalCount
-        p50 = h.valueAtPercentile(50)
-        p99 = h.valueAtPercentile(99)
-        max = h.max
-        mean = h.totalCount == 0 ? 0 : h.mean
-    }
 }
 
 /// The deferred-free books at one moment.
@@ -130,5 +113,5 @@ public struct DeferredFreeStats: Codable, Sendable {
     public var maxPendingBytes: Int
     /// Mean backlog seen by each retire (including itself).
     public var meanPending: Double
-    public var gracePeriodNs: GraceLatency
+    public var gracePeriodNs: LatencySummary
 }
