@@ -32,6 +32,9 @@ struct BenchPrimitivesCommand: ParsableCommand {
     @Option(help: "Only these primitives, comma-separated: \(PrimitiveBench.primitives.joined(separator: ", ")).")
     var only: String?
 
+    @Option(help: "Only these liburcu flavors (comma-separated: memb, qsbr, mb, signal, bp); other primitives still run.")
+    var rcuFlavor: String?
+
     @Option(help: "Write the results as JSON to this file (atomically).")
     var json: String?
 
@@ -51,6 +54,11 @@ struct BenchPrimitivesCommand: ParsableCommand {
                 throw ValidationError("unknown primitive '\(bad)'")
             }
             o.only = names
+        }
+        if let rcuFlavor {
+            let keep = try parseFlavors(rcuFlavor)
+            let base = o.only.isEmpty ? Set(PrimitiveBench.primitives) : o.only
+            o.only = base.filter { p in !p.hasPrefix("rcu-") || keep.contains { "rcu-\($0.rawValue)" == p } }
         }
         return o
     }

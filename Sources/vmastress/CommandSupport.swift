@@ -21,3 +21,13 @@ func writeResults<T: Encodable>(_ value: T, to path: String?) throws {
         throw Exit(status: ExitStatus.runtime, message: "\(error)")
     }
 }
+
+/// `--rcu-flavor memb,qsbr`: the liburcu flavors named.
+func parseFlavors(_ text: String) throws -> [RCUFlavorKind] {
+    try text.split(separator: ",").map { name in
+        guard let k = RCUFlavorKind(rawValue: String(name)) else {
+            throw ValidationError("unknown RCU flavor '\(name)': memb, qsbr, mb, signal or bp")
+        }
+        return k
+    }
+}

@@ -22,6 +22,9 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Only these (comma-separated names; see --list).")
     var only: String?
 
+    @Option(help: "Only these liburcu flavors' pipe tests (comma-separated: memb, qsbr, mb, signal, bp); the others still run.")
+    var rcuFlavor: String?
+
     @Flag(help: "List the validations and exit.")
     var list = false
 
@@ -38,7 +41,14 @@ struct ValidateCommand: ParsableCommand {
     }
 
     func selected() throws -> [PrimitiveValidation.Entry] {
-        guard let only else { return PrimitiveValidation.all }
+        let flavors = try rcuFlavor.map(parseFlavors)
+        let all = PrimitiveValidation.all.filter { e in
+            guard let flavors, let kind = RCUFlavorKind.allCases.first(where: { e.name.contains("rcu-\($0.rawValue)") }) else {
+                return true
+            }
+            return flavors.contains(kind)
+        }
+        guard let only else { return all }
         return try only.split(separator: ",").map { name in
             guard let e = PrimitiveValidation.named(String(name)) else {
                 throw ValidationError("unknown validation '\(name)'; 'vmastress validate --list' lists them")

@@ -98,6 +98,9 @@ struct PrimitiveCommandTests {
         #expect(r.stdout.contains("--- End of test: SUCCESS (2 validations)"))
         let bad = try runVMAStress(["validate", "--only", "nope"])
         #expect(bad.status == 2)
+        let qsbr = try runVMAStress(["validate", "--rcu-flavor", "qsbr", "--list"])
+        #expect(qsbr.stdout.contains("rcu-qsbr") && !qsbr.stdout.contains("rcu-memb") && qsbr.stdout.contains("srcu"))
+        #expect(try runVMAStress(["validate", "--rcu-flavor", "nope"]).status == 2)
     }
 }
 
