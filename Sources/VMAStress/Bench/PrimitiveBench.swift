@@ -172,7 +172,7 @@ final class BenchState: @unchecked Sendable {
         srcu.shutdown()
         pthreadLock.destroy()
         rwsem.destroy()
-        for p in [slot] as [UnsafeMutablePointer<UnsafeMutableRawPointer?>] { p.deallocate() }
+        slot.deallocate()
         object.deallocate()
         qrwlock.deallocate()
         spin.deallocate()

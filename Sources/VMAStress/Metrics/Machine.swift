@@ -1,4 +1,3 @@
-import CNuma
 import Foundation
 import Glibc
 
@@ -9,7 +8,7 @@ public struct Machine: Codable, Sendable {
     public var cpusOnline: Int
     /// CPUs this process may run on (its affinity mask).
     public var cpusAllowed: Int
-    /// NUMA nodes per libnuma (1 when numa_available() says NUMA is absent).
+    /// NUMA nodes in `topology` (1 when the machine describes none).
     public var numaNodes: Int
     public var memoryBytes: UInt64
     public var topology: Topology
@@ -19,14 +18,14 @@ public struct Machine: Codable, Sendable {
         uname(&u)
         let release = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         let node = withUnsafeBytes(of: &u.nodename) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let numaOK = numa_available() >= 0
+        let topology = Topology.current()
         return Machine(
             hostname: node,
             kernel: release,
             cpusOnline: sysconf(Int32(_SC_NPROCESSORS_ONLN)),
-            cpusAllowed: ProcessInfo.processInfo.activeProcessorCount,
-            numaNodes: numaOK ? Int(numa_max_node()) + 1 : 1,
+            cpusAllowed: topology.allowedCPUs.count,
+            numaNodes: topology.nodes.count,
             memoryBytes: ProcessInfo.processInfo.physicalMemory,
-            topology: .current())
+            topology: topology)
     }
 }

@@ -27,7 +27,6 @@ public enum StrategyRegistry {
 
     public static var correct: [StrategyEntry] { all.filter { !$0.info.isBusted } }
     public static var busted: [StrategyEntry] { all.filter { $0.info.isBusted } }
-    public static var names: [String] { all.map(\.info.name) }
 
     public static func named(_ name: String) -> StrategyEntry? {
         all.first { $0.info.name == name }

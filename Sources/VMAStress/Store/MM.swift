@@ -5,8 +5,6 @@ import Synchronization
 /// `destroy()` once, after every thread is done.
 public struct MM: @unchecked Sendable {
     struct Shared: ~Copyable {
-        /// mm->mm_seq of the 2014 SPF series: the tree is changing while odd.
-        let seq = SeqCount()
         let nextGen = Atomic<UInt64>(1)
         /// Saturating-refcount underflows seen by writers (REF evidence for the checker).
         let refUnderflows = Atomic<UInt64>(0)
@@ -30,12 +28,6 @@ public struct MM: @unchecked Sendable {
         shared = .allocate(capacity: 1)
         shared.initialize(to: Shared())
     }
-
-    /// mm->mm_seq, for writers that publish tree changes to lockless readers.
-    public func seqWriteBegin() { shared.pointee.seq.writeBegin() }
-    public func seqWriteEnd() { shared.pointee.seq.writeEnd() }
-    public func seqReadBegin() -> UInt32 { shared.pointee.seq.readBegin() }
-    public func seqReadRetry(_ s: UInt32) -> Bool { shared.pointee.seq.readRetry(s) }
 
     /// A generation no VMA has used.
     public func newGen() -> UInt64 { shared.pointee.nextGen.wrappingAdd(1, ordering: .relaxed).oldValue }

@@ -85,8 +85,6 @@ public final class DeferredFree: @unchecked Sendable {
         }
     }
 
-    public var pendingNow: Int { pending.load(ordering: .relaxed) }
-
     public var stats: DeferredFreeStats {
         let n = retires.load(ordering: .relaxed)
         let h = latency.withLock { $0 }
