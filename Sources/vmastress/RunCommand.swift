@@ -82,6 +82,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Put VMA records, the index and page tables on NUMA node N, on the allocating thread's node (local), or interleave them.")
     var memNode: String?
 
+    @Option(help: "Lookup tree: rbtree or btree (default: the strategy's own; 'vmastress strategies' lists which each allows).")
+    var index: IndexKind?
+
+    @Option(help: "liburcu flavor for strategies whose readers use RCU (spf-rcu, per-vma-lock): memb, qsbr, mb, signal, bp.")
+    var rcuFlavor: RCUFlavorKind?
+
     func placement() throws -> PlacementRequest {
         var p = PlacementRequest()
         p.cpus = try cpus.map { try CPUList.parse($0) }
@@ -103,13 +109,18 @@ struct RunCommand: ParsableCommand {
         var mix = OpMix()
         mix.maxMutationPages = maxOpPages
         mix.faultWritePercent = writePercent
+        if rcuFlavor != nil && !names.contains(where: { StrategyRegistry.named($0)?.info.usesRCU == true }) {
+            throw ValidationError("--rcu-flavor applies to strategies whose readers use RCU ("
+                + StrategyRegistry.all.filter(\.info.usesRCU).map(\.info.name).joined(separator: ", ") + "); none is listed")
+        }
         return try names.map { name in
             let c = RunConfig(
                 strategy: name, faulters: faulters, mutators: mutators,
                 durationSeconds: try DurationText.seconds(duration), warmupSeconds: try DurationText.seconds(warmup),
                 seed: seed, checkpointIntervalSeconds: try DurationText.seconds(checkpointInterval),
                 stallTimeoutSeconds: try DurationText.seconds(stallTimeout), faultSampleEvery: sampleEvery,
-                keepGoing: keepGoing, layout: layout, mix: mix, placement: try placement())
+                keepGoing: keepGoing, layout: layout, mix: mix, placement: try placement(),
+                index: index, rcuFlavor: rcuFlavor ?? .memb)
             try c.validate()
             return c
         }
@@ -152,3 +163,5 @@ struct RunCommand: ParsableCommand {
 }
 
 extension PinPolicy: ExpressibleByArgument {}
+extension IndexKind: ExpressibleByArgument {}
+extension RCUFlavorKind: ExpressibleByArgument {}

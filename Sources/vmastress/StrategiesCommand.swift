@@ -10,8 +10,13 @@ struct StrategiesCommand: ParsableCommand {
     var busted = false
 
     func run() throws {
-        let rows = StrategyRegistry.correct.map { [$0.info.name, $0.info.summary, $0.info.origin] }
-        print(TextReport.table(header: ["strategy", "what it does", "origin"], rows: rows, leftColumns: 3))
+        let rows = StrategyRegistry.correct.map { e in
+            [e.info.name, e.info.indexes.map(\.rawValue).joined(separator: ","), e.info.usesRCU ? "yes" : "-",
+             e.info.summary, e.info.origin]
+        }
+        print(TextReport.table(header: ["strategy", "--index", "--rcu-flavor", "what it does", "origin"],
+                               rows: rows, leftColumns: 5))
+        print("\n--index: the trees a strategy is correct on, its default first; --rcu-flavor: its readers use liburcu. docs/strategies.md has each protocol.")
         if busted {
             print("")
             let twins = StrategyRegistry.busted.map { t in

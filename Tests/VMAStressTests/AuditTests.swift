@@ -10,7 +10,7 @@ struct AuditTests {
         _ = f.s.mmapFixed(PageRange(10, 20), prot: .read)
         #expect(Audit.tree(f.mm).isEmpty)
         let v = f.mm.vmas.allocate(PageRange(15, 25), prot: .read, flags: 0, gen: 1)!
-        _ = f.mm.index.insert(v)
+        _ = f.mm.list.insert(v)
         v.setAttached(true)
         #expect(Audit.tree(f.mm).contains { $0.invariant == .tree && $0.seen.contains("overlaps") })
         #expect(!Audit.tree(f.mm, around: PageRange(15, 16)).isEmpty)
@@ -22,7 +22,7 @@ struct AuditTests {
         let f = Fixture()
         defer { f.destroy() }
         _ = f.s.mmapFixed(PageRange(10, 20), prot: .read)
-        let gen = f.mm.index.find(10)!.gen
+        let gen = f.mm.list.find(10)!.gen
         let t = f.mm.pageTable.table(for: 0)
         t.setPTE(30, PTE(gen: gen, writable: false))
         #expect(Audit.ptes(f.mm).first?.expected == "no PTE where no VMA is mapped")
@@ -39,7 +39,7 @@ struct AuditTests {
         let f = Fixture()
         defer { f.destroy() }
         _ = f.s.mmapFixed(PageRange(10, 20), prot: .read)
-        let v = f.mm.index.find(10)!
+        let v = f.mm.list.find(10)!
         v.pointee.refs.get()
         #expect(Audit.refs(f.mm, underflowsBefore: 0).first?.seen == "2 references")
         _ = v.pointee.refs.put()

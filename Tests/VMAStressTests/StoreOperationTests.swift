@@ -24,7 +24,7 @@ struct StoreOperationTests {
         #expect(f.s.mmapFixed(PageRange(10, 20), prot: .readWrite).status == .done)
         #expect(f.s.mmapFixed(PageRange(30, 40), prot: .readWrite).status == .done)
         #expect(f.fault(35, write: true) == .installed)
-        let leftGen = f.mm.index.find(10)!.gen
+        let leftGen = f.mm.list.find(10)!.gen
         #expect(f.s.mmap(count: 10, prot: .readWrite, within: PageRange(20, 30), hint: 20).status == .done)
         #expect(f.vmas.map { [$0.0, $0.1] } == [[10, 40]])
         #expect(f.pte(35).gen == leftGen)
@@ -38,11 +38,11 @@ struct StoreOperationTests {
         defer { f.destroy() }
         #expect(f.s.mmapFixed(PageRange(100, 140), prot: .readWrite).status == .done)
         for p in UInt64(100)..<140 { #expect(f.fault(p, write: true) == .installed) }
-        let gen = f.mm.index.find(100)!.gen
+        let gen = f.mm.list.find(100)!.gen
         #expect(f.s.munmap(PageRange(110, 120)).status == .done)
         #expect(f.vmas.map { [$0.0, $0.1] } == [[100, 110], [120, 140]])
         // Both pieces keep the generation, so their PTEs stay valid.
-        #expect(f.mm.index.find(125)!.gen == gen)
+        #expect(f.mm.list.find(125)!.gen == gen)
         for p in UInt64(110)..<120 { #expect(!f.pte(p).isPresent) }
         #expect(f.pte(109).isPresent && f.pte(120).isPresent)
         #expect(f.fault(115) == .noVMA)
@@ -91,10 +91,10 @@ struct StoreOperationTests {
         let area = PageRange(100, 400)
         _ = f.s.mmapFixed(PageRange(100, 110), prot: .readWrite)
         for p in UInt64(100)..<105 { _ = f.fault(p, write: true) }
-        let oldGen = f.mm.index.find(100)!.gen
+        let oldGen = f.mm.list.find(100)!.gen
         #expect(f.s.mremap(vmaAt: 103, within: area, hint: 300).status == .done)
         #expect(f.vmas.map { [$0.0, $0.1] } == [[300, 310]])
-        let newGen = f.mm.index.find(300)!.gen
+        let newGen = f.mm.list.find(300)!.gen
         #expect(newGen != oldGen)
         for p in UInt64(100)..<110 { #expect(!f.pte(p).isPresent) }
         for p in UInt64(300)..<305 { #expect(f.pte(p).isPresent && f.pte(p).gen == newGen && f.pte(p).isWritable) }
@@ -116,6 +116,6 @@ struct StoreOperationTests {
         t.lock()
         t.setPTE(6, PTE(gen: 999, writable: false))
         t.unlock()
-        #expect(f.fault(6) == .stalePTE(PTE(gen: 999, writable: false), vmaGen: f.mm.index.find(6)!.gen))
+        #expect(f.fault(6) == .stalePTE(PTE(gen: 999, writable: false), vmaGen: f.mm.list.find(6)!.gen))
     }
 }

@@ -6,24 +6,21 @@ struct Fixture {
     let mm: MM
     let s: MMapLock
     var ctx: FaultContext
-    let events: UnsafeMutablePointer<UInt64>
+    let stats = WorkerStats(name: "test", role: .faulter, index: 0)
 
-    init(pages: UInt64 = 2048) {
-        mm = MM(pages: pages, maxVMAs: 512)
+    init(pages: UInt64 = 2048, index: IndexKind = .rbtree) {
+        mm = MM(pages: pages, maxVMAs: 512, index: index)
         s = MMapLock(mm: mm)
-        events = .allocate(capacity: FaultEvent.allCases.count)
-        events.initialize(repeating: 0, count: FaultEvent.allCases.count)
-        ctx = FaultContext(events: events)
+        ctx = stats.faultContext()
     }
 
     func destroy() {
         mm.destroy()
-        events.deallocate()
     }
 
     /// The index as (start, end, prot) triples.
     var vmas: [(UInt64, UInt64, Prot)] {
-        (0..<mm.index.count).map { (mm.index[$0].start, mm.index[$0].end, mm.index[$0].prot) }
+        (0..<mm.list.count).map { (mm.list[$0].start, mm.list[$0].end, mm.list[$0].prot) }
     }
 
     mutating func fault(_ page: UInt64, write: Bool = false) -> FaultResult {

@@ -9,8 +9,8 @@ public enum Audit {
         var seen = Set<UInt>()
         var prevEnd: UInt64 = 0
         var prev: VMAPtr? = nil
-        for i in 0..<mm.index.count {
-            let v = mm.index[i]
+        for i in 0..<mm.list.count {
+            let v = mm.list[i]
             guard mm.vmas.owns(v), v.isLive else {
                 found.append(Finding(.tree, expected: "index entry \(i) is a live VMA record",
                                      seen: "a freed or foreign record (tag 0x\(String(v.pointee.tag.load(ordering: .relaxed), radix: 16)))"))
@@ -37,12 +37,50 @@ public enum Audit {
         return found
     }
 
+    /// TREE for the lookup tree: its own shape (rbtree colours and links,
+    /// B-tree keys and nodes), and the same VMAs in the same order as the list.
+    public static func index(_ mm: MM, pendingNodes: Int = 0) -> [Finding] {
+        let (order, problems) = mm.index.audit(pendingNodes: pendingNodes)
+        let kind = mm.index.kind.rawValue
+        var found = problems.prefix(4).map {
+            Finding(.tree, expected: "a well-formed \(kind)", seen: $0)
+        }
+        if order.count != mm.list.count {
+            found.append(Finding(.tree, expected: "the \(kind) holds the \(mm.list.count) VMAs of the list",
+                                 seen: "it holds \(order.count)"))
+        } else if let i = order.indices.first(where: { order[$0] != mm.list[$0] }) {
+            found.append(Finding(.tree, vma: VMAIdentity(mm.list[i]),
+                                 expected: "the \(kind) lists VMAs in the list's order",
+                                 seen: "entry \(i) of the \(kind) is \(VMAIdentity(order[i]).text)"))
+        }
+        return found
+    }
+
+    /// STALE-PTE evidence from mremap: PTEs already at a destination that
+    /// no fault could use before the move (each reported once).
+    public static func moves(_ mm: MM) -> [Finding] {
+        let (n, page) = mm.takeClobberedPTEs()
+        guard n > 0 else { return [] }
+        return [Finding(.stalePTE, page: page,
+                        expected: "mremap's destination has no PTE before its page tables move in (the new VMA is locked before it is reachable)",
+                        seen: "\(n) PTE(s) already there, overwritten by the move; last at page \(page)")]
+    }
+
+    /// STALE-PTE evidence from take-all-locks: a PTE changed while every lock was held.
+    public static func allLocks(_ mm: MM) -> [Finding] {
+        let (n, page) = mm.takeChangedUnderAllLocks()
+        guard n > 0 else { return [] }
+        return [Finding(.stalePTE, page: page,
+                        expected: "no PTE changes while take-all-locks holds every lock (every fault in flight is excluded)",
+                        seen: "\(n) change(s), last at page \(page)")]
+    }
+
     /// TREE around `range`: the VMAs touching it and their neighbours are in order.
     public static func tree(_ mm: MM, around range: PageRange) -> [Finding] {
         var found: [Finding] = []
-        var i = max(mm.index.firstEnding(after: range.start) - 1, 0)
-        while i + 1 < mm.index.count {
-            let a = mm.index[i], b = mm.index[i + 1]
+        var i = max(mm.list.firstEnding(after: range.start) - 1, 0)
+        while i + 1 < mm.list.count {
+            let a = mm.list[i], b = mm.list[i + 1]
             if a.start >= range.end { break }
             if a.end > b.start || a.start >= a.end {
                 found.append(Finding(.tree, vma: VMAIdentity(b), expected: "sorted and non-overlapping",
@@ -57,8 +95,8 @@ public enum Audit {
     /// put has underflowed since `underflowsBefore`.
     public static func refs(_ mm: MM, underflowsBefore: UInt64) -> [Finding] {
         var found: [Finding] = []
-        for i in 0..<mm.index.count {
-            let v = mm.index[i]
+        for i in 0..<mm.list.count {
+            let v = mm.list[i]
             let n = v.pointee.refs.value
             if n != 1 {
                 found.append(Finding(.ref, vma: VMAIdentity(v), expected: "1 reference (the tree's) at quiescence",
@@ -77,9 +115,9 @@ public enum Audit {
     /// index plus those legitimately waiting for a deferred free.
     public static func leak(_ mm: MM, pending: UInt64 = 0) -> [Finding] {
         let allocs = mm.vmas.allocations, frees = mm.vmas.frees
-        let live = UInt64(mm.index.count) + pending
+        let live = UInt64(mm.list.count) + pending
         guard allocs - frees != live else { return [] }
-        return [Finding(.leak, expected: "allocations - frees = \(live) (\(mm.index.count) in the index, \(pending) pending free)",
+        return [Finding(.leak, expected: "allocations - frees = \(live) (\(mm.list.count) in the index, \(pending) pending free)",
                         seen: "\(allocs) - \(frees) = \(allocs - frees)")]
     }
 
@@ -89,7 +127,7 @@ public enum Audit {
         var found: [Finding] = []
         mm.pageTable.forEachPresent(in: range) { page, pte in
             guard found.count < 16 else { return }
-            guard let v = mm.index.find(page) else {
+            guard let v = mm.list.find(page) else {
                 found.append(Finding(.stalePTE, page: page, expected: "no PTE where no VMA is mapped", seen: "PTE \(pte)"))
                 return
             }

@@ -65,7 +65,10 @@ public final class Checker: @unchecked Sendable {
     public static func audit(_ mm: MM, underflowsBefore: UInt64, pendingFrees: UInt64 = 0) -> [Finding] {
         let tree = Audit.tree(mm)
         if !tree.isEmpty { return tree }
+        let index = Audit.index(mm)
+        if !index.isEmpty { return index }
         return Audit.refs(mm, underflowsBefore: underflowsBefore)
+            + Audit.moves(mm) + Audit.allLocks(mm)
             + Audit.ptes(mm)
             + Audit.leak(mm, pending: pendingFrees)
     }

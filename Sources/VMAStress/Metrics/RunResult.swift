@@ -68,12 +68,19 @@ public struct RunResult: Codable, Sendable {
     public var violations: [Violation]
     /// Where threads and memory were placed, and where they were seen.
     public var placement: PlacementSummary?
+    /// The lookup tree the run used.
+    public var index: IndexKind?
+    /// rcutorture's reader pipe: faults that saw a VMA 0, 1, 2 and 3+ grace periods after its removal.
+    public var readerPipe: [UInt64]?
+    /// The VMA deferred-free books, for strategies that defer frees.
+    public var deferredFree: DeferredFreeStats?
     /// Merged latency histograms by op name (for percentile files; not in the JSON).
     public var histograms: [String: Histogram<UInt64>] = [:]
 
     enum CodingKeys: String, CodingKey {
         case strategy, config, reproduce, verdict, interruptedBy, wallSeconds, measuredSeconds, ops,
-             faultOutcomes, faultEvents, threads, process, checker, store, violations, placement
+             faultOutcomes, faultEvents, threads, process, checker, store, violations, placement, index,
+             readerPipe, deferredFree
     }
 
     public func op(_ kind: OpKind) -> OpSummary? { ops.first { $0.op == kind.name } }

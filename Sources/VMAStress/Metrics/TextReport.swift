@@ -6,7 +6,9 @@ public enum TextReport {
     public static func render(_ r: RunResult) -> String {
         let c = r.config
         var out: [String] = []
-        out.append("vmastress run: strategy \(r.strategy), \(c.faulters) faulter(s), \(c.mutators) mutator(s), "
+        out.append("vmastress run: strategy \(r.strategy) on \(c.indexKind.rawValue)"
+            + (StrategyRegistry.named(r.strategy)?.info.usesRCU == true ? " (rcu \(c.rcuFlavor.rawValue))" : "")
+            + ", \(c.faulters) faulter(s), \(c.mutators) mutator(s), "
             + "\(DurationText.format(c.durationSeconds)) after \(DurationText.format(c.warmupSeconds)) warm-up, seed \(c.seed)")
         out.append("measured \(fixed(r.measuredSeconds, 2)) s (of \(fixed(r.wallSeconds, 2)) s wall, less checkpoint pauses)")
         out.append("")
@@ -24,6 +26,15 @@ public enum TextReport {
                 out.append("fault path: " + FaultEvent.allCases.compactMap { e in
                     r.faultEvents[e.name].map { "\(e.name) \($0)" } }.joined(separator: ", "))
             }
+        }
+        if let pipe = r.readerPipe, pipe.contains(where: { $0 > 0 }) {
+            out.append("Reader Pipe: " + pipe.map(String.init).joined(separator: " ")
+                + " (faults seeing a VMA 0, 1, 2, 3+ grace periods after removal)")
+        }
+        if let d = r.deferredFree {
+            out.append("deferred free: \(d.retired) retired, backlog max \(d.maxPending) (\(d.maxPendingBytes / 1024) KiB), "
+                + "mean \(fixed(d.meanPending, 1)); grace period p50 \(human(Double(d.gracePeriodNs.p50))) ns, "
+                + "p99 \(human(Double(d.gracePeriodNs.p99))) ns")
         }
         let p = r.process
         out.append("resources: cpu user \(fixed(p.userSeconds, 2)) s, sys \(fixed(p.systemSeconds, 2)) s, "

@@ -5,7 +5,7 @@ import Synchronization
 
 /// How a fault ended, as counted.
 public enum FaultOutcome: Int, CaseIterable, Sendable {
-    case installed, upgraded, present, noVMA, accessDenied, stalePTE
+    case installed, upgraded, present, noVMA, accessDenied, stalePTE, useAfterFree, torn, pipe
 
     public var name: String {
         switch self {
@@ -15,6 +15,9 @@ public enum FaultOutcome: Int, CaseIterable, Sendable {
         case .noVMA: return "segv-no-vma"
         case .accessDenied: return "segv-access"
         case .stalePTE: return "stale-pte"
+        case .useAfterFree: return "use-after-free"
+        case .torn: return "torn"
+        case .pipe: return "pipe"
         }
     }
 
@@ -27,6 +30,9 @@ public enum FaultOutcome: Int, CaseIterable, Sendable {
         case .noVMA: self = .noVMA
         case .accessDenied: self = .accessDenied
         case .stalePTE: self = .stalePTE
+        case .useAfterFree: self = .useAfterFree
+        case .torn: self = .torn
+        case .pipe: self = .pipe
         }
     }
 }
@@ -42,7 +48,7 @@ public final class WorkerStats: @unchecked Sendable {
     public let role: Role
     public let index: Int
 
-    /// Ops done, ops failed (per OpKind), fault outcomes, fault events.
+    /// Ops done, ops failed (per OpKind), fault outcomes, fault events, reader-pipe buckets.
     public let counters: UnsafeMutablePointer<UInt64>
     public let histograms: UnsafeMutablePointer<Histogram<UInt64>>
     /// Operations completed so far, for the stall watchdog (relaxed).
@@ -65,7 +71,8 @@ public final class WorkerStats: @unchecked Sendable {
     static let failedBase = ops
     static let outcomeBase = 2 * ops
     static let eventBase = outcomeBase + FaultOutcome.allCases.count
-    static let counterCount = eventBase + FaultEvent.allCases.count
+    static let pipeBase = eventBase + FaultEvent.allCases.count
+    static let counterCount = pipeBase + FaultContext.pipeBuckets
 
     /// 1 ns to 60 s at 3 significant digits.
     public static func newHistogram() -> Histogram<UInt64> {
@@ -125,7 +132,11 @@ public final class WorkerStats: @unchecked Sendable {
     public func failed(_ op: OpKind) -> UInt64 { counters[Self.failedBase + op.rawValue] }
     public func outcome(_ o: FaultOutcome) -> UInt64 { counters[Self.outcomeBase + o.rawValue] }
     public func event(_ e: FaultEvent) -> UInt64 { counters[Self.eventBase + e.rawValue] }
-    public var eventCounters: UnsafeMutablePointer<UInt64> { counters + Self.eventBase }
+    public func pipe(_ bucket: Int) -> UInt64 { counters[Self.pipeBase + bucket] }
+    /// This worker's fault-path context (counters it alone writes).
+    public func faultContext() -> FaultContext {
+        FaultContext(events: counters + Self.eventBase, pipe: counters + Self.pipeBase)
+    }
 }
 
 /// Samples the CPU the calling thread runs on into a bitmap (sched_getcpu, a vDSO call).

@@ -17,12 +17,17 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var layout: Layout
     public var mix: OpMix
     public var placement: PlacementRequest
+    /// The lookup tree; nil: the strategy's own (the first it lists).
+    public var index: IndexKind?
+    /// The liburcu flavor of strategies whose readers use RCU.
+    public var rcuFlavor: RCUFlavorKind
 
     public init(strategy: String = "mmap-lock", faulters: Int = 2, mutators: Int = 1,
                 durationSeconds: Double = 5, warmupSeconds: Double = 1, seed: UInt64 = 1,
                 checkpointIntervalSeconds: Double = 1, stallTimeoutSeconds: Double = 10,
                 faultSampleEvery: Int = 64, keepGoing: Bool = false,
-                layout: Layout = Layout(), mix: OpMix = OpMix(), placement: PlacementRequest = PlacementRequest()) {
+                layout: Layout = Layout(), mix: OpMix = OpMix(), placement: PlacementRequest = PlacementRequest(),
+                index: IndexKind? = nil, rcuFlavor: RCUFlavorKind = .memb) {
         self.strategy = strategy
         self.faulters = faulters
         self.mutators = mutators
@@ -36,6 +41,13 @@ public struct RunConfig: Codable, Sendable, Equatable {
         self.layout = layout
         self.mix = mix
         self.placement = placement
+        self.index = index
+        self.rcuFlavor = rcuFlavor
+    }
+
+    /// The tree this run uses.
+    public var indexKind: IndexKind {
+        index ?? StrategyRegistry.named(strategy)?.info.indexes.first ?? .rbtree
     }
 
     public var workers: Int { faulters + mutators }
@@ -48,6 +60,9 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public func validate() throws {
         guard let type = StrategyRegistry.named(strategy) else {
             throw Invalid(description: "unknown strategy '\(strategy)'; 'vmastress strategies --busted' lists them")
+        }
+        if let index, !type.info.indexes.contains(index) {
+            throw Invalid(description: "strategy '\(strategy)' runs on --index \(type.info.indexes.map(\.rawValue).joined(separator: " or ")), not \(index.rawValue)")
         }
         guard faulters >= 1 else { throw Invalid(description: "--faulters must be at least 1 (got \(faulters))") }
         guard mutators >= 0 else { throw Invalid(description: "--mutators must not be negative (got \(mutators))") }
@@ -83,6 +98,10 @@ public struct RunConfig: Codable, Sendable, Equatable {
             "--duration \(DurationText.format(durationSeconds))", "--warmup \(DurationText.format(warmupSeconds))",
             "--seed \(seed)",
         ]
+        if let index { words.append("--index \(index.rawValue)") }
+        if StrategyRegistry.named(strategy)?.info.usesRCU == true && rcuFlavor != .memb {
+            words.append("--rcu-flavor \(rcuFlavor.rawValue)")
+        }
         let d = RunConfig()
         if checkpointIntervalSeconds != d.checkpointIntervalSeconds {
             words.append("--checkpoint-interval \(DurationText.format(checkpointIntervalSeconds))")

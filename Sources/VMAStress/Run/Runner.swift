@@ -27,7 +27,7 @@ public enum Runner {
         } catch {
             throw Failure(description: "\(error)")
         }
-        let mm = MM(pages: layout.totalPages, maxVMAs: layout.maxVMAs, memory: plan.memory)
+        let mm = MM(pages: layout.totalPages, maxVMAs: layout.maxVMAs, index: config.indexKind, memory: plan.memory)
         let strategy = S(mm: mm)
         populate(strategy, config)
 
@@ -112,6 +112,7 @@ public enum Runner {
                                 affinity: CPUList.format($0.affinity), ranOn: CPUList.format($0.cpusSeenList))
             },
             memory: stuck.isEmpty ? mm.residency() : [])
+        result.deferredFree = strategy.deferredStats
         if signal != 0 && log.count == 0 {
             result.verdict = .interrupted
             result.interruptedBy = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
@@ -127,8 +128,10 @@ public enum Runner {
 
     /// Maps the stable region, then fills about `initialChurnPercent` of the churn region.
     static func populate<S: Strategy>(_ s: S, _ config: RunConfig) {
-        s.threadStart()
-        defer { s.threadStop() }
+        let scratch = WorkerStats(name: "populate", role: .mutator, index: 0)
+        var ctx = scratch.faultContext()
+        s.threadStart(&ctx)
+        defer { s.threadStop(&ctx) }
         let layout = config.layout
         // flags 1: the stable region never merges with churn mappings.
         _ = s.mmapFixed(layout.stable, prot: .readWrite, flags: 1)
@@ -200,13 +203,15 @@ public enum Runner {
             wallSeconds: Double(wallNanos) / 1e9, measuredSeconds: measured,
             ops: ops, faultOutcomes: outcomes, faultEvents: events, threads: threads, process: process,
             checker: CheckerSummary(checkpoints: checker.checkpoints,
-                                    invariantsChecked: [.stable] + Checker.checkpointInvariants,
+                                    invariantsChecked: [.stable] + (events.isEmpty ? [] : [.uaf, .torn, .pipe]) + Checker.checkpointInvariants,
                                     violationCount: log.count),
-            store: StoreSummary(vmasAtEnd: mm.index.count, vmaAllocations: mm.vmas.allocations,
+            store: StoreSummary(vmasAtEnd: mm.list.count, vmaAllocations: mm.vmas.allocations,
                                 vmaFrees: mm.vmas.frees, pageTablePages: mm.pageTable.tablesAllocated,
                                 presentPTEsAtEnd: present),
             violations: violations)
         result.histograms = histograms
+        result.index = config.indexKind
+        result.readerPipe = (0..<FaultContext.pipeBuckets).map { b in workers.reduce(0) { $0 + $1.pipe(b) } }
         return result
     }
 

@@ -14,14 +14,14 @@ struct WorkerEnv: @unchecked Sendable {
 /// churn region, checking STABLE on each and STALE-PTE where the fault sees
 /// one. Generic over the strategy so the fault path is specialised.
 func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: UInt64) {
-    s.threadStart()
-    defer { s.threadStop() }
+    var ctx = w.faultContext()
+    s.threadStart(&ctx)
+    defer { s.threadStop(&ctx) }
     var rng = RNG(seed: seed)
-    var ctx = FaultContext(events: w.eventCounters)
     let counters = w.counters, hist = w.histograms, progress = w.progress
     let stable = env.layout.stable, guardRegion = env.layout.guardRegion, churn = env.layout.churn
     let toStable = env.mix.faultStablePercent, toGuard = toStable + env.mix.faultGuardPercent
-    let writePercent = env.mix.faultWritePercent
+    let writePercent = env.mix.faultWritePercent, hotPercent = env.mix.faultHotPercent
     let nsPerTick = env.nsPerTick, sampleMask = env.sampleMask
     let faultDone = WorkerStats.doneBase + OpKind.fault.rawValue
     let cpusSeen = w.cpusSeen
@@ -34,7 +34,9 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         let epoch = env.control.epoch
         if epoch != handledEpoch {
             handledEpoch = epoch
+            s.threadOffline()
             let (command, measure) = env.control.checkIn()
+            s.threadOnline()
             if command == .stop { break }
             if measure && !measuring {
                 measuring = true
@@ -48,6 +50,9 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
             page = stable.start + rng.below(stable.count)
         } else if dice < toGuard {
             page = guardRegion.start + rng.below(guardRegion.count)
+        } else if rng.below(100) < hotPercent, let hot = s.mm.hotRange, hot.count > 0 {
+            page = hot.start + rng.below(hot.count)
+            ctx.hot = true
         } else {
             page = churn.start + rng.below(churn.count)
         }
@@ -57,6 +62,7 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         let t0 = sampled ? Clock.ticks() : 0
         let result = s.fault(page, write: write, &ctx)
         if sampled { _ = hist[OpKind.fault.rawValue].record(UInt64(Double(Clock.ticks() &- t0) * nsPerTick)) }
+        ctx.hot = false
 
         counters[faultDone] &+= 1
         counters[WorkerStats.outcomeBase + FaultOutcome(result).rawValue] &+= 1
@@ -65,6 +71,7 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         }
         n &+= 1
         progress.pointee.store(n, ordering: .relaxed)
+        if n & 15 == 0 { s.quiescentState() }
         if n & 4095 == 0 { noteCPU(cpusSeen) }
     }
     if measuring { w.endMeasuring() }
@@ -78,10 +85,27 @@ private func isSegv(_ r: FaultResult) -> Bool { r == .noVMA || r == .accessDenie
 private func checkFault(_ page: UInt64, write: Bool, _ r: FaultResult, stable: PageRange, guardRegion: PageRange,
                         _ mm: MM, _ w: WorkerStats, _ env: WorkerEnv) {
     let access = write ? "write" : "read"
-    if case let .stalePTE(pte, vmaGen) = r {
+    switch r {
+    case let .stalePTE(pte, vmaGen):
         env.log.report(Finding(.stalePTE, page: page, expected: "a PTE of the faulting VMA's generation \(vmaGen)",
                                seen: "PTE \(pte)"), thread: w.name)
-    } else if stable.contains(page) && !r.succeeded {
+        return
+    case let .useAfterFree(id, tag):
+        let seen = tag == VMA.poison ? "its record poisoned (freed)" : "its record reused (tag 0x\(String(tag, radix: 16)))"
+        env.log.report(Finding(.uaf, page: page, expected: "VMA id \(id), found by this \(access) fault, stays allocated until the fault is done with it",
+                               seen: seen), thread: w.name)
+        return
+    case let .torn(id):
+        env.log.report(Finding(.torn, page: page, expected: "fields of VMA id \(id) read under an even, unchanged seqcount match their checksum",
+                               seen: "a checksum mismatch"), thread: w.name)
+        return
+    case let .pipe(id, gracePeriods):
+        env.log.report(Finding(.pipe, page: page, expected: "no grace period ends while a reader still uses VMA id \(id), which it found before its removal",
+                               seen: "\(gracePeriods) grace period(s) had ended (reader pipe stage \(gracePeriods + 1))"), thread: w.name)
+        return
+    default: break
+    }
+    if stable.contains(page) && !r.succeeded {
         env.log.report(Finding(.stable, page: page,
                                expected: "a \(access) fault in the stable region (read-write, never unmapped) succeeds",
                                seen: "\(r)"), thread: w.name)
@@ -94,8 +118,9 @@ private func checkFault(_ page: UInt64, write: Bool, _ r: FaultResult, stable: P
 /// A mutator: mmap, munmap, mprotect and mremap at random places in the
 /// churn region, each timed; after each, the touched ranges are audited.
 func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: UInt64) {
-    s.threadStart()
-    defer { s.threadStop() }
+    var ctx = w.faultContext()
+    s.threadStart(&ctx)
+    defer { s.threadStop(&ctx) }
     var rng = RNG(seed: seed)
     let churn = env.layout.churn
     var handledEpoch = UInt64.max
@@ -106,7 +131,9 @@ func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         let epoch = env.control.epoch
         if epoch != handledEpoch {
             handledEpoch = epoch
+            s.threadOffline()
             let (command, measure) = env.control.checkIn()
+            s.threadOnline()
             if command == .stop { break }
             if measure && !measuring {
                 measuring = true
@@ -119,15 +146,17 @@ func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         let count = 1 + rng.below(env.mix.maxMutationPages)
         let range = PageRange(start, min(start + count, churn.end))
         let prot = OpMix.churnProts[Int(rng.below(UInt64(OpMix.churnProts.count)))]
+        let hint = churn.start + rng.below(churn.count)
 
         w.currentOp.pointee.store(op.rawValue, ordering: .relaxed)
         let t0 = Clock.ticks()
         let result: MutationResult
         switch op {
-        case .mmap: result = s.mmap(count: count, prot: prot, within: churn, hint: start)
+        case .mmap: result = s.mmap(count: count, prot: prot, within: churn, hint: hint)
         case .munmap: result = s.munmap(range)
         case .mprotect: result = s.mprotect(range, prot: prot)
-        case .mremap: result = s.mremap(vmaAt: start, within: churn, hint: churn.start + rng.below(churn.count))
+        case .mremap: result = s.mremap(vmaAt: start, within: churn, hint: hint)
+        case .takeAllLocks: result = s.takeAllLocks()
         case .fault: fatalError("faults are the faulters' job")
         }
         _ = w.histograms[op.rawValue].record(UInt64(Double(Clock.ticks() &- t0) * env.nsPerTick))
@@ -137,6 +166,7 @@ func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         if done && env.auditMutations { auditAfter(op, result, s.mm, w, env) }
         n &+= 1
         w.progress.pointee.store(n, ordering: .relaxed)
+        s.quiescentState()
         noteCPU(w.cpusSeen)
     }
     if measuring { w.endMeasuring() }
@@ -153,6 +183,7 @@ private func auditAfter(_ op: OpKind, _ result: MutationResult, _ mm: MM, _ w: W
         found += Audit.tree(mm, around: r)
         if found.isEmpty { found += Audit.ptes(mm, in: r) }
     }
+    found += Audit.moves(mm) + Audit.allLocks(mm)
     mm.mmapLock.readUnlock()
     for var f in found.prefix(4) {
         f.expected = "after \(op.name) returns: " + f.expected

@@ -13,6 +13,13 @@ public enum FaultResult: Equatable, Sendable {
     /// The fault found a present PTE stamped by another VMA generation than the
     /// VMA covering it: a PTE that outlived its VMA (STALE-PTE).
     case stalePTE(PTE, vmaGen: UInt64)
+    /// The fault found the VMA it used freed (poisoned) or reused by the time
+    /// it re-checked, though its protocol should have kept it alive (UAF).
+    case useAfterFree(vmaID: UInt64, tag: UInt64)
+    /// Fields read under an even, unchanged seqcount failed their checksum (TORN).
+    case torn(vmaID: UInt64)
+    /// Grace periods had ended since the VMA was removed while the fault still used it (PIPE).
+    case pipe(vmaID: UInt64, gracePeriods: UInt32)
 
     /// The fault resolved (the access would now proceed).
     @inline(__always) public var succeeded: Bool {
@@ -29,7 +36,8 @@ extension MM {
     /// under the PTL.
     @inline(__always)
     public func faultLocked(_ page: UInt64, write: Bool) -> FaultResult {
-        guard let v = index.find(page) else { return .noVMA }
+        var restarts: UInt64 = 0
+        guard let v = index.find(page, restarts: &restarts) else { return .noVMA }
         guard v.prot.contains(.access(write: write)) else { return .accessDenied }
         return installPTE(page, gen: v.gen, write: write)
     }

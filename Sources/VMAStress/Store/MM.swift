@@ -1,28 +1,51 @@
 import Synchronization
 
-/// The process address space (`mm_struct`): the VMA index, the page tables,
-/// the VMA slab and `mmap_lock`. A handle: copies share the same memory;
-/// `destroy()` once, after every thread is done.
+/// The process address space (`mm_struct`): the ordered VMA list, the
+/// lookup tree, the page tables, the VMA slab, `mmap_lock`, and the state
+/// the lockless strategies add (mm seqlock, tree rwlock, `mm_lock_seq`).
+/// A handle: copies share the same memory; `destroy()` once, after every
+/// thread is done.
 public struct MM: @unchecked Sendable {
     struct Shared: ~Copyable {
         let nextGen = Atomic<UInt64>(1)
         /// Saturating-refcount underflows seen by writers (REF evidence for the checker).
         let refUnderflows = Atomic<UInt64>(0)
         let lastUnderflowVMA = Atomic<UInt64>(0)
+        /// The mm seqlock of the SPF patches: odd while a writer changes the tree.
+        /// Writers are serialised by mmap_lock.
+        let seq = SeqCount()
+        /// `mm_lock_seq` (Linux 6.4): a VMA whose `lockSeq` equals it is write-locked.
+        let lockSeq = Atomic<UInt64>(0)
+        /// The tree rwlock of SPF v9 (`mm_rb_lock`).
+        let treeLock = QRWLock()
+        /// PTEs mremap found already present at its destination (evidence for the checker).
+        let clobberedPTEs = Atomic<UInt64>(0)
+        let lastClobberedPage = Atomic<UInt64>(0)
+        /// The range the current mutation works on: start << 32 | pages.
+        let hotRange = Atomic<UInt64>(0)
+        let writerDelays = Atomic<UInt64>(0)
+        /// PTEs take-all-locks saw change while it held every lock.
+        let changedUnderAllLocks = Atomic<UInt64>(0)
+        let lastChangedPage = Atomic<UInt64>(0)
     }
 
     /// Every page number the model knows: `[0, pages)`.
     public let space: PageRange
     public let mmapLock: RWSem
-    public let index: VMAIndex
+    /// The VMAs in address order, for writers and the checker (the role of
+    /// the kernel's `vm_next` list): only mmap_lock holders read it.
+    public let list: VMAList
+    /// The tree faults look VMAs up in.
+    public let index: VMATree
     public let pageTable: PageTable
     public let vmas: VMAAllocator
     let shared: UnsafeMutablePointer<Shared>
 
-    public init(pages: UInt64, maxVMAs: Int, memory: MemoryPolicy = .system) {
+    public init(pages: UInt64, maxVMAs: Int, index kind: IndexKind = .rbtree, memory: MemoryPolicy = .system) {
         space = PageRange(0, pages)
         mmapLock = RWSem()
-        index = VMAIndex(capacity: maxVMAs, memory: memory)
+        list = VMAList(capacity: maxVMAs, memory: memory)
+        index = VMATree(kind: kind, capacity: maxVMAs, memory: memory)
         pageTable = PageTable(pages: pages, memory: memory)
         vmas = VMAAllocator(capacity: maxVMAs, memory: memory)
         shared = .allocate(capacity: 1)
@@ -38,6 +61,69 @@ public struct MM: @unchecked Sendable {
         shared.pointee.refUnderflows.wrappingAdd(1, ordering: .relaxed)
     }
 
+    /// The mm seqlock (`mm->mm_seq`): readers retry while it moves.
+    @inline(__always) public func seqReadBegin() -> UInt32 { shared.pointee.seq.readBegin() }
+    @inline(__always) public func seqReadRetry(_ s: UInt32) -> Bool { shared.pointee.seq.readRetry(s) }
+    public func seqWriteBegin() { shared.pointee.seq.writeBegin() }
+    public func seqWriteEnd() { shared.pointee.seq.writeEnd() }
+
+    /// The tree rwlock (`mm->mm_rb_lock`).
+    @inline(__always) public func treeReadLock() { shared.pointee.treeLock.readLock() }
+    @inline(__always) public func treeReadUnlock() { shared.pointee.treeLock.readUnlock() }
+    public func treeWriteLock() { shared.pointee.treeLock.writeLock() }
+    public func treeWriteUnlock() { shared.pointee.treeLock.writeUnlock() }
+
+    /// `mm_lock_seq`. acquiring: pairs with the releasing bump that ends a write section.
+    @inline(__always) public var lockSeq: UInt64 { shared.pointee.lockSeq.load(ordering: .acquiring) }
+    /// vma_end_write_all: every VMA write lock taken under this mmap_lock hold is released at once.
+    public func bumpLockSeq() { shared.pointee.lockSeq.wrappingAdd(1, ordering: .releasing) }
+
+    /// A mutation announces the range it works on, so that faulters can aim
+    /// some faults there, where the races are (relaxed: a hint, not a protocol).
+    @inline(__always)
+    public func announce(_ r: PageRange) {
+        shared.pointee.hotRange.store(r.start << 32 | min(r.count, 0xFFFF_FFFF), ordering: .relaxed)
+    }
+
+    /// The last announced range, if any.
+    @inline(__always)
+    public var hotRange: PageRange? {
+        let w = shared.pointee.hotRange.load(ordering: .relaxed)
+        return w == 0 ? nil : PageRange(start: w >> 32, count: w & 0xFFFF_FFFF)
+    }
+
+    /// locktorture's long write-side holds: one call in 16 holds the write
+    /// side for 10 µs at a point where a broken protocol shows (mremap
+    /// between making the new VMA reachable and moving page tables into it).
+    public func writerDelay() {
+        if shared.pointee.writerDelays.wrappingAdd(1, ordering: .relaxed).oldValue & 15 == 0 {
+            let until = Clock.nanos() + 10_000
+            while Clock.nanos() < until { spinHint() }
+        }
+    }
+
+    /// Records a PTE mremap found at its destination before moving one there.
+    public func noteClobberedPTE(_ page: UInt64) {
+        shared.pointee.lastClobberedPage.store(page, ordering: .relaxed)
+        shared.pointee.clobberedPTEs.wrappingAdd(1, ordering: .relaxed)
+    }
+
+    /// Records a PTE that changed while take-all-locks held every lock.
+    public func noteChangedUnderAllLocks(_ page: UInt64) {
+        shared.pointee.lastChangedPage.store(page, ordering: .relaxed)
+        shared.pointee.changedUnderAllLocks.wrappingAdd(1, ordering: .relaxed)
+    }
+
+    /// Those recorded since the last call.
+    public func takeChangedUnderAllLocks() -> (count: UInt64, lastPage: UInt64) {
+        (shared.pointee.changedUnderAllLocks.exchange(0, ordering: .relaxed), shared.pointee.lastChangedPage.load(ordering: .relaxed))
+    }
+
+    /// The clobbered PTEs recorded since the last call (each is reported once).
+    public func takeClobberedPTEs() -> (count: UInt64, lastPage: UInt64) {
+        (shared.pointee.clobberedPTEs.exchange(0, ordering: .relaxed), shared.pointee.lastClobberedPage.load(ordering: .relaxed))
+    }
+
     public var refUnderflows: (count: UInt64, lastVMAID: UInt64) {
         (shared.pointee.refUnderflows.load(ordering: .relaxed),
          shared.pointee.lastUnderflowVMA.load(ordering: .relaxed))
@@ -51,12 +137,13 @@ public struct MM: @unchecked Sendable {
         }
         return [
             MemoryResidency(region: "vma-records", bytes: vmas.region.1, pages: NodeMemory.residency(of: vmas.region.0, bytes: vmas.region.1)),
-            MemoryResidency(region: "vma-index", bytes: index.region.1, pages: NodeMemory.residency(of: index.region.0, bytes: index.region.1)),
+            MemoryResidency(region: "vma-list", bytes: list.region.1, pages: NodeMemory.residency(of: list.region.0, bytes: list.region.1)),
             MemoryResidency(region: "page-tables", bytes: pageTable.bytesAllocated, pages: tables),
         ]
     }
 
     public func destroy() {
+        list.destroy()
         index.destroy()
         pageTable.destroy()
         vmas.destroy()

@@ -122,7 +122,13 @@ public struct PageTable: @unchecked Sendable {
 
     /// Moves the PTEs of `from` to the same offsets in `to`, stamping `gen`
     /// (move_page_tables). Takes both PTLs, source first, one page at a time.
-    public func move(from: PageRange, to: UInt64, gen: UInt64) {
+    /// Returns the destination pages that already had a PTE, which the move
+    /// overwrites: the destination was a free range whose new VMA no fault
+    /// may use before the move is done (SPF v12 "protect mremap() against
+    /// SPF handler"; per-VMA locks: lock before storing in the tree).
+    @discardableResult
+    public func move(from: PageRange, to: UInt64, gen: UInt64) -> [UInt64] {
+        var clobbered: [UInt64] = []
         for offset in 0..<from.count {
             let src = from.start + offset
             guard let st = existingTable(for: src) else { continue }
@@ -135,12 +141,14 @@ public struct PageTable: @unchecked Sendable {
             if !same { dt.lock() }
             let old = st.pte(srcSlot)
             if old.isPresent {
+                if dt.pte(dstSlot).isPresent { clobbered.append(to + offset) }
                 st.setPTE(srcSlot, .none)
                 dt.setPTE(dstSlot, old.restamped(gen: gen))
             }
             if !same { dt.unlock() }
             st.unlock()
         }
+        return clobbered
     }
 
     /// Every present PTE, in page order (checker scans).
@@ -158,6 +166,26 @@ public struct PageTable: @unchecked Sendable {
             }
             page = tableEnd
         }
+    }
+
+    /// Every allocated table, in address order.
+    public func forEachTable(_ body: (Table) -> Void) {
+        for i in 0..<tableCount {
+            let addr = directory[i].load(ordering: .acquiring)
+            if addr != 0 { body(Table(base: UnsafeMutableRawPointer(bitPattern: addr)!)) }
+        }
+    }
+
+    /// Every PTE of the space (absent tables as zeros), for a before/after comparison.
+    public func snapshot() -> [UInt64] {
+        var out = [UInt64](repeating: 0, count: Int(pages))
+        forEachPresent { page, pte in out[Int(page)] = pte.raw }
+        return out
+    }
+
+    /// The first page whose PTE differs from `snapshot`.
+    public func firstDifference(from snapshot: [UInt64]) -> UInt64? {
+        (0..<snapshot.count).first { pte(at: UInt64($0)).raw != snapshot[$0] }.map(UInt64.init)
     }
 
     public var tablesAllocated: Int { allocated.pointee.load(ordering: .relaxed) }

@@ -28,10 +28,31 @@ public struct VMA: ~Copyable {
     public let seq = SeqCount()
     /// The tree holds one reference; speculative readers take more.
     public let refs = RefCount(0)
+    /// Nesting depth of the VMA's write section; only writers (holding the
+    /// mm write lock) touch it, so the seqcount turns odd once per section.
+    public let writeDepth = Atomic<UInt32>(0)
+
+    /// Per-VMA lock (Linux 6.4): `vm_lock_seq` and the lock readers trylock.
+    /// The VMA is write-locked while `lockSeq` equals the mm's `mm_lock_seq`.
+    public let lockSeq = Atomic<UInt64>(VMA.unlockedSeq)
+    public let lock = QRWLock()
+
+    /// The rbtree's links (lib/rbtree.c), embedded as in `vm_rb`. Children are
+    /// stored with release so a lockless walker sees initialised nodes;
+    /// parent and colour are the writers' alone.
+    public let rbLeft = Atomic<VMAPtr?>(nil)
+    public let rbRight = Atomic<VMAPtr?>(nil)
+    public let rbParent = Atomic<VMAPtr?>(nil)
+    public let rbRed = Atomic<Bool>(false)
+
+    /// PIPE: grace periods completed since the VMA was retired (0 while in use).
+    public let pipe = Atomic<UInt32>(0)
 
     public init() {}
 
     public static let poison: UInt64 = 0x6B6B_6B6B_6B6B_6B6B
+    /// `vm_lock_seq` of a VMA no writer has locked (the kernel's -1).
+    public static let unlockedSeq = UInt64.max
     @inline(__always) public static func liveTag(_ id: UInt64) -> UInt64 { 0x5641_0000_0000_0000 ^ id }
 
     @inline(__always)
@@ -63,6 +84,11 @@ extension UnsafeMutablePointer where Pointee == VMA {
     @inline(__always) public var id: UInt64 { pointee.id.load(ordering: .relaxed) }
     @inline(__always) public var isAttached: Bool { pointee.attached.load(ordering: .relaxed) }
     @inline(__always) public var isLive: Bool { pointee.tag.load(ordering: .relaxed) == VMA.liveTag(id) }
+    /// Still the allocation whose id was `id` (the UAF re-check after use).
+    @inline(__always) public func isLive(as id: UInt64) -> Bool {
+        pointee.tag.load(ordering: .acquiring) == VMA.liveTag(id)
+    }
+    @inline(__always) public var tag: UInt64 { pointee.tag.load(ordering: .relaxed) }
 
     /// The checksum the current fields should have.
     public var expectedChecksum: UInt64 {

@@ -10,17 +10,21 @@ import Synchronization
 /// size), then the deferred-free bookkeeping (`DeferredFree.Header`).
 /// `header(of:)` and `vma(fromHeader:)` convert.
 ///
-/// Freed records are poisoned and pushed on a LIFO free list, so the memory of
-/// a freed VMA is reused soon (a reader that kept using it sees the poison or a
-/// different id). The slab is returned to the system only by `destroy()`, so a
-/// use-after-free reads poison instead of faulting.
+/// Freed records are poisoned and queued at the tail of a FIFO free list:
+/// the free list is the quarantine, and a record is reused only after every
+/// record freed before it, so a reader that kept using a freed VMA most likely
+/// sees the poison (or, later, a different id). The slab is returned to the
+/// system only by `destroy()`, so a use-after-free reads poison instead of
+/// faulting.
 public struct VMAAllocator: @unchecked Sendable {
     static let headerBytes = 64
     static let slotStride = headerBytes + (MemoryLayout<VMA>.stride + 63) / 64 * 64
 
     struct State: ~Copyable {
         let lock = SpinLock()
-        var top = 0
+        /// The free ring: `free` slots from `head` on.
+        var head = 0
+        var free = 0
         let allocs = Atomic<UInt64>(0)
         let frees = Atomic<UInt64>(0)
         let nextID = Atomic<UInt64>(1)
@@ -43,21 +47,21 @@ public struct VMAAllocator: @unchecked Sendable {
             let v = (slab + i * Self.slotStride + Self.headerBytes).bindMemory(to: VMA.self, capacity: 1)
             v.initialize(to: VMA())
             v.pointee.tag.store(VMA.poison, ordering: .relaxed)
-            // Pop order: slot 0 first.
-            freeList[i] = Int32(capacity - 1 - i)
+            freeList[i] = Int32(i)
         }
-        state.pointee.top = capacity
+        state.pointee.free = capacity
     }
 
     /// A fresh record with refs = 1 (the tree's reference, taken on insert), detached. nil when full.
     public func allocate(_ range: PageRange, prot: Prot, flags: UInt32, gen: UInt64) -> VMAPtr? {
         state.pointee.lock.lock()
-        guard state.pointee.top > 0 else {
+        guard state.pointee.free > 0 else {
             state.pointee.lock.unlock()
             return nil
         }
-        state.pointee.top -= 1
-        let slot = Int(freeList[state.pointee.top])
+        let slot = Int(freeList[state.pointee.head])
+        state.pointee.head = (state.pointee.head + 1) % capacity
+        state.pointee.free -= 1
         state.pointee.lock.unlock()
 
         let v = vma(slot: slot)
@@ -70,6 +74,12 @@ public struct VMAAllocator: @unchecked Sendable {
         v.setGen(gen)
         v.setAttached(false)
         v.pointee.refs.set(1)
+        v.pointee.writeDepth.store(0, ordering: .relaxed)
+        v.pointee.lockSeq.store(VMA.unlockedSeq, ordering: .relaxed)
+        v.pointee.pipe.store(0, ordering: .relaxed)
+        v.pointee.rbLeft.store(nil, ordering: .relaxed)
+        v.pointee.rbRight.store(nil, ordering: .relaxed)
+        v.pointee.rbParent.store(nil, ordering: .relaxed)
         v.resealChecksum()
         // releasing: the fields above are visible to whoever sees the live tag.
         v.pointee.tag.store(VMA.liveTag(id), ordering: .releasing)
@@ -77,7 +87,8 @@ public struct VMAAllocator: @unchecked Sendable {
         return v
     }
 
-    /// Poisons the record and returns it to the free list.
+    /// Poisons the record and queues it at the tail of the free list. The
+    /// pipe stage stays, so a late reader can still tell how old it was.
     public func free(_ v: VMAPtr) {
         v.pointee.tag.store(VMA.poison, ordering: .relaxed)
         v.setStart(VMA.poison)
@@ -87,8 +98,8 @@ public struct VMAAllocator: @unchecked Sendable {
         v.pointee.checksum.store(VMA.poison, ordering: .relaxed)
         let slot = (UnsafeMutableRawPointer(v) - Self.headerBytes - slab) / Self.slotStride
         state.pointee.lock.lock()
-        freeList[state.pointee.top] = Int32(slot)
-        state.pointee.top += 1
+        freeList[(state.pointee.head + state.pointee.free) % capacity] = Int32(slot)
+        state.pointee.free += 1
         state.pointee.lock.unlock()
         state.pointee.frees.wrappingAdd(1, ordering: .relaxed)
     }
@@ -97,7 +108,7 @@ public struct VMAAllocator: @unchecked Sendable {
     public var available: Int {
         state.pointee.lock.lock()
         defer { state.pointee.lock.unlock() }
-        return state.pointee.top
+        return state.pointee.free
     }
 
     public var allocations: UInt64 { state.pointee.allocs.load(ordering: .relaxed) }

@@ -26,8 +26,8 @@ extension WriteSide {
     public func mmapFixed(_ range: PageRange, prot: Prot, flags: UInt32 = 0) -> MutationResult {
         mmWriteLock()
         defer { mmWriteUnlock() }
-        let i = mm.index.firstEnding(after: range.start)
-        if i < mm.index.count && mm.index[i].start < range.end { return .failed(.noSpace) }
+        let i = mm.list.firstEnding(after: range.start)
+        if i < mm.list.count && mm.list[i].start < range.end { return .failed(.noSpace) }
         return mapLocked(range, prot: prot, flags: flags)
     }
 
@@ -36,6 +36,7 @@ extension WriteSide {
         mmWriteLock()
         defer { mmWriteUnlock() }
         guard let gap = findGap(count: count, within: within, hint: hint) else { return .failed(.noSpace) }
+        mm.announce(gap)
         return mapLocked(gap, prot: prot, flags: flags)
     }
 
@@ -43,11 +44,11 @@ extension WriteSide {
     func mapLocked(_ gap: PageRange, prot: Prot, flags: UInt32) -> MutationResult {
         func compatible(_ v: VMAPtr) -> Bool { v.prot == prot && v.flags == flags }
         var prev: VMAPtr? = nil
-        if gap.start > 0, let p = mm.index.find(gap.start - 1), p.end == gap.start, compatible(p) {
+        if gap.start > 0, let p = mm.list.find(gap.start - 1), p.end == gap.start, compatible(p) {
             prev = p
         }
         var next: VMAPtr? = nil
-        if let n = mm.index.find(gap.end), n.start == gap.end, compatible(n) { next = n }
+        if let n = mm.list.find(gap.end), n.start == gap.end, compatible(n) { next = n }
 
         switch (prev, next) {
         case let (p?, n?):
@@ -56,7 +57,13 @@ extension WriteSide {
         case let (p?, nil):
             modify(p) { p.setEnd(gap.end) }
         case let (nil, n?):
-            modify(n) { n.setStart(gap.start) }
+            let old = n.start
+            modify(n) {
+                treeWriteBegin()
+                n.setStart(gap.start)
+                mm.index.rekey(n, from: old)
+                treeWriteEnd()
+            }
         case (nil, nil):
             guard let v = mm.vmas.allocate(gap, prot: prot, flags: flags, gen: mm.newGen()) else {
                 return .failed(.noMemory)
@@ -69,15 +76,16 @@ extension WriteSide {
     /// munmap: splits the VMAs straddling the ends, then detaches, zaps and
     /// retires every VMA inside (do_vmi_align_munmap's order).
     public func munmap(_ range: PageRange) -> MutationResult {
+        mm.announce(range)
         mmWriteLock()
         defer { mmWriteUnlock() }
         guard mm.vmas.available >= 2 else { return .failed(.noMemory) }
-        var i = mm.index.firstEnding(after: range.start)
-        guard i < mm.index.count && mm.index[i].start < range.end else { return .failed(.noTarget) }
+        var i = mm.list.firstEnding(after: range.start)
+        guard i < mm.list.count && mm.list[i].start < range.end else { return .failed(.noTarget) }
         splitStraddlers(range)
-        i = mm.index.firstEnding(after: range.start)
-        while i < mm.index.count && mm.index[i].start < range.end {
-            remove(mm.index[i])
+        i = mm.list.firstEnding(after: range.start)
+        while i < mm.list.count && mm.list[i].start < range.end {
+            remove(mm.list[i])
         }
         return MutationResult(status: .done, touched: [range])
     }
@@ -85,15 +93,16 @@ extension WriteSide {
     /// mprotect: splits at the ends, changes prot and downgrades or zaps PTEs,
     /// then merges neighbours that now match.
     public func mprotect(_ range: PageRange, prot: Prot) -> MutationResult {
+        mm.announce(range)
         mmWriteLock()
         defer { mmWriteUnlock() }
         guard mm.vmas.available >= 2 else { return .failed(.noMemory) }
-        var i = mm.index.firstEnding(after: range.start)
-        guard i < mm.index.count && mm.index[i].start < range.end else { return .failed(.noTarget) }
+        var i = mm.list.firstEnding(after: range.start)
+        guard i < mm.list.count && mm.list[i].start < range.end else { return .failed(.noTarget) }
         splitStraddlers(range, unless: prot)
-        i = mm.index.firstEnding(after: range.start)
-        while i < mm.index.count && mm.index[i].start < range.end {
-            let v = mm.index[i]
+        i = mm.list.firstEnding(after: range.start)
+        while i < mm.list.count && mm.list[i].start < range.end {
+            let v = mm.list[i]
             if v.prot != prot {
                 modify(v) {
                     v.setProt(prot)
@@ -115,23 +124,47 @@ extension WriteSide {
     public func mremap(vmaAt page: UInt64, within: PageRange, hint: UInt64) -> MutationResult {
         mmWriteLock()
         defer { mmWriteUnlock() }
-        guard let v = mm.index.find(page), within.contains(v.start), v.end <= within.end else {
+        guard let v = mm.list.find(page), within.contains(v.start), v.end <= within.end else {
             return .failed(.noTarget)
         }
         let old = v.range
         guard let gap = findGap(count: old.count, within: within, hint: hint) else { return .failed(.noSpace) }
+        mm.announce(gap)
         guard let n = mm.vmas.allocate(gap, prot: v.prot, flags: v.flags, gen: mm.newGen()) else {
             return .failed(.noMemory)
         }
+        // copy_vma: the new VMA is write-locked before it is reachable, so no
+        // fault populates the destination before its page tables arrive.
         vmaWriteBegin(n)
         link(n)
+        mm.writerDelay()
         vmaWriteBegin(v)
-        mm.pageTable.move(from: old, to: gap.start, gen: n.gen)
+        for page in mm.pageTable.move(from: old, to: gap.start, gen: n.gen) { mm.noteClobberedPTE(page) }
         unlink(v)
         vmaWriteEnd(v)
         vmaWriteEnd(n)
         vmaRetire(v)
         return MutationResult(status: .done, touched: [old, gap])
+    }
+
+    /// mm_take_all_locks (seed 003, as mmu_notifier_register uses it):
+    /// exclude every fault in flight, whatever path it takes. The mm write
+    /// lock, then the write section of every VMA (the SPF seqcounts turn odd;
+    /// per-VMA locks: vma_start_write, as Linux 6.4's mm_take_all_locks
+    /// does), then every PTL once, so a speculative fault that passed its
+    /// commit check before has finished. While all is held no PTE may
+    /// change: the operation checks that over a short hold.
+    public func takeAllLocks() -> MutationResult {
+        mmWriteLock()
+        defer { mmWriteUnlock() }
+        mm.list.forEach { vmaWriteBegin($0) }
+        mm.pageTable.forEachTable { $0.lock(); $0.unlock() }
+        let before = mm.pageTable.snapshot()
+        let until = Clock.nanos() + 5_000
+        while Clock.nanos() < until { spinHint() }
+        if let page = mm.pageTable.firstDifference(from: before) { mm.noteChangedUnderAllLocks(page) }
+        mm.list.forEach { vmaWriteEnd($0) }
+        return MutationResult(status: .done, touched: [])
     }
 
     // MARK: Steps
@@ -149,7 +182,8 @@ extension WriteSide {
     func link(_ v: VMAPtr) {
         vmaPrepare(v)
         treeWriteBegin()
-        let inserted = mm.index.insert(v)
+        let inserted = mm.list.insert(v)
+        if inserted { mm.index.insert(v) }
         v.setAttached(inserted)
         treeWriteEnd()
         if !inserted { fatalError("VMA index full: its capacity must match the slab's") }
@@ -158,7 +192,7 @@ extension WriteSide {
     /// Removes `v` from the index and marks it detached; the caller is inside `v`'s write section.
     func unlink(_ v: VMAPtr) {
         treeWriteBegin()
-        _ = mm.index.erase(v)
+        if mm.list.erase(v) { mm.index.erase(v) }
         v.setAttached(false)
         treeWriteEnd()
     }
@@ -185,10 +219,10 @@ extension WriteSide {
     /// Splits the VMAs that straddle either end of `range` (skipping those
     /// whose prot already equals `unless`, which mprotect leaves whole).
     func splitStraddlers(_ range: PageRange, unless prot: Prot? = nil) {
-        if let v = mm.index.find(range.start), v.start < range.start, v.prot != prot {
+        if let v = mm.list.find(range.start), v.start < range.start, v.prot != prot {
             split(v, at: range.start)
         }
-        if let v = mm.index.find(range.end), v.start < range.end, v.prot != prot {
+        if let v = mm.list.find(range.end), v.start < range.end, v.prot != prot {
             split(v, at: range.end)
         }
     }
@@ -211,10 +245,10 @@ extension WriteSide {
 
     /// Merges every compatible adjacent pair from the VMA before `range` to the one after it.
     func mergeAround(_ range: PageRange) {
-        var i = max(mm.index.firstEnding(after: range.start) - 1, 0)
-        while i + 1 < mm.index.count {
-            let a = mm.index[i]
-            let b = mm.index[i + 1]
+        var i = max(mm.list.firstEnding(after: range.start) - 1, 0)
+        while i + 1 < mm.list.count {
+            let a = mm.list[i]
+            let b = mm.list[i + 1]
             if a.start > range.end { break }
             if a.end == b.start && a.prot == b.prot && a.flags == b.flags {
                 merge(a, b)

@@ -64,11 +64,11 @@ extension WriteSide {
     /// The lowest free `[c, c + count)` with `from <= c` and `c + count <= below`.
     func firstGap(count: UInt64, from: UInt64, below: UInt64) -> PageRange? {
         var c = from
-        var i = mm.index.firstEnding(after: c)
+        var i = mm.list.firstEnding(after: c)
         while c + count <= below {
-            let nextStart = i < mm.index.count ? mm.index[i].start : UInt64.max
+            let nextStart = i < mm.list.count ? mm.list[i].start : UInt64.max
             if min(nextStart, below) >= c + count { return PageRange(start: c, count: count) }
-            c = max(c, mm.index[i].end)
+            c = max(c, mm.list[i].end)
             i += 1
         }
         return nil

@@ -13,9 +13,15 @@ public protocol Strategy: WriteSide, Sendable {
     init(mm: MM)
 
     /// On each worker thread, before its first operation and after its last
-    /// (RCU and SRCU reader registration).
-    func threadStart()
-    func threadStop()
+    /// (RCU registration, an SRCU reader slot in `ctx`).
+    func threadStart(_ ctx: inout FaultContext)
+    func threadStop(_ ctx: inout FaultContext)
+
+    /// Between operations, every few dozen (QSBR's rcu_quiescent_state).
+    func quiescentState()
+    /// Around a worker's parking at a checkpoint (QSBR's thread offline/online).
+    func threadOffline()
+    func threadOnline()
 
     /// A page fault at `page`; `write` asks for write access.
     func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult
@@ -26,13 +32,20 @@ public protocol Strategy: WriteSide, Sendable {
 
     /// Releases what `init` set up, after every thread has stopped.
     func shutdown()
+
+    /// The VMA deferred-free books (backlog, grace-period latency), if it defers frees.
+    var deferredStats: DeferredFreeStats? { get }
 }
 
 extension Strategy {
-    public func threadStart() {}
-    public func threadStop() {}
+    public func threadStart(_ ctx: inout FaultContext) {}
+    public func threadStop(_ ctx: inout FaultContext) {}
+    @inline(__always) public func quiescentState() {}
+    public func threadOffline() {}
+    public func threadOnline() {}
     public func quiesce() {}
     public func shutdown() {}
+    public var deferredStats: DeferredFreeStats? { nil }
 }
 
 /// A strategy's entry in the registry.
@@ -49,15 +62,28 @@ public struct StrategyInfo: Sendable {
     public let base: String?
     /// At most this many worker threads (`none` runs one).
     public let maxWorkers: Int?
+    /// The lookup trees its protocol is correct on; the first is the default.
+    public let indexes: [IndexKind]
+    /// Its readers use liburcu, so `--rcu-flavor` applies.
+    public let usesRCU: Bool
 
     public init(name: String, summary: String, origin: String, breaks: Invariant? = nil,
-                base: String? = nil, maxWorkers: Int? = nil) {
+                base: String? = nil, maxWorkers: Int? = nil,
+                indexes: [IndexKind] = [.rbtree, .btree], usesRCU: Bool = false) {
         self.name = name
         self.summary = summary
         self.origin = origin
         self.breaks = breaks
         self.base = base
         self.maxWorkers = maxWorkers
+        self.indexes = indexes
+        self.usesRCU = usesRCU
+    }
+
+    /// The same entry as a busted twin of `base`.
+    public func twin(name: String, summary: String, origin: String, breaks: Invariant) -> StrategyInfo {
+        StrategyInfo(name: name, summary: summary, origin: origin, breaks: breaks, base: self.name,
+                     maxWorkers: maxWorkers, indexes: indexes, usesRCU: usesRCU)
     }
 
     public var isBusted: Bool { breaks != nil }
@@ -65,31 +91,112 @@ public struct StrategyInfo: Sendable {
 
 /// Fault-path events a strategy counts (the SPF outcome counters).
 public enum FaultEvent: Int, CaseIterable, Sendable {
+    /// A speculative or lock-free attempt began, and it finished without mmap_lock.
     case speculativeAttempt, speculativeSuccess
-    case abortSeqChanged, abortDetached, abortNotFound, abortNoPageTable, abortTrylock, abortLockSeq
+    /// Why attempts ended in a fallback to mmap_lock.
+    case abortNotFound, abortSeqChanged, abortDetached, abortBounds, abortAccess, abortNoPageTable
+    case abortRefZero, abortLockSeq, abortVMATrylock
+    /// The fault went to the classic path under mmap_lock.
     case fallback
+    /// Retries that did not abort: mm seqlock moved during lookup; PTL trylock
+    /// failed at commit (SPF v9); B-tree walk met a dead node.
+    case retryTreeSeq, retryPTLTrylock, retryIndexWalk
 
     public var name: String {
         switch self {
         case .speculativeAttempt: return "spf-attempt"
         case .speculativeSuccess: return "spf-success"
+        case .abortNotFound: return "abort-not-found"
         case .abortSeqChanged: return "abort-seq-changed"
         case .abortDetached: return "abort-detached"
-        case .abortNotFound: return "abort-not-found"
+        case .abortBounds: return "abort-bounds"
+        case .abortAccess: return "abort-access"
         case .abortNoPageTable: return "abort-no-page-table"
-        case .abortTrylock: return "abort-trylock"
-        case .abortLockSeq: return "abort-lock-seq"
+        case .abortRefZero: return "abort-ref-zero"
+        case .abortLockSeq: return "abort-vma-write-locked"
+        case .abortVMATrylock: return "abort-vma-trylock"
         case .fallback: return "fallback"
+        case .retryTreeSeq: return "retry-mm-seq"
+        case .retryPTLTrylock: return "retry-ptl-trylock"
+        case .retryIndexWalk: return "retry-index-walk"
         }
     }
+
+    public var isAbort: Bool { (FaultEvent.abortNotFound.rawValue...FaultEvent.abortVMATrylock.rawValue).contains(rawValue) }
 }
 
-/// The fault path's per-thread scratch: event counters owned by one worker.
+/// The fault path's per-thread state, owned by one worker: event counters,
+/// the reader-pipe buckets, and the thread's SRCU reader slot.
 public struct FaultContext {
     let events: UnsafeMutablePointer<UInt64>
+    let pipe: UnsafeMutablePointer<UInt64>
+    public var srcu: SRCUReader?
+    /// Faults through this context, for the reader delay.
+    var faults: UInt32 = 0
+    /// The current fault aims at the range a mutation announced (`MM.announce`).
+    public var hot = false
 
-    public init(events: UnsafeMutablePointer<UInt64>) { self.events = events }
+    /// PIPE buckets: stages 0, 1, 2 and 3-or-more.
+    public static let pipeBuckets = 4
+
+    public init(events: UnsafeMutablePointer<UInt64>, pipe: UnsafeMutablePointer<UInt64>) {
+        self.events = events
+        self.pipe = pipe
+    }
 
     @inline(__always)
     public func note(_ e: FaultEvent) { events[e.rawValue] &+= 1 }
+
+    /// rcutorture's reader delays: at each delay point of a read section
+    /// (after the lookup, and just before the commit), one pass in 1024
+    /// stalls for 2 µs (one in 64 when the fault aims at a range a mutation
+    /// is working on) and one in 16384 for 50 µs. A reader that meets a
+    /// writer at work (an odd seqcount, a write-locked VMA) lingers 2 µs
+    /// before it leaves. They open the race windows the checker needs to
+    /// see a broken protocol, at a cost of about 1% of a faulter's time.
+    public static let shortDelay = (every: UInt32(1024), nanos: UInt64(2_000))
+    public static let hotDelayEvery = UInt32(64)
+    public static let longDelay = (every: UInt32(16384), nanos: UInt64(50_000))
+
+    @inline(__always)
+    public mutating func readerDelay() {
+        faults &+= 1
+        if faults & ((hot ? Self.hotDelayEvery : Self.shortDelay.every) - 1) == 0 { Self.stall(faults) }
+    }
+
+    /// The reader met a writer at work on its VMA: stay a while, still inside the read section.
+    @inline(never)
+    public func linger() { Self.stall(1) }
+
+    @inline(never)
+    static func stall(_ n: UInt32) {
+        let until = Clock.nanos() + (n & (longDelay.every - 1) == 0 ? longDelay.nanos : shortDelay.nanos)
+        while Clock.nanos() < until { spinHint() }
+    }
+
+    /// Looks `page` up in the mm's tree, counting B-tree walk restarts.
+    @inline(__always)
+    public func find(_ mm: MM, _ page: UInt64) -> VMAPtr? {
+        mm.index.find(page, restarts: &events[FaultEvent.retryIndexWalk.rawValue])
+    }
+
+    /// rcutorture's reader pipe: records `v`'s stage (0 in the tree, 1
+    /// removed, 2 or more: grace periods have passed since); a reader inside
+    /// its read section must never see 2.
+    @inline(__always)
+    public func readPipe(_ v: VMAPtr, id: UInt64) -> FaultResult? {
+        let stage = v.pointee.pipe.load(ordering: .acquiring)
+        pipe[Int(min(stage, 3))] &+= 1
+        return stage > 1 ? .pipe(vmaID: id, gracePeriods: stage - 1) : nil
+    }
+
+    /// The UAF re-check after use: still the allocation that was found? A
+    /// freed record whose pipe stage shows a grace period ended is reported
+    /// as PIPE, the cause; one freed without a grace period as UAF.
+    @inline(__always)
+    public func checkLive(_ v: VMAPtr, id: UInt64) -> FaultResult? {
+        if v.isLive(as: id) { return nil }
+        let stage = v.pointee.pipe.load(ordering: .relaxed)
+        return stage > 1 ? .pipe(vmaID: id, gracePeriods: stage - 1) : .useAfterFree(vmaID: id, tag: v.tag)
+    }
 }

@@ -36,7 +36,7 @@ public final class SRCU: @unchecked Sendable {
     private var invoked: UInt64 = 0
     private var stopping = false
     private var worker: OSThread?
-    /// Run a batch's callbacks before its grace period (busted twin only).
+    /// Run callbacks when they are queued, before any grace period (busted twin only).
     let callbacksBeforeGracePeriod: Bool
 
     public init(callbacksBeforeGracePeriod: Bool = false) {
@@ -128,11 +128,23 @@ public final class SRCU: @unchecked Sendable {
 
     /// call_srcu: `callback(head)` runs on the grace-period worker after a grace period.
     public func call(_ head: UnsafeMutableRawPointer, _ callback: @escaping @convention(c) (UnsafeMutableRawPointer?) -> Void) {
+        if callbacksBeforeGracePeriod {
+            // Busted: the callback runs now, before any grace period.
+            callback(head)
+            queue.withLock {
+                queued += 1
+                invoked += 1
+                queue.broadcast()
+            }
+            return
+        }
         queue.withLock {
+            let wasEmpty = callbacks.isEmpty
             callbacks.append((head, callback))
             queued += 1
             if worker == nil { worker = try? OSThread.spawn(name: "srcu-gp") { [self] in runWorker() } }
-            queue.broadcast()
+            // Wake the worker only for the first callback of a batch; the rest ride along.
+            if wasEmpty { queue.broadcast() }
         }
     }
 
@@ -144,8 +156,14 @@ public final class SRCU: @unchecked Sendable {
         }
     }
 
+    /// The worker waits this long after the first callback of a batch, so
+    /// that one grace period serves many callbacks (the kernel's SRCU_INTERVAL).
+    static let batchDelayMicros: UInt32 = 1000
+
     private func runWorker() {
         while true {
+            queue.withLock { while !queue.wait(until: { !callbacks.isEmpty || stopping }) {} }
+            usleep(Self.batchDelayMicros)
             let batch = queue.withLock { () -> [(UnsafeMutableRawPointer, @convention(c) (UnsafeMutableRawPointer?) -> Void)]? in
                 while !queue.wait(until: { !callbacks.isEmpty || stopping }) {}
                 if callbacks.isEmpty { return nil }
@@ -153,13 +171,8 @@ public final class SRCU: @unchecked Sendable {
                 return callbacks
             }
             guard let batch else { return }
-            if callbacksBeforeGracePeriod {
-                for (h, cb) in batch { cb(h) }
-                synchronize()
-            } else {
-                synchronize()
-                for (h, cb) in batch { cb(h) }
-            }
+            synchronize()
+            for (h, cb) in batch { cb(h) }
             queue.withLock {
                 invoked += UInt64(batch.count)
                 queue.broadcast()

@@ -1,6 +1,6 @@
 /// The operations a run measures.
 public enum OpKind: Int, CaseIterable, Codable, Sendable {
-    case fault, mmap, munmap, mprotect, mremap
+    case fault, mmap, munmap, mprotect, mremap, takeAllLocks
 
     public var name: String {
         switch self {
@@ -9,10 +9,11 @@ public enum OpKind: Int, CaseIterable, Codable, Sendable {
         case .munmap: return "munmap"
         case .mprotect: return "mprotect"
         case .mremap: return "mremap"
+        case .takeAllLocks: return "take-all-locks"
         }
     }
 
-    public static let mutations: [OpKind] = [.mmap, .munmap, .mprotect, .mremap]
+    public static let mutations: [OpKind] = [.mmap, .munmap, .mprotect, .mremap, .takeAllLocks]
 }
 
 /// What faulters and mutators do.
@@ -20,6 +21,9 @@ public struct OpMix: Sendable, Codable, Equatable {
     /// Percent of faults aimed at the stable region and at the guard; the rest go to churn.
     public var faultStablePercent: UInt64 = 25
     public var faultGuardPercent: UInt64 = 5
+    /// Percent of churn faults aimed at the range a mutator announced for its
+    /// current operation (where the races are), instead of anywhere in churn.
+    public var faultHotPercent: UInt64 = 50
     /// Percent of faults that ask for write access.
     public var faultWritePercent: UInt64 = 50
     /// Relative weights of the mutations.
@@ -27,6 +31,8 @@ public struct OpMix: Sendable, Codable, Equatable {
     public var munmapWeight: UInt64 = 30
     public var mprotectWeight: UInt64 = 30
     public var mremapWeight: UInt64 = 10
+    /// mm_take_all_locks (seed 003): rare, it excludes every fault.
+    public var takeAllLocksWeight: UInt64 = 2
     /// Mutation lengths are uniform in `1...maxMutationPages`.
     public var maxMutationPages: UInt64 = 32
     /// Percent of the churn region mapped before the run starts.
@@ -34,7 +40,7 @@ public struct OpMix: Sendable, Codable, Equatable {
 
     public init() {}
 
-    var totalWeight: UInt64 { mmapWeight + munmapWeight + mprotectWeight + mremapWeight }
+    var totalWeight: UInt64 { mmapWeight + munmapWeight + mprotectWeight + mremapWeight + takeAllLocksWeight }
 
     @inline(__always)
     func pickMutation(_ rng: inout RNG) -> OpKind {
@@ -43,9 +49,12 @@ public struct OpMix: Sendable, Codable, Equatable {
         r -= mmapWeight
         if r < munmapWeight { return .munmap }
         r -= munmapWeight
-        return r < mprotectWeight ? .mprotect : .mremap
+        if r < mprotectWeight { return .mprotect }
+        r -= mprotectWeight
+        return r < mremapWeight ? .mremap : .takeAllLocks
     }
 
-    /// Churn mappings use these protections: read-write, read-only, none.
-    static let churnProts: [Prot] = [.readWrite, .read, .none]
+    /// Churn mappings use these protections, drawn uniformly: half read-write,
+    /// a quarter read-only, a quarter none.
+    static let churnProts: [Prot] = [.readWrite, .readWrite, .read, .none]
 }

@@ -1,23 +1,17 @@
-/// The fault takes a VMA reference (vma_get) and the access-error exit returns
-/// without vma_put: the count creeps above the tree's one reference.
+/// spf-rwlock whose abort paths forget vma_put after vma_get: the count
+/// creeps above the tree's one reference and the VMA is never freed.
 public struct BustedLostPut: BustedTwin {
-    public static let info = StrategyInfo(
+    public static let info = SPFRWLock.info.twin(
         name: "busted-lost-put",
-        summary: "the fault's access-error exit forgets vma_put after vma_get",
+        summary: "spf-rwlock's speculative abort path returns without vma_put",
         origin: "a missing put on an abort path (SPF v9-v12 review rounds)",
-        breaks: .ref, base: MMapLock.info.name)
+        breaks: .ref)
 
-    public let base: MMapLock
-    public init(mm: MM) { base = MMapLock(mm: mm) }
+    public let base: SPFRWLock
+    public init(mm: MM) { base = SPFRWLock(mm: mm) }
 
+    @inline(__always)
     public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
-        mm.mmapLock.readLock()
-        defer { mm.mmapLock.readUnlock() }
-        guard let v = mm.index.find(page) else { return .noVMA }
-        v.pointee.refs.get()
-        guard v.prot.contains(.access(write: write)) else { return .accessDenied }
-        let result = mm.installPTE(page, gen: v.gen, write: write)
-        if v.pointee.refs.put() == .underflow { mm.noteRefUnderflow(v) }
-        return result
+        base.speculativeFault(page, write: write, putOnAbort: false, &ctx)
     }
 }

@@ -20,8 +20,12 @@ extension BustedTwin {
     public func findGap(count: UInt64, within: PageRange, hint: UInt64) -> PageRange? {
         base.findGap(count: count, within: within, hint: hint)
     }
-    public func threadStart() { base.threadStart() }
-    public func threadStop() { base.threadStop() }
+    public func threadStart(_ ctx: inout FaultContext) { base.threadStart(&ctx) }
+    public func threadStop(_ ctx: inout FaultContext) { base.threadStop(&ctx) }
+    @inline(__always) public func quiescentState() { base.quiescentState() }
+    public func threadOffline() { base.threadOffline() }
+    public func threadOnline() { base.threadOnline() }
+    public var deferredStats: DeferredFreeStats? { base.deferredStats }
     @inline(__always)
     public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
         base.fault(page, write: write, &ctx)

@@ -3,7 +3,7 @@
 ///
 /// Not safe for lockless readers: callers hold the mm lock (readers share it,
 /// writers own it). The lockless indexes of the SPF family come later.
-public struct VMAIndex: @unchecked Sendable {
+public struct VMAList: @unchecked Sendable {
     public let capacity: Int
     let memory: MemoryPolicy
     let slots: UnsafeMutablePointer<VMAPtr?>

@@ -1,0 +1,453 @@
+import Synchronization
+
+/// An RCU-safe B+tree of VMAs keyed by start, in the manner of the maple
+/// tree's RCU mode: nodes never change once reachable. A writer (holding
+/// the mm write lock) copies the path from the leaf it changes up to the
+/// root, publishes the new root with one release store, then marks the
+/// replaced nodes dead and retires them; they are freed after a grace
+/// period (or at once when no lockless reader can be on them). A reader
+/// that finds itself on a dead node restarts from the root.
+///
+/// Internal entries hold the smallest key of their child; leaf entries hold
+/// a VMA's start (a copy: when a VMA's start moves, the writer re-keys it,
+/// as the maple tree re-stores a range).
+public struct BTree: @unchecked Sendable {
+    public static let fanout = 16
+    static let headerBytes = 64
+    /// meta (count, leaf bit), dead flag, keys, slots: one word each.
+    static let words = 2 + 2 * fanout
+    static let stride = headerBytes + (words * 8 + 63) / 64 * 64
+
+    let rootPtr: UnsafeMutablePointer<Atomic<UInt>>
+    let writer: BTreeWriter
+
+    /// `capacity` nodes; 0 for a tree that will not be used.
+    public init(capacity: Int, memory: MemoryPolicy = .system) {
+        rootPtr = .allocate(capacity: 1)
+        rootPtr.initialize(to: Atomic(0))
+        writer = BTreeWriter(capacity: capacity, memory: memory)
+    }
+
+    public func destroy() {
+        rootPtr.deallocate()
+        writer.destroy()
+    }
+
+    /// A node: its words, after a cache-line header holding the rcu_head.
+    struct Node: Equatable {
+        let raw: UInt
+        @inline(__always) init(_ raw: UInt) { self.raw = raw }
+        @inline(__always) var w: UnsafeMutablePointer<Atomic<UInt64>> {
+            UnsafeMutablePointer(bitPattern: raw)!
+        }
+        @inline(__always) var count: Int { Int(w[0].load(ordering: .relaxed) & 0xFF) }
+        @inline(__always) var isLeaf: Bool { w[0].load(ordering: .relaxed) & 0x100 != 0 }
+        /// acquiring: pairs with the writer's releasing mark, after it published the replacement.
+        @inline(__always) var isDead: Bool { w[1].load(ordering: .acquiring) != 0 }
+        @inline(__always) func key(_ i: Int) -> UInt64 { w[2 + i].load(ordering: .relaxed) }
+        @inline(__always) func slot(_ i: Int) -> UInt64 { w[2 + BTree.fanout + i].load(ordering: .relaxed) }
+        var header: UnsafeMutableRawPointer { UnsafeMutableRawPointer(bitPattern: raw)! - BTree.headerBytes }
+    }
+
+    // MARK: Lockless read side (inside an RCU read section, or under a lock)
+
+    /// The VMA covering `page`, or nil. `restarts` counts walks begun again
+    /// because they met a dead node; after eight the walk gives up (a miss).
+    @inline(__always)
+    public func find(_ page: UInt64, restarts: inout UInt64) -> VMAPtr? {
+        var attempts = 0
+        walk: while attempts < 8 {
+            attempts &+= 1
+            var raw = rootPtr.pointee.load(ordering: .acquiring)
+            var depth = 0
+            while raw != 0 && depth < 32 {
+                let n = Node(raw)
+                let count = n.count
+                var i = 0
+                while i &+ 1 < count && n.key(i &+ 1) <= page { i &+= 1 }
+                let key = n.key(i), slot = n.slot(i), leaf = n.isLeaf
+                if n.isDead {
+                    restarts &+= 1
+                    continue walk
+                }
+                if leaf {
+                    guard count > 0, key <= page, let v = VMAPtr(bitPattern: UInt(slot)) else { return nil }
+                    return page < v.end ? v : nil
+                }
+                raw = UInt(slot)
+                depth &+= 1
+            }
+            return nil
+        }
+        return nil
+    }
+
+    // MARK: Writer side (mm write lock held)
+
+    public func insert(_ v: VMAPtr) {
+        writer.insert(v, root: rootPtr)
+    }
+
+    /// Removes `v`; false when it is not in the tree.
+    @discardableResult
+    public func erase(_ v: VMAPtr) -> Bool {
+        writer.erase(v, root: rootPtr)
+    }
+
+    /// `v`'s start moved from `old`: store its new key.
+    public func rekey(_ v: VMAPtr, from old: UInt64) {
+        writer.rekey(v, from: old, root: rootPtr)
+    }
+
+    /// Where replaced nodes go: after a grace period of this deferred free, or at once when nil.
+    public func setReclaim(_ reclaim: DeferredFree?) { writer.reclaim = reclaim }
+    /// The free callback for a node header (for the deferred free's reclaim).
+    public func freeNode(header: UnsafeMutableRawPointer) { writer.free(Node(UInt(bitPattern: header + Self.headerBytes))) }
+
+    public var count: Int { writer.entries }
+    public var nodesInUse: Int { writer.nodesInUse }
+
+    // MARK: Checker side (writers excluded)
+
+    /// The VMAs in order, and what is wrong: dead or overfull nodes, keys out
+    /// of order or not the child's smallest, leaf keys that are not the VMA's
+    /// start, leaves at different depths, nodes neither reachable nor freed.
+    public func audit(pendingNodes: Int) -> (inOrder: [VMAPtr], problems: [String]) {
+        var order: [VMAPtr] = []
+        var problems: [String] = []
+        var leafDepth = -1
+        var reachable = 0
+        func visit(_ n: Node, depth: Int) {
+            reachable += 1
+            guard problems.count < 8 else { return }
+            if n.isDead { problems.append("a reachable node is marked dead") }
+            let c = n.count
+            if c < 1 || c > Self.fanout { problems.append("a node holds \(c) entries") }
+            for i in 1..<max(c, 1) where n.key(i - 1) > n.key(i) {
+                problems.append("keys out of order in a node (\(n.key(i - 1)) before \(n.key(i)))")
+            }
+            if n.isLeaf {
+                if leafDepth < 0 { leafDepth = depth }
+                if leafDepth != depth { problems.append("leaves at depths \(leafDepth) and \(depth)") }
+                for i in 0..<c {
+                    guard let v = VMAPtr(bitPattern: UInt(n.slot(i))) else {
+                        problems.append("an empty leaf slot")
+                        continue
+                    }
+                    if v.start != n.key(i) { problems.append("leaf key \(n.key(i)) for \(v.summary)") }
+                    order.append(v)
+                }
+            } else {
+                for i in 0..<c {
+                    let child = Node(UInt(n.slot(i)))
+                    if child.count > 0 && child.key(0) != n.key(i) {
+                        problems.append("internal key \(n.key(i)) but the child starts at \(child.key(0))")
+                    }
+                    visit(child, depth: depth + 1)
+                }
+            }
+        }
+        let root = rootPtr.pointee.load(ordering: .acquiring)
+        if root != 0 { visit(Node(root), depth: 0) }
+        if order.count != count { problems.append("\(order.count) VMAs reachable, count says \(count)") }
+        if reachable + pendingNodes != nodesInUse {
+            problems.append("\(nodesInUse) nodes allocated, \(reachable) reachable and \(pendingNodes) waiting for a grace period")
+        }
+        return (order, problems)
+    }
+}
+
+/// The B-tree's writer side: the node slab, its free ring, and scratch space
+/// (no allocation per operation). Only writers and the reclaim callback use it.
+final class BTreeWriter: @unchecked Sendable {
+    typealias Node = BTree.Node
+    static let fanout = BTree.fanout
+
+    let capacity: Int
+    let memory: MemoryPolicy
+    let slab: UnsafeMutableRawPointer?
+    /// The free ring (FIFO: a freed node is reused last), guarded by `freeLock`.
+    let freeRing: UnsafeMutablePointer<Int32>
+    let freeLock = Mutex<(head: Int, free: Int)>((0, 0))
+    var reclaim: DeferredFree?
+    private(set) var entries = 0
+    private let allocated = Atomic<Int>(0)
+
+    // Scratch, reused by every operation.
+    var pathNodes: [Node] = []
+    var pathIndex: [Int] = []
+    var keys: [UInt64] = []
+    var slots: [UInt64] = []
+    var retired: [Node] = []
+    var repl: [Node] = []
+
+    init(capacity: Int, memory: MemoryPolicy) {
+        self.capacity = capacity
+        self.memory = memory
+        slab = capacity > 0 ? NodeMemory.allocate(bytes: capacity * BTree.stride, policy: memory) : nil
+        freeRing = .allocate(capacity: max(capacity, 1))
+        for i in 0..<capacity {
+            let n = node(slot: i)
+            for j in 0..<BTree.words { (n.w + j).initialize(to: Atomic(0)) }
+            freeRing[i] = Int32(i)
+        }
+        freeLock.withLock { $0 = (0, capacity) }
+        pathNodes.reserveCapacity(40)
+        pathIndex.reserveCapacity(40)
+        keys.reserveCapacity(2 * Self.fanout + 2)
+        slots.reserveCapacity(2 * Self.fanout + 2)
+        retired.reserveCapacity(128)
+        repl.reserveCapacity(4)
+    }
+
+    func destroy() {
+        if let slab { NodeMemory.free(slab, bytes: capacity * BTree.stride, policy: memory) }
+        freeRing.deallocate()
+    }
+
+    func node(slot: Int) -> Node {
+        Node(UInt(bitPattern: slab! + slot * BTree.stride + BTree.headerBytes))
+    }
+
+    var nodesInUse: Int { allocated.load(ordering: .relaxed) }
+
+    /// A fresh node holding `keys[range]`/`slots[range]`; not yet reachable.
+    func makeNode(leaf: Bool, _ range: Range<Int>) -> Node {
+        var slot = freeLock.withLock { r -> Int in
+            guard r.free > 0 else { return -1 }
+            let s = Int(freeRing[r.head])
+            r.head = (r.head + 1) % capacity
+            r.free -= 1
+            return s
+        }
+        if slot < 0 {
+            // Every node waits for a grace period: let the callbacks run, once.
+            reclaim?.barrier()
+            slot = freeLock.withLock { r -> Int in
+                guard r.free > 0 else { return -1 }
+                let s = Int(freeRing[r.head])
+                r.head = (r.head + 1) % capacity
+                r.free -= 1
+                return s
+            }
+            if slot < 0 { fatalError("B-tree node slab exhausted (\(capacity) nodes)") }
+        }
+        allocated.wrappingAdd(1, ordering: .relaxed)
+        let n = node(slot: slot)
+        n.w[0].store(UInt64(range.count) | (leaf ? 0x100 : 0), ordering: .relaxed)
+        n.w[1].store(0, ordering: .relaxed)
+        for (j, i) in range.enumerated() {
+            n.w[2 + j].store(keys[i], ordering: .relaxed)
+            n.w[2 + Self.fanout + j].store(slots[i], ordering: .relaxed)
+        }
+        return n
+    }
+
+    /// Back to the free ring, poisoned.
+    func free(_ n: Node) {
+        n.w[0].store(0, ordering: .relaxed)
+        n.w[1].store(1, ordering: .relaxed)
+        for j in 0..<(2 * Self.fanout) { n.w[2 + j].store(VMA.poison, ordering: .relaxed) }
+        let slot = (UnsafeMutableRawPointer(bitPattern: n.raw)! - BTree.headerBytes - slab!) / BTree.stride
+        freeLock.withLock { r in
+            freeRing[(r.head + r.free) % capacity] = Int32(slot)
+            r.free += 1
+        }
+        allocated.wrappingSubtract(1, ordering: .relaxed)
+    }
+
+    /// Loads `n`'s entries into the scratch arrays.
+    func load(_ n: Node) {
+        keys.removeAll(keepingCapacity: true)
+        slots.removeAll(keepingCapacity: true)
+        for i in 0..<n.count {
+            keys.append(n.key(i))
+            slots.append(n.slot(i))
+        }
+    }
+
+    /// The scratch entries as zero, one or two new nodes (two when over full), into `repl`.
+    func build(leaf: Bool) {
+        repl.removeAll(keepingCapacity: true)
+        let n = keys.count
+        if n == 0 { return }
+        if n <= Self.fanout {
+            repl.append(makeNode(leaf: leaf, 0..<n))
+        } else {
+            repl.append(makeNode(leaf: leaf, 0..<(n / 2)))
+            repl.append(makeNode(leaf: leaf, (n / 2)..<n))
+        }
+    }
+
+    // MARK: Operations
+
+    func insert(_ v: VMAPtr, root: UnsafeMutablePointer<Atomic<UInt>>) {
+        let key = v.start
+        pathNodes.removeAll(keepingCapacity: true)
+        pathIndex.removeAll(keepingCapacity: true)
+        var raw = root.pointee.load(ordering: .relaxed)
+        guard raw != 0 else {
+            keys = [key]
+            slots = [UInt64(UInt(bitPattern: v))]
+            let leaf = makeNode(leaf: true, 0..<1)
+            root.pointee.store(leaf.raw, ordering: .releasing)
+            entries += 1
+            return
+        }
+        while true {
+            let n = Node(raw)
+            if n.isLeaf {
+                var j = 0
+                while j < n.count && n.key(j) <= key { j += 1 }
+                pathNodes.append(n)
+                pathIndex.append(j)
+                break
+            }
+            var i = 0
+            while i + 1 < n.count && n.key(i + 1) <= key { i += 1 }
+            pathNodes.append(n)
+            pathIndex.append(i)
+            raw = UInt(n.slot(i))
+        }
+        let leaf = pathNodes.last!
+        load(leaf)
+        keys.insert(key, at: pathIndex.last!)
+        slots.insert(UInt64(UInt(bitPattern: v)), at: pathIndex.last!)
+        build(leaf: true)
+        entries += 1
+        publish(root: root)
+    }
+
+    func erase(_ v: VMAPtr, root: UnsafeMutablePointer<Atomic<UInt>>) -> Bool {
+        guard locate(v, key: v.start, root: root) else { return false }
+        load(pathNodes.last!)
+        keys.remove(at: pathIndex.last!)
+        slots.remove(at: pathIndex.last!)
+        build(leaf: true)
+        entries -= 1
+        publish(root: root)
+        return true
+    }
+
+    func rekey(_ v: VMAPtr, from old: UInt64, root: UnsafeMutablePointer<Atomic<UInt>>) {
+        guard locate(v, key: old, root: root) else { return }
+        load(pathNodes.last!)
+        keys[pathIndex.last!] = v.start
+        build(leaf: true)
+        publish(root: root)
+    }
+
+    /// Fills the path to the leaf entry holding `v`: by key first, then (for a
+    /// tree a broken writer left inconsistent) by visiting every leaf.
+    func locate(_ v: VMAPtr, key: UInt64, root: UnsafeMutablePointer<Atomic<UInt>>) -> Bool {
+        let target = UInt64(UInt(bitPattern: v))
+        pathNodes.removeAll(keepingCapacity: true)
+        pathIndex.removeAll(keepingCapacity: true)
+        var raw = root.pointee.load(ordering: .relaxed)
+        while raw != 0 {
+            let n = Node(raw)
+            if n.isLeaf {
+                for j in 0..<n.count where n.slot(j) == target {
+                    pathNodes.append(n)
+                    pathIndex.append(j)
+                    return true
+                }
+                break
+            }
+            var i = 0
+            while i + 1 < n.count && n.key(i + 1) <= key { i += 1 }
+            pathNodes.append(n)
+            pathIndex.append(i)
+            raw = UInt(n.slot(i))
+        }
+        pathNodes.removeAll(keepingCapacity: true)
+        pathIndex.removeAll(keepingCapacity: true)
+        let r = root.pointee.load(ordering: .relaxed)
+        return r != 0 && search(Node(r), target)
+    }
+
+    private func search(_ n: Node, _ target: UInt64) -> Bool {
+        for i in 0..<n.count {
+            pathNodes.append(n)
+            pathIndex.append(i)
+            if n.isLeaf ? n.slot(i) == target : search(Node(UInt(n.slot(i))), target) { return true }
+            pathNodes.removeLast()
+            pathIndex.removeLast()
+        }
+        return false
+    }
+
+    /// `repl` replaces the last node of the path: copy every ancestor with the
+    /// new children (merging a small child into a neighbour), publish the new
+    /// root with one release store, then mark the old path dead and retire it.
+    func publish(root: UnsafeMutablePointer<Atomic<UInt>>) {
+        retired.removeAll(keepingCapacity: true)
+        retired.append(pathNodes.last!)
+        for level in stride(from: pathNodes.count - 2, through: 0, by: -1) {
+            let parent = pathNodes[level]
+            let idx = pathIndex[level]
+            let children = repl
+            load(parent)
+            keys.remove(at: idx)
+            slots.remove(at: idx)
+            for (k, c) in children.enumerated() {
+                keys.insert(c.key(0), at: idx + k)
+                slots.insert(UInt64(c.raw), at: idx + k)
+            }
+            if children.count == 1 { mergeSmall(at: idx) }
+            retired.append(parent)
+            build(leaf: false)
+        }
+        var newRoot: Node? = nil
+        if repl.count == 1 {
+            newRoot = repl[0]
+        } else if repl.count == 2 {
+            keys = [repl[0].key(0), repl[1].key(0)]
+            slots = [UInt64(repl[0].raw), UInt64(repl[1].raw)]
+            newRoot = makeNode(leaf: false, 0..<2)
+        }
+        // An internal root with one child gives way to the child (new nodes only: never published).
+        while let r = newRoot, !r.isLeaf, r.count == 1 {
+            newRoot = Node(UInt(r.slot(0)))
+            free(r)
+        }
+        root.pointee.store(newRoot?.raw ?? 0, ordering: .releasing)
+        for n in retired {
+            // releasing: a reader that sees the mark can also see the new root.
+            n.w[1].store(1, ordering: .releasing)
+            if let reclaim {
+                reclaim.retire(n.header, bytes: BTree.stride)
+            } else {
+                free(n)
+            }
+        }
+    }
+
+    /// The child at `idx` was just built; when it is under a quarter full and
+    /// fits together with a neighbour, both become one new node.
+    private func mergeSmall(at idx: Int) {
+        let small = Node(UInt(slots[idx]))
+        guard small.count < Self.fanout / 4, keys.count > 1 else { return }
+        let j = idx + 1 < keys.count ? idx + 1 : idx - 1
+        let neighbour = Node(UInt(slots[j]))
+        guard small.count + neighbour.count <= Self.fanout else { return }
+        let (left, right) = j > idx ? (small, neighbour) : (neighbour, small)
+        let savedKeys = keys, savedSlots = slots
+        keys.removeAll(keepingCapacity: true)
+        slots.removeAll(keepingCapacity: true)
+        for n in [left, right] {
+            for i in 0..<n.count {
+                keys.append(n.key(i))
+                slots.append(n.slot(i))
+            }
+        }
+        let merged = makeNode(leaf: small.isLeaf, 0..<keys.count)
+        keys = savedKeys
+        slots = savedSlots
+        let lo = min(idx, j)
+        keys.replaceSubrange(lo...(lo + 1), with: [merged.key(0)])
+        slots.replaceSubrange(lo...(lo + 1), with: [UInt64(merged.raw)])
+        free(small)
+        retired.append(neighbour)
+    }
+}

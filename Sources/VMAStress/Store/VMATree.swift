@@ -1,0 +1,68 @@
+/// The lockless index kinds (`--index`).
+public enum IndexKind: String, CaseIterable, Codable, Sendable {
+    /// lib/rbtree.c style; links embedded in the VMAs (the mm_rb era).
+    case rbtree
+    /// Copy-on-write B+tree with RCU-deferred node frees (the maple tree's RCU mode).
+    case btree
+}
+
+/// The index faults look VMAs up in: one of the two trees, chosen per run.
+/// Writers keep it in step with the ordered `VMAList` under the mm write
+/// lock; readers use it under their strategy's protocol.
+public struct VMATree: @unchecked Sendable {
+    public let kind: IndexKind
+    public let rb: RBTree
+    public let bt: BTree
+
+    public init(kind: IndexKind, capacity: Int, memory: MemoryPolicy = .system) {
+        self.kind = kind
+        rb = RBTree()
+        // Live nodes are about capacity/8; the rest is room for nodes waiting on grace periods.
+        bt = BTree(capacity: kind == .btree ? capacity + 32_768 : 0, memory: memory)
+    }
+
+    /// The VMA covering `page`, or nil. A lockless caller must validate what
+    /// it gets (the rbtree may miss during a rotation; both may return a VMA
+    /// being changed or removed); `restarts` counts B-tree walks begun again.
+    @inline(__always)
+    public func find(_ page: UInt64, restarts: inout UInt64) -> VMAPtr? {
+        kind == .rbtree ? rb.find(page) : bt.find(page, restarts: &restarts)
+    }
+
+    @inline(__always)
+    public func find(_ page: UInt64) -> VMAPtr? {
+        var restarts: UInt64 = 0
+        return find(page, restarts: &restarts)
+    }
+
+    public func insert(_ v: VMAPtr) {
+        switch kind {
+        case .rbtree: rb.insert(v)
+        case .btree: bt.insert(v)
+        }
+    }
+
+    public func erase(_ v: VMAPtr) {
+        switch kind {
+        case .rbtree: rb.erase(v)
+        case .btree: bt.erase(v)
+        }
+    }
+
+    /// `v`'s start moved from `old` (the rbtree reads keys from the VMAs, so only the B-tree stores it).
+    public func rekey(_ v: VMAPtr, from old: UInt64) {
+        if kind == .btree { bt.rekey(v, from: old) }
+    }
+
+    public var count: Int { kind == .rbtree ? rb.count : bt.count }
+
+    /// The VMAs in index order and the tree's structural problems (writers excluded).
+    public func audit(pendingNodes: Int = 0) -> (inOrder: [VMAPtr], problems: [String]) {
+        kind == .rbtree ? rb.audit() : bt.audit(pendingNodes: pendingNodes)
+    }
+
+    public func destroy() {
+        rb.destroy()
+        bt.destroy()
+    }
+}

@@ -1,0 +1,121 @@
+/// `spf-rcu`: Dufour's SPF v12 (2019). Lookups run under RCU and take a
+/// reference; VMAs are freed after a grace period and the count reaching 0.
+///
+/// Read side: loop { s = read_seqbegin(mm seq); rcu_read_lock; find;
+/// get (unless zero); rcu_read_unlock } while read_seqretry(s); the
+/// speculative steps; put.
+/// Write side: mmap_lock for write; the mm seqlock around tree inserts and
+/// erases; the VMA seqcount around every change; on erase the tree's
+/// reference is dropped through call_rcu, and the last put frees.
+public struct SPFRCU<F: RCUFlavor>: Strategy, SequencedVMAWrites {
+    public static var info: StrategyInfo {
+        StrategyInfo(
+            name: "spf-rcu",
+            summary: "speculative faults under RCU with VMA reference counts; the tree's reference is dropped through call_rcu",
+            origin: "Laurent Dufour, SPF v12 2019, \"introduce vma reference counter\" (seed 002)",
+            usesRCU: true)
+    }
+
+    public let mm: MM
+    let deferred: DeferredFree
+    let nodes: DeferredFree?
+
+    public init(mm: MM) {
+        self.mm = mm
+        deferred = DeferredFree(source: .rcu(F.kind), onPass: VMA.gracePeriodPassed,
+                                reclaim: { h in mm.put(VMAAllocator.vma(fromHeader: h)) })
+        nodes = .treeNodes(mm, F.kind)
+    }
+
+    public func threadStart(_ ctx: inout FaultContext) { F.registerThread() }
+    public func threadStop(_ ctx: inout FaultContext) { F.unregisterThread() }
+    @inline(__always) public func quiescentState() { if F.kind == .qsbr { F.quiescentState() } }
+    public func threadOffline() { if F.kind == .qsbr { F.threadOffline() } }
+    public func threadOnline() { if F.kind == .qsbr { F.threadOnline() } }
+
+    public func mmWriteLock() { mm.mmapLock.writeLock() }
+    public func mmWriteUnlock() { mm.mmapLock.writeUnlock() }
+    public func treeWriteBegin() { mm.seqWriteBegin() }
+    public func treeWriteEnd() { mm.seqWriteEnd() }
+
+    /// The tree's reference is dropped through call_rcu.
+    public func vmaRetire(_ v: VMAPtr) {
+        v.markRemoved()
+        deferred.retire(VMAAllocator.header(of: v), bytes: mm.vmas.bytesPerRecord)
+    }
+
+    @inline(__always)
+    public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
+        speculativeFault(page, write: write, recheckAtCommit: true, &ctx)
+    }
+
+    @inline(__always)
+    func speculativeFault(_ page: UInt64, write: Bool, recheckAtCommit: Bool, _ ctx: inout FaultContext) -> FaultResult {
+        ctx.note(.speculativeAttempt)
+        var found: VMAPtr?
+        var pinned = false
+        var seen: FaultResult? = nil
+        while true {
+            let s = mm.seqReadBegin()
+            F.readLock()
+            found = ctx.find(mm, page)
+            if let v = found {
+                // Inside the read section: the pipe stage says how long ago v was retired.
+                ctx.readerDelay()
+                seen = ctx.readPipe(v, id: v.id)
+                pinned = v.pointee.refs.getUnlessZero()
+            }
+            F.readUnlock()
+            if !mm.seqReadRetry(s) { break }
+            if pinned, let v = found { mm.put(v) }
+            pinned = false
+            ctx.note(.retryTreeSeq)
+        }
+        if let seen { return unpin(found, pinned, seen) }
+        guard let v = found else {
+            ctx.note(.abortNotFound)
+            ctx.note(.fallback)
+            return mm.faultUnderMMapLock(page, write: write)
+        }
+        guard pinned else {
+            ctx.note(.abortRefZero)
+            ctx.note(.fallback)
+            return mm.faultUnderMMapLock(page, write: write)
+        }
+        let id = v.id
+        var result = ctx.checkLive(v, id: id)
+            ?? SpeculativeFault.handle(mm, v, id: id, page, write: write, ptl: .lock,
+                                       recheckAtCommit: recheckAtCommit, &ctx)
+        if let dead = ctx.checkLive(v, id: id) { result = dead }
+        mm.put(v)
+        if let result {
+            if !result.isViolation { ctx.note(.speculativeSuccess) }
+            return result
+        }
+        ctx.note(.fallback)
+        return mm.faultUnderMMapLock(page, write: write)
+    }
+
+    private func unpin(_ v: VMAPtr?, _ pinned: Bool, _ r: FaultResult) -> FaultResult {
+        if pinned, let v { mm.put(v) }
+        return r
+    }
+
+    public func quiesce() {
+        deferred.barrier()
+        nodes?.barrier()
+    }
+
+    public var deferredStats: DeferredFreeStats? { deferred.stats }
+}
+
+extension DeferredFree {
+    /// B-tree nodes replaced by writers are freed after an RCU grace period
+    /// (for strategies whose readers walk the tree under rcu_read_lock).
+    static func treeNodes(_ mm: MM, _ kind: RCUFlavorKind) -> DeferredFree? {
+        guard mm.index.kind == .btree else { return nil }
+        let free = DeferredFree(source: .rcu(kind), reclaim: { h in mm.index.bt.freeNode(header: h) })
+        mm.index.bt.setReclaim(free)
+        return free
+    }
+}

@@ -1,0 +1,46 @@
+/// The write side every SPF strategy shares: the VMA's seqcount is odd
+/// around every change to its fields, its PTEs or its tree membership
+/// (vm_write_begin / vm_write_end). Sections nest (mremap holds the source
+/// while it splits or links), and only the outermost moves the count.
+public protocol SequencedVMAWrites: WriteSide {}
+
+extension SequencedVMAWrites {
+    public func vmaWriteBegin(_ v: VMAPtr) {
+        // writeDepth is the writers' alone (mm write lock held): relaxed.
+        if v.pointee.writeDepth.wrappingAdd(1, ordering: .relaxed).oldValue == 0 { v.pointee.seq.writeBegin() }
+    }
+
+    public func vmaWriteEnd(_ v: VMAPtr) {
+        if v.pointee.writeDepth.wrappingSubtract(1, ordering: .relaxed).newValue == 0 { v.pointee.seq.writeEnd() }
+    }
+}
+
+extension MM {
+    /// The fallback of every lockless strategy: the classic fault under mmap_lock.
+    @inline(never)
+    public func faultUnderMMapLock(_ page: UInt64, write: Bool) -> FaultResult {
+        mmapLock.readLock()
+        defer { mmapLock.readUnlock() }
+        return faultLocked(page, write: write)
+    }
+
+    /// Drops a reader's reference; the last one frees (SPF v9's synchronous vma_put).
+    @inline(__always)
+    public func put(_ v: VMAPtr) {
+        switch v.pointee.refs.put() {
+        case .last: vmas.free(v)
+        case .remaining: break
+        case .underflow: noteRefUnderflow(v)
+        }
+    }
+}
+
+extension FaultResult {
+    /// A checker finding rather than a fault's answer.
+    @inline(__always) public var isViolation: Bool {
+        switch self {
+        case .useAfterFree, .torn, .pipe, .stalePTE: return true
+        default: return false
+        }
+    }
+}
