@@ -8,3 +8,12 @@ public enum Console {
         line.withCString { p in _ = write(2, p, strlen(p)) }
     }
 }
+
+extension Console {
+    /// One line to standard output, written at once (stat lines between runs' reports).
+    public static func out(_ text: String) {
+        var line = text
+        if !line.hasSuffix("\n") { line += "\n" }
+        line.withCString { p in _ = write(1, p, strlen(p)) }
+    }
+}

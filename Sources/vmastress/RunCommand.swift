@@ -88,6 +88,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: "liburcu flavor for strategies whose readers use RCU (spf-rcu, per-vma-lock): memb, qsbr, mb, signal, bp.")
     var rcuFlavor: RCUFlavorKind?
 
+    @Option(help: "Checking while measuring: full (inline checks, torture delays, audit after every mutation, checkpoints), light (inline checks and checkpoints: for benchmarks), off (only the final audit). Several, comma-separated, run side by side.")
+    var check = "full"
+
+    @Option(parsing: .unconditional, help: "Print a stat line (ops so far, violations, backlog, reader pipe) this often while measuring; 0: never.")
+    var statInterval = "0s"
+
     func placement() throws -> PlacementRequest {
         var p = PlacementRequest()
         p.cpus = try cpus.map { try CPUList.parse($0) }
@@ -113,17 +119,25 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--rcu-flavor applies to strategies whose readers use RCU ("
                 + StrategyRegistry.all.filter(\.info.usesRCU).map(\.info.name).joined(separator: ", ") + "); none is listed")
         }
-        return try names.map { name in
-            let c = RunConfig(
+        let levels = try check.split(separator: ",").map { word in
+            guard let level = CheckLevel(rawValue: String(word)) else {
+                throw ValidationError("unknown --check level '\(word)': full, light or off")
+            }
+            return level
+        }
+        guard !levels.isEmpty else { throw ValidationError("--check needs a level: full, light or off") }
+        return try names.flatMap { name in try levels.map { level in
+            var c = RunConfig(
                 strategy: name, faulters: faulters, mutators: mutators,
                 durationSeconds: try DurationText.seconds(duration), warmupSeconds: try DurationText.seconds(warmup),
                 seed: seed, checkpointIntervalSeconds: try DurationText.seconds(checkpointInterval),
                 stallTimeoutSeconds: try DurationText.seconds(stallTimeout), faultSampleEvery: sampleEvery,
                 keepGoing: keepGoing, layout: layout, mix: mix, placement: try placement(),
-                index: index, rcuFlavor: rcuFlavor ?? .memb)
+                index: index, rcuFlavor: rcuFlavor ?? .memb, check: level)
+            c.statIntervalSeconds = try DurationText.seconds(statInterval)
             try c.validate()
             return c
-        }
+        } }
     }
 
     func validate() throws {

@@ -68,6 +68,31 @@ struct CLITests {
         #expect((run.op(.fault)?.count ?? 0) > 0)
     }
 
+    /// The deadlocking twin: the watchdog reports it with the thread dump
+    /// within twice the stall time, and the process still exits.
+    @Test func theWatchdogReportsADeadlockWithTheThreadDump() throws {
+        let started = Date()
+        let r = try runVMAStress(["run", "--strategy", "busted-missing-end-read", "--stall-timeout", "1s",
+                                  "--duration", "30s", "--warmup", "0s", "--seed", "1"])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("STALL violation"))
+        #expect(r.stdout.contains("faulter-0 (faulter): fault: in the fallback"))
+        #expect(r.stdout.contains("waits in vma_start_write for the readers of VMA id"))
+        let at = r.stdout.split(separator: "\n").first { $0.contains("seed 1, thread") }
+            .flatMap { $0.split(separator: " ").dropLast().last }.flatMap { Double($0) }
+        #expect((at ?? 99) < 2.0, "reported at \(at ?? -1) s")
+        #expect(Date().timeIntervalSince(started) < 15)
+    }
+
+    @Test func checkLevelsRunSideBySide() throws {
+        let r = try runVMAStress(["run", "--strategy", "mmap-lock", "--check", "full,light,off", "--duration", "300ms",
+                                  "--warmup", "0s", "--faulters", "1", "--mutators", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for level in CheckLevel.allCases { #expect(r.stdout.contains("mmap-lock (check \(level.rawValue))")) }
+        let bad = try runVMAStress(["run", "--check", "paranoid"])
+        #expect(bad.status == 2 && bad.stderr.contains("unknown --check level 'paranoid'"))
+    }
+
     @Test func treeAndFlavorOptionsAreCheckedAgainstTheStrategy() throws {
         let tree = try runVMAStress(["run", "--strategy", "per-vma-lock", "--index", "rbtree", "--duration", "1s"])
         #expect(tree.status == 2)

@@ -41,18 +41,23 @@ struct IntegrationTests {
 /// Every busted twin is caught, and the report names the invariant it breaks.
 @Suite("The checker catches every busted twin", .serialized)
 struct BustedTwinTests {
-    static let twins = StrategyRegistry.busted.map { $0.info.name }
+    /// A twin that deadlocks (STALL) leaves its threads stuck: the CLI tests run it in a process of its own.
+    static let twins = StrategyRegistry.busted.filter { $0.info.breaks != .stall }.map { $0.info.name }
 
     @Test(arguments: twins)
     func caught(_ name: String) throws {
         let info = StrategyRegistry.named(name)!.info
+        // Fields changed outside the seqcount also let faults act on old ones,
+        // so STALE-PTE may be reported first: count a few seconds of reports.
+        let torn = info.breaks == .torn
         for seed: UInt64 in [1, 2] {
-            let config = RunConfig(strategy: name, faulters: 2, mutators: 1, durationSeconds: 10,
-                                   warmupSeconds: 0, seed: seed, checkpointIntervalSeconds: 0.2)
+            let config = RunConfig(strategy: name, faulters: 2, mutators: 1, durationSeconds: torn ? 3 : 10,
+                                   warmupSeconds: 0, seed: seed, checkpointIntervalSeconds: 0.2, keepGoing: torn)
             let r = try Runner.run(config)
             #expect(r.verdict == .failure, "\(name) seed \(seed) was not caught")
             #expect(r.violations.contains { $0.invariant == info.breaks }, "\(name) should break \(info.breaks!.rawValue)")
             let first = try #require(r.violations.first)
+            if torn { continue }
             #expect(first.invariant == info.breaks, "first report: \(first.text)")
             #expect(first.strategy == name && first.seed == seed)
             #expect(first.reproduce.hasPrefix("vmastress run --strategy \(name) "))

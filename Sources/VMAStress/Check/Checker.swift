@@ -1,8 +1,9 @@
 import Synchronization
 
 /// The checker thread: every `interval` it parks all workers at an operation
-/// boundary (a checkpoint), runs the full audits and lets them go. A worker
-/// that does not park within `stallTimeout` is reported (STALL) with every
+/// boundary (a checkpoint), runs the full audits and lets them go; between
+/// checkpoints it is the stall watchdog. A worker that makes no progress, or
+/// does not park, within `stallTimeout` is reported (STALL) with every
 /// thread's state, and the run ends instead of hanging.
 public final class Checker: @unchecked Sendable {
     public let mm: MM
@@ -38,16 +39,44 @@ public final class Checker: @unchecked Sendable {
     public var didStall: Bool { stalled.load(ordering: .relaxed) }
     public func stop() { stopFlag.store(true, ordering: .relaxed) }
 
+    /// Checkpoints every `interval` (none when it is 0), and between them the
+    /// stall watchdog: a worker whose progress count has not moved for
+    /// `stallTimeout` is reported with every thread's state, and the run ends.
     public func run() {
-        while Clock.sleep(until: Clock.nanos() + interval, unless: { stopFlag.load(ordering: .relaxed) }) {
-            if !checkpoint() { return }
+        let tick = max(stallTimeout / 4, 10_000_000)
+        var nextCheckpoint = interval > 0 ? Clock.nanos() + interval : UInt64.max
+        var seen = workers.map { $0.progress.pointee.load(ordering: .relaxed) }
+        var movedAt = [UInt64](repeating: Clock.nanos(), count: workers.count)
+        while Clock.sleep(until: min(nextCheckpoint, Clock.nanos() + tick), unless: { stopFlag.load(ordering: .relaxed) }) {
+            var now = Clock.nanos()
+            if now >= nextCheckpoint {
+                // A worker that has not moved since before the checkpoint gets the rest of its stall time to park.
+                let deadline = (movedAt.min() ?? now) + stallTimeout
+                if !checkpoint(parkTimeout: max(deadline, now + 1_000_000) - now) { return }
+                now = Clock.nanos()
+                nextCheckpoint = now + interval
+                // Time parked at the checkpoint is not a stall.
+                movedAt = movedAt.map { _ in now }
+                continue
+            }
+            for (i, w) in workers.enumerated() {
+                let p = w.progress.pointee.load(ordering: .relaxed)
+                if p != seen[i] {
+                    seen[i] = p
+                    movedAt[i] = now
+                } else if now - movedAt[i] > stallTimeout {
+                    stalled.store(true, ordering: .relaxed)
+                    log.report(stallFinding(stuck: w, for: now - movedAt[i]), thread: "watchdog")
+                    return
+                }
+            }
         }
     }
 
     /// One checkpoint. False when the workers did not park (a stall).
-    public func checkpoint() -> Bool {
+    public func checkpoint(parkTimeout: UInt64? = nil) -> Bool {
         let t0 = Clock.nanos()
-        guard control.pauseAll(timeoutNanos: stallTimeout) else {
+        guard control.pauseAll(timeoutNanos: parkTimeout ?? stallTimeout) else {
             stalled.store(true, ordering: .relaxed)
             log.report(stallFinding(), thread: "checker")
             return false
@@ -73,13 +102,30 @@ public final class Checker: @unchecked Sendable {
             + Audit.leak(mm, pending: pendingFrees)
     }
 
-    func stallFinding() -> Finding {
-        let states = workers.map { w in
+    /// The thread dump: every worker's role, operation, step and progress, and the mm writer's step.
+    func threadDump() -> String {
+        let lines = workers.map { w -> String in
             let op = w.currentOp.pointee.load(ordering: .relaxed)
-            let opName = op < 0 ? "between ops" : "in \(OpKind(rawValue: op)!.name)"
-            return "\(w.name) \(opName) after \(w.progress.pointee.load(ordering: .relaxed)) ops"
+            let doing: String
+            if w.role == .faulter {
+                let step = FaulterStep(rawValue: w.step.pointee.load(ordering: .relaxed)) ?? .running
+                doing = "fault: \(step.text)"
+            } else {
+                doing = op < 0 ? "between operations" : "in \(OpKind(rawValue: op)!.name)"
+            }
+            return "\(w.name) (\(w.role.rawValue)): \(doing), \(w.progress.pointee.load(ordering: .relaxed)) ops done"
+        }
+        let (step, id) = mm.writerStep
+        return (lines + ["mm: " + step.describe(vma: id)]).joined(separator: "\n            ")
+    }
+
+    func stallFinding(stuck w: WorkerStats? = nil, for nanos: UInt64 = 0) -> Finding {
+        if let w {
+            return Finding(.stall, expected: "every worker makes progress within \(Double(stallTimeout) / 1e9) s",
+                           seen: "\(w.name) made none for \(String(format: "%.1f", Double(nanos) / 1e9)) s; threads:\n            "
+                               + threadDump())
         }
         return Finding(.stall, expected: "all \(workers.count) workers park within \(Double(stallTimeout) / 1e9) s",
-                       seen: states.joined(separator: "; "))
+                       seen: "threads:\n            " + threadDump())
     }
 }

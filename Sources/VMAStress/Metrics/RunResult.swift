@@ -84,6 +84,18 @@ public struct RunResult: Codable, Sendable {
     }
 
     public func op(_ kind: OpKind) -> OpSummary? { ops.first { $0.op == kind.name } }
+
+    /// Percent of faults that finished without mmap_lock, that aborted
+    /// (any reason), and that fell back to mmap_lock; nil for strategies
+    /// without a lockless path.
+    public var faultPathRates: (success: Double, aborts: Double, fallbacks: Double)? {
+        guard let faults = op(.fault)?.count, faults > 0, let attempts = faultEvents["spf-attempt"], attempts > 0 else {
+            return nil
+        }
+        let aborts = FaultEvent.allCases.filter(\.isAbort).reduce(UInt64(0)) { $0 + (faultEvents[$1.name] ?? 0) }
+        let pct = { (n: UInt64) in 100 * Double(n) / Double(faults) }
+        return (pct(faultEvents["spf-success"] ?? 0), pct(aborts), pct(faultEvents["fallback"] ?? 0))
+    }
 }
 
 /// One thread's placement: planned CPUs, the affinity it had, the CPUs it was sampled on (sched_getcpu).

@@ -9,7 +9,7 @@ public enum TextReport {
         out.append("vmastress run: strategy \(r.strategy) on \(c.indexKind.rawValue)"
             + (StrategyRegistry.named(r.strategy)?.info.usesRCU == true ? " (rcu \(c.rcuFlavor.rawValue))" : "")
             + ", \(c.faulters) faulter(s), \(c.mutators) mutator(s), "
-            + "\(DurationText.format(c.durationSeconds)) after \(DurationText.format(c.warmupSeconds)) warm-up, seed \(c.seed)")
+            + "\(DurationText.format(c.durationSeconds)) after \(DurationText.format(c.warmupSeconds)) warm-up, seed \(c.seed), check \(c.check.rawValue)")
         out.append("measured \(fixed(r.measuredSeconds, 2)) s (of \(fixed(r.wallSeconds, 2)) s wall, less checkpoint pauses)")
         out.append("")
         out.append(table(
@@ -78,13 +78,20 @@ public enum TextReport {
     public static func comparison(_ runs: [RunResult]) -> String {
         guard let base = runs.first else { return "" }
         let baseOps = base.op(.fault)?.opsPerSecond ?? 0
+        // Rows name the check level too when it differs between them.
+        let label = Set(runs.map(\.config.check)).count > 1
+            ? { (r: RunResult) in "\(r.strategy) (check \(r.config.check.rawValue))" } : { (r: RunResult) in r.strategy }
         return "comparison (one invocation, same workload and seed):\n" + table(
-            header: ["strategy", "fault ops/s", "ratio to \(base.strategy)", "fault p50 ns", "fault p99 ns", "verdict"],
+            header: ["strategy", "fault ops/s", "ratio to \(label(base))", "fault p50 ns", "fault p99 ns",
+                     "lockless %", "aborts %", "fallbacks %", "verdict"],
             rows: runs.map { r in
                 let f = r.op(.fault)
                 let ratio = baseOps > 0 ? fixed((f?.opsPerSecond ?? 0) / baseOps, 3) : "-"
-                return [r.strategy, human(f?.opsPerSecond ?? 0), ratio, "\(f?.latencyNs.p50 ?? 0)",
-                        "\(f?.latencyNs.p99 ?? 0)", r.verdict.rawValue]
+                let rates = r.faultPathRates
+                return [label(r), human(f?.opsPerSecond ?? 0), ratio, "\(f?.latencyNs.p50 ?? 0)",
+                        "\(f?.latencyNs.p99 ?? 0)", rates.map { fixed($0.success, 1) } ?? "-",
+                        rates.map { fixed($0.aborts, 1) } ?? "-", rates.map { fixed($0.fallbacks, 1) } ?? "-",
+                        r.verdict.rawValue]
             })
     }
 

@@ -55,6 +55,8 @@ public final class WorkerStats: @unchecked Sendable {
     public let progress: UnsafeMutablePointer<Atomic<UInt64>>
     /// The OpKind in progress, or -1 between operations (relaxed, for the dump).
     public let currentOp: UnsafeMutablePointer<Atomic<Int>>
+    /// A faulter's `FaulterStep` (relaxed, for the dump).
+    public let step: UnsafeMutablePointer<Atomic<UInt8>>
 
     public var usageStart = rusage()
     public var usageEnd = rusage()
@@ -91,6 +93,8 @@ public final class WorkerStats: @unchecked Sendable {
         progress.initialize(to: Atomic(0))
         currentOp = .allocate(capacity: 1)
         currentOp.initialize(to: Atomic(-1))
+        step = .allocate(capacity: 1)
+        step.initialize(to: Atomic(0))
         cpusSeen = .allocate(capacity: Self.cpuWords)
         cpusSeen.initialize(repeating: 0, count: Self.cpuWords)
     }
@@ -116,6 +120,8 @@ public final class WorkerStats: @unchecked Sendable {
         progress.deallocate()
         currentOp.deinitialize(count: 1)
         currentOp.deallocate()
+        step.deinitialize(count: 1)
+        step.deallocate()
         cpusSeen.deallocate()
     }
 
@@ -135,7 +141,7 @@ public final class WorkerStats: @unchecked Sendable {
     public func pipe(_ bucket: Int) -> UInt64 { counters[Self.pipeBase + bucket] }
     /// This worker's fault-path context (counters it alone writes).
     public func faultContext() -> FaultContext {
-        FaultContext(events: counters + Self.eventBase, pipe: counters + Self.pipeBase)
+        FaultContext(events: counters + Self.eventBase, pipe: counters + Self.pipeBase, step: step)
     }
 }
 

@@ -1,3 +1,13 @@
+/// How much the checker does while the run is measured (`--check`).
+public enum CheckLevel: String, CaseIterable, Codable, Sendable {
+    /// Inline checks, torture delays, an audit after every mutation, checkpoints.
+    case full
+    /// Inline checks (UAF, PIPE, TORN, STABLE, STALE-PTE met by faults) and checkpoints; no delays, no per-mutation audit.
+    case light
+    /// Nothing while measuring: only the final audit after the workers stop.
+    case off
+}
+
 /// Everything one run depends on. `commandLine` renders it back as the
 /// `vmastress run` invocation that reproduces it.
 public struct RunConfig: Codable, Sendable, Equatable {
@@ -21,13 +31,17 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var index: IndexKind?
     /// The liburcu flavor of strategies whose readers use RCU.
     public var rcuFlavor: RCUFlavorKind
+    /// How much checking runs while measuring.
+    public var check: CheckLevel
+    /// Seconds between stat lines while measuring; 0: none.
+    public var statIntervalSeconds: Double = 0
 
     public init(strategy: String = "mmap-lock", faulters: Int = 2, mutators: Int = 1,
                 durationSeconds: Double = 5, warmupSeconds: Double = 1, seed: UInt64 = 1,
                 checkpointIntervalSeconds: Double = 1, stallTimeoutSeconds: Double = 10,
                 faultSampleEvery: Int = 64, keepGoing: Bool = false,
                 layout: Layout = Layout(), mix: OpMix = OpMix(), placement: PlacementRequest = PlacementRequest(),
-                index: IndexKind? = nil, rcuFlavor: RCUFlavorKind = .memb) {
+                index: IndexKind? = nil, rcuFlavor: RCUFlavorKind = .memb, check: CheckLevel = .full) {
         self.strategy = strategy
         self.faulters = faulters
         self.mutators = mutators
@@ -43,6 +57,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         self.placement = placement
         self.index = index
         self.rcuFlavor = rcuFlavor
+        self.check = check
     }
 
     /// The tree this run uses.
@@ -99,6 +114,8 @@ public struct RunConfig: Codable, Sendable, Equatable {
             "--seed \(seed)",
         ]
         if let index { words.append("--index \(index.rawValue)") }
+        if check != .full { words.append("--check \(check.rawValue)") }
+        if statIntervalSeconds > 0 { words.append("--stat-interval \(DurationText.format(statIntervalSeconds))") }
         if StrategyRegistry.named(strategy)?.info.usesRCU == true && rcuFlavor != .memb {
             words.append("--rcu-flavor \(rcuFlavor.rawValue)")
         }

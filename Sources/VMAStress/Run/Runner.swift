@@ -41,10 +41,11 @@ public enum Runner {
         checkerPlacement.plannedCPUs = plan.checker
         let env = WorkerEnv(control: control, log: log, layout: layout, mix: config.mix,
                             nsPerTick: Clock.calibrateTicks(), sampleMask: UInt64(config.faultSampleEvery - 1),
-                            auditMutations: true)
+                            check: config.check)
+        mm.setTortureDelays(config.check == .full)
         let checker = Checker(
             mm: mm, control: control, log: log, workers: workers,
-            intervalNanos: UInt64(max(config.checkpointIntervalSeconds, 0.001) * 1e9),
+            intervalNanos: config.check == .off ? 0 : UInt64(config.checkpointIntervalSeconds * 1e9),
             stallTimeoutNanos: UInt64(config.stallTimeoutSeconds * 1e9),
             quiesce: { strategy.quiesce() })
 
@@ -66,12 +67,12 @@ public enum Runner {
             threads.forEach { $0.join() }
             throw Failure(description: "\(error)")
         }
-        let checkerThread = config.checkpointIntervalSeconds > 0
-            ? try? OSThread.spawn(name: "checker") {
-                checkerPlacement.applyPlacement()
-                checker.run()
-                noteCPU(checkerPlacement.cpusSeen)
-            } : nil
+        // The checker thread always runs: it is the stall watchdog even with checkpoints off.
+        let checkerThread = try? OSThread.spawn(name: "checker") {
+            checkerPlacement.applyPlacement()
+            checker.run()
+            noteCPU(checkerPlacement.cpusSeen)
+        }
 
         // Warm up, then measure; a violation (unless --keep-going), a stall or a stop signal ends either early.
         let shouldStop = { log.shouldStop || checker.didStall || vms_stop_signal() != 0 }
@@ -81,14 +82,31 @@ public enum Runner {
         getrusage(Int32(RUSAGE_SELF.rawValue), &usage0)
         let t0 = Clock.nanos()
         control.startMeasuring()
-        if finished { finished = Clock.sleep(until: t0 + UInt64(config.durationSeconds * 1e9), unless: shouldStop) }
+        if finished {
+            let end = t0 + UInt64(config.durationSeconds * 1e9)
+            if config.statIntervalSeconds > 0 {
+                let every = UInt64(config.statIntervalSeconds * 1e9)
+                var next = t0 + every
+                while finished && next < end {
+                    finished = Clock.sleep(until: next, unless: shouldStop)
+                    if finished {
+                        Console.out(statLine(Double(next - t0) / 1e9, workers, log, checker, strategy.deferredStats))
+                    }
+                    next += every
+                }
+            }
+            if finished { finished = Clock.sleep(until: end, unless: shouldStop) }
+        }
         let t1 = Clock.nanos()
 
         checker.stop()
         checkerThread?.join()
         control.stopAll()
         let joinWait = Int(config.stallTimeoutSeconds * 1000) + 1000
-        let stuck = threads.filter { !$0.join(timeoutMilliseconds: joinWait) }
+        let joinDeadline = Clock.nanos() + UInt64(joinWait) * 1_000_000
+        let stuck = threads.filter {
+            !$0.join(timeoutMilliseconds: Int((joinDeadline - min(Clock.nanos(), joinDeadline)) / 1_000_000))
+        }
         var usage1 = rusage()
         getrusage(Int32(RUSAGE_SELF.rawValue), &usage1)
 
@@ -124,6 +142,24 @@ public enum Runner {
             mm.destroy()
         }
         return result
+    }
+
+    /// rcutorture's periodic line: operations so far, violations, checkpoints,
+    /// the deferred-free backlog and the reader pipe (a racy snapshot of
+    /// counters the workers are still writing).
+    static func statLine(_ at: Double, _ workers: [WorkerStats], _ log: ViolationLog, _ checker: Checker,
+                         _ deferred: DeferredFreeStats?) -> String {
+        let progress = { (role: WorkerStats.Role) in
+            workers.filter { $0.role == role }.reduce(UInt64(0)) { $0 + $1.progress.pointee.load(ordering: .relaxed) }
+        }
+        var line = "stat \(String(format: "%.1f", at)) s: faults \(progress(.faulter)), mutations \(progress(.mutator)), "
+            + "violations \(log.count), checkpoints \(checker.checkpoints)"
+        if let d = deferred { line += ", backlog \(d.pending) (\(d.pendingBytes / 1024) KiB)" }
+        let pipe = (0..<FaultContext.pipeBuckets).map { b in
+            workers.reduce(UInt64(0)) { $0 + UnsafeRawPointer($1.counters + WorkerStats.pipeBase + b).load(as: UInt64.self) }
+        }
+        if pipe.contains(where: { $0 > 0 }) { line += ", Reader Pipe: " + pipe.map(String.init).joined(separator: " ") }
+        return line
     }
 
     /// Maps the stable region, then fills about `initialChurnPercent` of the churn region.
@@ -203,7 +239,9 @@ public enum Runner {
             wallSeconds: Double(wallNanos) / 1e9, measuredSeconds: measured,
             ops: ops, faultOutcomes: outcomes, faultEvents: events, threads: threads, process: process,
             checker: CheckerSummary(checkpoints: checker.checkpoints,
-                                    invariantsChecked: [.stable] + (events.isEmpty ? [] : [.uaf, .torn, .pipe]) + Checker.checkpointInvariants,
+                                    invariantsChecked: (config.check == .off ? [] : [.stable])
+                                        + (events.isEmpty || config.check == .off ? [] : [.uaf, .torn, .pipe])
+                                        + Checker.checkpointInvariants,
                                     violationCount: log.count),
             store: StoreSummary(vmasAtEnd: mm.list.count, vmaAllocations: mm.vmas.allocations,
                                 vmaFrees: mm.vmas.frees, pageTablePages: mm.pageTable.tablesAllocated,

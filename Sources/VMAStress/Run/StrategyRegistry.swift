@@ -47,9 +47,11 @@ public enum StrategyRegistry {
         StrategyEntry(BustedBounds.self),
         StrategyEntry(BustedFreeNoGracePeriod.self),
         StrategyEntry(BustedSRCUEarlyCallback.self),
+        StrategyEntry(BustedUnsequencedWrite.self),
         StrategyEntry(rcu: BustedNoRecheckFamily.self),
         StrategyEntry(BustedLostPut.self),
         StrategyEntry(rcu: BustedStoreUnlockedFamily.self),
+        StrategyEntry(rcu: BustedMissingEndReadFamily.self),
     ]
 
     public static var correct: [StrategyEntry] { all.filter { !$0.info.isBusted } }
@@ -78,4 +80,9 @@ enum BustedNoRecheckFamily: RCUStrategyFamily {
 enum BustedStoreUnlockedFamily: RCUStrategyFamily {
     static var info: StrategyInfo { BustedStoreUnlocked<MembRCU>.info }
     static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedStoreUnlocked<F>.self, c) }
+}
+
+enum BustedMissingEndReadFamily: RCUStrategyFamily {
+    static var info: StrategyInfo { BustedMissingEndRead<MembRCU>.info }
+    static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedMissingEndRead<F>.self, c) }
 }

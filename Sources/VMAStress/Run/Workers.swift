@@ -6,8 +6,9 @@ struct WorkerEnv: @unchecked Sendable {
     let mix: OpMix
     let nsPerTick: Double
     let sampleMask: UInt64
+    let check: CheckLevel
     /// Audit the ranges a mutation touched, right after it returns.
-    let auditMutations: Bool
+    var auditMutations: Bool { check == .full }
 }
 
 /// A faulter: faults at random pages of the stable region, the guard and the
@@ -15,6 +16,9 @@ struct WorkerEnv: @unchecked Sendable {
 /// one. Generic over the strategy so the fault path is specialised.
 func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: UInt64) {
     var ctx = w.faultContext()
+    ctx.checks = env.check != .off
+    ctx.delays = env.check == .full
+    let checking = ctx.checks
     s.threadStart(&ctx)
     defer { s.threadStop(&ctx) }
     var rng = RNG(seed: seed)
@@ -66,7 +70,7 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
 
         counters[faultDone] &+= 1
         counters[WorkerStats.outcomeBase + FaultOutcome(result).rawValue] &+= 1
-        if dice < toGuard || !result.succeeded && !isSegv(result) {
+        if checking && (dice < toGuard || !result.succeeded && !isSegv(result)) {
             checkFault(page, write: write, result, stable: stable, guardRegion: guardRegion, s.mm, w, env)
         }
         n &+= 1
@@ -115,8 +119,9 @@ private func checkFault(_ page: UInt64, write: Bool, _ r: FaultResult, stable: P
     }
 }
 
-/// A mutator: mmap, munmap, mprotect and mremap at random places in the
-/// churn region, each timed; after each, the touched ranges are audited.
+/// A mutator: mmap, munmap, mprotect, mremap and take-all-locks at random
+/// places in the churn region, each timed; under `--check full`, the
+/// touched ranges are audited after each.
 func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: UInt64) {
     var ctx = w.faultContext()
     s.threadStart(&ctx)

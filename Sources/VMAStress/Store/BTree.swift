@@ -213,25 +213,13 @@ final class BTreeWriter: @unchecked Sendable {
 
     /// A fresh node holding `keys[range]`/`slots[range]`; not yet reachable.
     func makeNode(leaf: Bool, _ range: Range<Int>) -> Node {
-        var slot = freeLock.withLock { r -> Int in
-            guard r.free > 0 else { return -1 }
-            let s = Int(freeRing[r.head])
-            r.head = (r.head + 1) % capacity
-            r.free -= 1
-            return s
-        }
-        if slot < 0 {
-            // Every node waits for a grace period: let the callbacks run, once.
+        var slot = popFree()
+        if slot == nil {
+            // Every free node waits for a grace period: let the callbacks run, once.
             reclaim?.barrier()
-            slot = freeLock.withLock { r -> Int in
-                guard r.free > 0 else { return -1 }
-                let s = Int(freeRing[r.head])
-                r.head = (r.head + 1) % capacity
-                r.free -= 1
-                return s
-            }
-            if slot < 0 { fatalError("B-tree node slab exhausted (\(capacity) nodes)") }
+            slot = popFree()
         }
+        guard let slot else { fatalError("B-tree node slab exhausted (\(capacity) nodes)") }
         allocated.wrappingAdd(1, ordering: .relaxed)
         let n = node(slot: slot)
         n.w[0].store(UInt64(range.count) | (leaf ? 0x100 : 0), ordering: .relaxed)
@@ -241,6 +229,16 @@ final class BTreeWriter: @unchecked Sendable {
             n.w[2 + Self.fanout + j].store(slots[i], ordering: .relaxed)
         }
         return n
+    }
+
+    private func popFree() -> Int? {
+        freeLock.withLock { r -> Int? in
+            guard r.free > 0 else { return nil }
+            let s = Int(freeRing[r.head])
+            r.head = (r.head + 1) % capacity
+            r.free -= 1
+            return s
+        }
     }
 
     /// Back to the free ring, poisoned.

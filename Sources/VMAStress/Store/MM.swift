@@ -24,6 +24,9 @@ public struct MM: @unchecked Sendable {
         /// The range the current mutation works on: start << 32 | pages.
         let hotRange = Atomic<UInt64>(0)
         let writerDelays = Atomic<UInt64>(0)
+        let tortureDelays = Atomic<Bool>(true)
+        /// What the mm's writer is doing, for the stall dump: a `WriterStep` and a VMA id.
+        let writerStep = Atomic<UInt64>(0)
         /// PTEs take-all-locks saw change while it held every lock.
         let changedUnderAllLocks = Atomic<UInt64>(0)
         let lastChangedPage = Atomic<UInt64>(0)
@@ -96,11 +99,25 @@ public struct MM: @unchecked Sendable {
     /// side for 10 µs at a point where a broken protocol shows (mremap
     /// between making the new VMA reachable and moving page tables into it).
     public func writerDelay() {
+        guard shared.pointee.tortureDelays.load(ordering: .relaxed) else { return }
         if shared.pointee.writerDelays.wrappingAdd(1, ordering: .relaxed).oldValue & 15 == 0 {
             let until = Clock.nanos() + 10_000
             while Clock.nanos() < until { spinHint() }
         }
     }
+
+    /// Where the writer is, for the stall watchdog's dump (relaxed: a report, not a protocol).
+    public func setWriterStep(_ step: WriterStep, vma id: UInt64 = 0) {
+        shared.pointee.writerStep.store(id << 8 | UInt64(step.rawValue), ordering: .relaxed)
+    }
+
+    public var writerStep: (step: WriterStep, vmaID: UInt64) {
+        let w = shared.pointee.writerStep.load(ordering: .relaxed)
+        return (WriterStep(rawValue: UInt8(w & 0xFF)) ?? .idle, w >> 8)
+    }
+
+    /// Turns the torture delays (`writerDelay`) on or off, before the run starts.
+    public func setTortureDelays(_ on: Bool) { shared.pointee.tortureDelays.store(on, ordering: .relaxed) }
 
     /// Records a PTE mremap found at its destination before moving one there.
     public func noteClobberedPTE(_ page: UInt64) {
@@ -150,5 +167,19 @@ public struct MM: @unchecked Sendable {
         mmapLock.destroy()
         shared.deinitialize(count: 1)
         shared.deallocate()
+    }
+}
+
+/// The mm writer's step, as the stall dump shows it.
+public enum WriterStep: UInt8, Sendable {
+    case idle, waitingForMMapLock, holdingMMapLock, waitingForVMAReaders
+
+    public func describe(vma id: UInt64) -> String {
+        switch self {
+        case .idle: return "no writer inside"
+        case .waitingForMMapLock: return "a writer waits for mmap_lock (write)"
+        case .holdingMMapLock: return "a writer holds mmap_lock (write)"
+        case .waitingForVMAReaders: return "a writer holds mmap_lock (write) and waits in vma_start_write for the readers of VMA id \(id)"
+        }
     }
 }

@@ -24,8 +24,8 @@ public struct MutationResult: Sendable {
 extension WriteSide {
     /// mmap(MAP_FIXED_NOREPLACE): maps exactly `range`; fails if anything is there.
     public func mmapFixed(_ range: PageRange, prot: Prot, flags: UInt32 = 0) -> MutationResult {
-        mmWriteLock()
-        defer { mmWriteUnlock() }
+        lockMM()
+        defer { unlockMM() }
         let i = mm.list.firstEnding(after: range.start)
         if i < mm.list.count && mm.list[i].start < range.end { return .failed(.noSpace) }
         return mapLocked(range, prot: prot, flags: flags)
@@ -33,8 +33,8 @@ extension WriteSide {
 
     /// mmap(NULL, count pages): maps the first free range found from `hint` inside `within`.
     public func mmap(count: UInt64, prot: Prot, flags: UInt32 = 0, within: PageRange, hint: UInt64) -> MutationResult {
-        mmWriteLock()
-        defer { mmWriteUnlock() }
+        lockMM()
+        defer { unlockMM() }
         guard let gap = findGap(count: count, within: within, hint: hint) else { return .failed(.noSpace) }
         mm.announce(gap)
         return mapLocked(gap, prot: prot, flags: flags)
@@ -77,8 +77,8 @@ extension WriteSide {
     /// retires every VMA inside (do_vmi_align_munmap's order).
     public func munmap(_ range: PageRange) -> MutationResult {
         mm.announce(range)
-        mmWriteLock()
-        defer { mmWriteUnlock() }
+        lockMM()
+        defer { unlockMM() }
         guard mm.vmas.available >= 2 else { return .failed(.noMemory) }
         var i = mm.list.firstEnding(after: range.start)
         guard i < mm.list.count && mm.list[i].start < range.end else { return .failed(.noTarget) }
@@ -94,8 +94,8 @@ extension WriteSide {
     /// then merges neighbours that now match.
     public func mprotect(_ range: PageRange, prot: Prot) -> MutationResult {
         mm.announce(range)
-        mmWriteLock()
-        defer { mmWriteUnlock() }
+        lockMM()
+        defer { unlockMM() }
         guard mm.vmas.available >= 2 else { return .failed(.noMemory) }
         var i = mm.list.firstEnding(after: range.start)
         guard i < mm.list.count && mm.list[i].start < range.end else { return .failed(.noTarget) }
@@ -122,8 +122,8 @@ extension WriteSide {
     /// mremap(MREMAP_MAYMOVE) of the whole VMA covering `page` to a free range
     /// inside `within`: link the copy, move the PTEs, unlink and retire the old one.
     public func mremap(vmaAt page: UInt64, within: PageRange, hint: UInt64) -> MutationResult {
-        mmWriteLock()
-        defer { mmWriteUnlock() }
+        lockMM()
+        defer { unlockMM() }
         guard let v = mm.list.find(page), within.contains(v.start), v.end <= within.end else {
             return .failed(.noTarget)
         }
@@ -155,8 +155,8 @@ extension WriteSide {
     /// commit check before has finished. While all is held no PTE may
     /// change: the operation checks that over a short hold.
     public func takeAllLocks() -> MutationResult {
-        mmWriteLock()
-        defer { mmWriteUnlock() }
+        lockMM()
+        defer { unlockMM() }
         mm.list.forEach { vmaWriteBegin($0) }
         mm.pageTable.forEachTable { $0.lock(); $0.unlock() }
         let before = mm.pageTable.snapshot()
@@ -168,6 +168,18 @@ extension WriteSide {
     }
 
     // MARK: Steps
+
+    /// The strategy's mm write lock, with the step published for the stall dump.
+    func lockMM() {
+        mm.setWriterStep(.waitingForMMapLock)
+        mmWriteLock()
+        mm.setWriterStep(.holdingMMapLock)
+    }
+
+    func unlockMM() {
+        mm.setWriterStep(.idle)
+        mmWriteUnlock()
+    }
 
     /// Runs `body` inside `v`'s write section and reseals its checksum.
     @inline(__always)

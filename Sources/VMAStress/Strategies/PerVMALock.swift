@@ -13,7 +13,9 @@
 /// vma_start_read may report "locked" falsely (a fallback, harmless), never
 /// "unlocked" falsely: a writer sets vm_lock_seq under the VMA's write lock,
 /// after the readers holding it drained.
-public struct PerVMALock<F: RCUFlavor>: Strategy {
+public struct PerVMALock<F: RCUFlavor>: RCUReaders {
+    public typealias Flavor = F
+
     public static var info: StrategyInfo {
         StrategyInfo(
             name: "per-vma-lock",
@@ -31,12 +33,6 @@ public struct PerVMALock<F: RCUFlavor>: Strategy {
         deferred = .vmaFree(mm, source: .rcu(F.kind))
         nodes = .treeNodes(mm, F.kind)
     }
-
-    public func threadStart(_ ctx: inout FaultContext) { F.registerThread() }
-    public func threadStop(_ ctx: inout FaultContext) { F.unregisterThread() }
-    @inline(__always) public func quiescentState() { if F.kind == .qsbr { F.quiescentState() } }
-    public func threadOffline() { if F.kind == .qsbr { F.threadOffline() } }
-    public func threadOnline() { if F.kind == .qsbr { F.threadOnline() } }
 
     public func mmWriteLock() { mm.mmapLock.writeLock() }
 
@@ -56,18 +52,25 @@ public struct PerVMALock<F: RCUFlavor>: Strategy {
         // relaxed: mm_lock_seq changes only under the mm write lock, which we hold.
         let seq = mm.lockSeq
         if v.pointee.lockSeq.load(ordering: .relaxed) == seq { return }
+        mm.setWriterStep(.waitingForVMAReaders, vma: v.id)
         v.pointee.lock.writeLock()
         v.pointee.lockSeq.store(seq, ordering: .relaxed)
         v.pointee.lock.writeUnlock()
+        mm.setWriterStep(.holdingMMapLock)
     }
 
     @inline(__always)
     public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
+        lockedFault(page, write: write, endReadOnAccessError: true, &ctx)
+    }
+
+    @inline(__always)
+    func lockedFault(_ page: UInt64, write: Bool, endReadOnAccessError: Bool, _ ctx: inout FaultContext) -> FaultResult {
         ctx.note(.speculativeAttempt)
         F.readLock()
         guard let v = ctx.find(mm, page) else {
             F.readUnlock()
-            return fallback(.abortNotFound, page, write, &ctx)
+            return ctx.fallback(mm, .abortNotFound, page, write: write)
         }
         let id = v.id
         ctx.readerDelay()
@@ -78,29 +81,30 @@ public struct PerVMALock<F: RCUFlavor>: Strategy {
         if let failed = startRead(v) {
             ctx.linger()
             F.readUnlock()
-            return fallback(failed, page, write, &ctx)
+            return ctx.fallback(mm, failed, page, write: write)
         }
         guard v.start <= page && page < v.end else {
             v.pointee.lock.readUnlock()
             F.readUnlock()
-            return fallback(.abortBounds, page, write, &ctx)
+            return ctx.fallback(mm, .abortBounds, page, write: write)
         }
         guard v.isAttached else {
             v.pointee.lock.readUnlock()
             F.readUnlock()
-            return fallback(.abortDetached, page, write, &ctx)
+            return ctx.fallback(mm, .abortDetached, page, write: write)
         }
         F.readUnlock()
 
         // Under the VMA read lock no writer changes the fields: a bad checksum is TORN.
-        let prot = v.prot, gen = v.gen
-        if v.pointee.checksum.load(ordering: .relaxed) != v.expectedChecksum {
+        let start = v.start, end = v.end, prot = v.prot, flags = v.flags, gen = v.gen
+        if ctx.isTorn(start: start, end: end, prot: prot, flags: flags, gen: gen,
+                      checksum: v.pointee.checksum.load(ordering: .relaxed)) {
             v.pointee.lock.readUnlock()
             return .torn(vmaID: id)
         }
         guard prot.contains(.access(write: write)) else {
-            v.pointee.lock.readUnlock()
-            return fallback(.abortAccess, page, write, &ctx)
+            if endReadOnAccessError { v.pointee.lock.readUnlock() }
+            return ctx.fallback(mm, .abortAccess, page, write: write)
         }
         ctx.readerDelay()
         var result = mm.installPTE(page, gen: gen, write: write)
@@ -121,13 +125,6 @@ public struct PerVMALock<F: RCUFlavor>: Strategy {
             return .abortLockSeq
         }
         return nil
-    }
-
-    @inline(never)
-    func fallback(_ why: FaultEvent, _ page: UInt64, _ write: Bool, _ ctx: inout FaultContext) -> FaultResult {
-        ctx.note(why)
-        ctx.note(.fallback)
-        return mm.faultUnderMMapLock(page, write: write)
     }
 
     public func quiesce() {

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A locking strategy for the VMA tree, in the shape of rcutorture's ops
 /// table: the read side (`fault`), the write side (the `WriteSide` hooks that
 /// the shared mutation code calls), per-thread set-up, and the barrier the
@@ -130,18 +132,38 @@ public enum FaultEvent: Int, CaseIterable, Sendable {
 public struct FaultContext {
     let events: UnsafeMutablePointer<UInt64>
     let pipe: UnsafeMutablePointer<UInt64>
+    /// Where this thread is, for the stall dump (relaxed stores off the fast path).
+    let step: UnsafeMutablePointer<Atomic<UInt8>>
     public var srcu: SRCUReader?
     /// Faults through this context, for the reader delay.
     var faults: UInt32 = 0
     /// The current fault aims at the range a mutation announced (`MM.announce`).
     public var hot = false
+    /// `--check`: the inline checks (UAF, PIPE, TORN) run unless `off`; the
+    /// torture delays only under `full`.
+    public var checks = true
+    public var delays = true
 
     /// PIPE buckets: stages 0, 1, 2 and 3-or-more.
     public static let pipeBuckets = 4
 
-    public init(events: UnsafeMutablePointer<UInt64>, pipe: UnsafeMutablePointer<UInt64>) {
+    public init(events: UnsafeMutablePointer<UInt64>, pipe: UnsafeMutablePointer<UInt64>,
+                step: UnsafeMutablePointer<Atomic<UInt8>>) {
         self.events = events
         self.pipe = pipe
+        self.step = step
+    }
+
+    /// The classic fault under mmap_lock, after a lockless attempt gave up
+    /// (`why`, counted with the fallback).
+    @inline(never)
+    public func fallback(_ mm: MM, _ why: FaultEvent?, _ page: UInt64, write: Bool) -> FaultResult {
+        if let why { note(why) }
+        note(.fallback)
+        step.pointee.store(FaulterStep.fallback.rawValue, ordering: .relaxed)
+        let r = mm.faultUnderMMapLock(page, write: write)
+        step.pointee.store(FaulterStep.running.rawValue, ordering: .relaxed)
+        return r
     }
 
     @inline(__always)
@@ -160,13 +182,14 @@ public struct FaultContext {
 
     @inline(__always)
     public mutating func readerDelay() {
+        guard delays else { return }
         faults &+= 1
         if faults & ((hot ? Self.hotDelayEvery : Self.shortDelay.every) - 1) == 0 { Self.stall(faults) }
     }
 
     /// The reader met a writer at work on its VMA: stay a while, still inside the read section.
-    @inline(never)
-    public func linger() { Self.stall(1) }
+    @inline(__always)
+    public func linger() { if delays { Self.stall(1) } }
 
     @inline(never)
     static func stall(_ n: UInt32) {
@@ -185,9 +208,16 @@ public struct FaultContext {
     /// its read section must never see 2.
     @inline(__always)
     public func readPipe(_ v: VMAPtr, id: UInt64) -> FaultResult? {
+        guard checks else { return nil }
         let stage = v.pointee.pipe.load(ordering: .acquiring)
         pipe[Int(min(stage, 3))] &+= 1
         return stage > 1 ? .pipe(vmaID: id, gracePeriods: stage - 1) : nil
+    }
+
+    /// TORN: fields that passed validation do not match their checksum.
+    @inline(__always)
+    public func isTorn(start: UInt64, end: UInt64, prot: Prot, flags: UInt32, gen: UInt64, checksum: UInt64) -> Bool {
+        checks && VMA.checksum(start: start, end: end, prot: prot.rawValue, flags: flags, gen: gen) != checksum
     }
 
     /// The UAF re-check after use: still the allocation that was found? A
@@ -195,8 +225,20 @@ public struct FaultContext {
     /// as PIPE, the cause; one freed without a grace period as UAF.
     @inline(__always)
     public func checkLive(_ v: VMAPtr, id: UInt64) -> FaultResult? {
-        if v.isLive(as: id) { return nil }
+        if !checks || v.isLive(as: id) { return nil }
         let stage = v.pointee.pipe.load(ordering: .relaxed)
         return stage > 1 ? .pipe(vmaID: id, gracePeriods: stage - 1) : .useAfterFree(vmaID: id, tag: v.tag)
+    }
+}
+
+/// A faulter's step, as the stall dump shows it.
+public enum FaulterStep: UInt8, Sendable {
+    case running, fallback
+
+    public var text: String {
+        switch self {
+        case .running: return "faulting"
+        case .fallback: return "in the fallback: waiting for or holding mmap_lock (read)"
+        }
     }
 }

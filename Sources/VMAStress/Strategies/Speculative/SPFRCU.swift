@@ -7,7 +7,9 @@
 /// Write side: mmap_lock for write; the mm seqlock around tree inserts and
 /// erases; the VMA seqcount around every change; on erase the tree's
 /// reference is dropped through call_rcu, and the last put frees.
-public struct SPFRCU<F: RCUFlavor>: Strategy, SequencedVMAWrites {
+public struct SPFRCU<F: RCUFlavor>: RCUReaders, SeqlockedTreeWrites {
+    public typealias Flavor = F
+
     public static var info: StrategyInfo {
         StrategyInfo(
             name: "spf-rcu",
@@ -26,17 +28,6 @@ public struct SPFRCU<F: RCUFlavor>: Strategy, SequencedVMAWrites {
                                 reclaim: { h in mm.put(VMAAllocator.vma(fromHeader: h)) })
         nodes = .treeNodes(mm, F.kind)
     }
-
-    public func threadStart(_ ctx: inout FaultContext) { F.registerThread() }
-    public func threadStop(_ ctx: inout FaultContext) { F.unregisterThread() }
-    @inline(__always) public func quiescentState() { if F.kind == .qsbr { F.quiescentState() } }
-    public func threadOffline() { if F.kind == .qsbr { F.threadOffline() } }
-    public func threadOnline() { if F.kind == .qsbr { F.threadOnline() } }
-
-    public func mmWriteLock() { mm.mmapLock.writeLock() }
-    public func mmWriteUnlock() { mm.mmapLock.writeUnlock() }
-    public func treeWriteBegin() { mm.seqWriteBegin() }
-    public func treeWriteEnd() { mm.seqWriteEnd() }
 
     /// The tree's reference is dropped through call_rcu.
     public func vmaRetire(_ v: VMAPtr) {
@@ -73,14 +64,10 @@ public struct SPFRCU<F: RCUFlavor>: Strategy, SequencedVMAWrites {
         }
         if let seen { return unpin(found, pinned, seen) }
         guard let v = found else {
-            ctx.note(.abortNotFound)
-            ctx.note(.fallback)
-            return mm.faultUnderMMapLock(page, write: write)
+            return ctx.fallback(mm, .abortNotFound, page, write: write)
         }
         guard pinned else {
-            ctx.note(.abortRefZero)
-            ctx.note(.fallback)
-            return mm.faultUnderMMapLock(page, write: write)
+            return ctx.fallback(mm, .abortRefZero, page, write: write)
         }
         let id = v.id
         var result = ctx.checkLive(v, id: id)
@@ -92,8 +79,7 @@ public struct SPFRCU<F: RCUFlavor>: Strategy, SequencedVMAWrites {
             if !result.isViolation { ctx.note(.speculativeSuccess) }
             return result
         }
-        ctx.note(.fallback)
-        return mm.faultUnderMMapLock(page, write: write)
+        return ctx.fallback(mm, nil, page, write: write)
     }
 
     private func unpin(_ v: VMAPtr?, _ pinned: Bool, _ r: FaultResult) -> FaultResult {

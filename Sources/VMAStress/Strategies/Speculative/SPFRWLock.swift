@@ -16,8 +16,6 @@ public struct SPFRWLock: Strategy, SequencedVMAWrites {
     public let mm: MM
     public init(mm: MM) { self.mm = mm }
 
-    public func mmWriteLock() { mm.mmapLock.writeLock() }
-    public func mmWriteUnlock() { mm.mmapLock.writeUnlock() }
     public func treeWriteBegin() { mm.treeWriteLock() }
     public func treeWriteEnd() { mm.treeWriteUnlock() }
 
@@ -34,9 +32,7 @@ public struct SPFRWLock: Strategy, SequencedVMAWrites {
         found?.pointee.refs.get()
         mm.treeReadUnlock()
         guard let v = found else {
-            ctx.note(.abortNotFound)
-            ctx.note(.fallback)
-            return mm.faultUnderMMapLock(page, write: write)
+            return ctx.fallback(mm, .abortNotFound, page, write: write)
         }
         let id = v.id
         ctx.readerDelay()
@@ -49,7 +45,6 @@ public struct SPFRWLock: Strategy, SequencedVMAWrites {
             return result
         }
         if putOnAbort { mm.put(v) }
-        ctx.note(.fallback)
-        return mm.faultUnderMMapLock(page, write: write)
+        return ctx.fallback(mm, nil, page, write: write)
     }
 }

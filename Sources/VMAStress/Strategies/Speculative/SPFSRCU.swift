@@ -9,7 +9,7 @@
 /// classic fault under mmap_lock.
 /// Write side: mmap_lock for write; the mm seqlock around tree inserts and
 /// erases; the VMA seqcount around every change; call_srcu to free.
-public struct SPFSRCU: Strategy, SequencedVMAWrites {
+public struct SPFSRCU: Strategy, SeqlockedTreeWrites {
     public static let info = StrategyInfo(
         name: "spf-srcu",
         summary: "speculative faults under SRCU: seqlock-retried rbtree lookup, VMA seqcount validation, commit under the PTL; call_srcu frees",
@@ -38,11 +38,6 @@ public struct SPFSRCU: Strategy, SequencedVMAWrites {
         if let r = ctx.srcu { srcu.unregister(r) }
         ctx.srcu = nil
     }
-
-    public func mmWriteLock() { mm.mmapLock.writeLock() }
-    public func mmWriteUnlock() { mm.mmapLock.writeUnlock() }
-    public func treeWriteBegin() { mm.seqWriteBegin() }
-    public func treeWriteEnd() { mm.seqWriteEnd() }
 
     public func vmaRetire(_ v: VMAPtr) { deferred.retireVMA(v, mm) }
 
@@ -82,8 +77,7 @@ public struct SPFSRCU: Strategy, SequencedVMAWrites {
             if !result.isViolation { ctx.note(.speculativeSuccess) }
             return result
         }
-        ctx.note(.fallback)
-        return mm.faultUnderMMapLock(page, write: write)
+        return ctx.fallback(mm, nil, page, write: write)
     }
 
     public func quiesce() { deferred.barrier() }

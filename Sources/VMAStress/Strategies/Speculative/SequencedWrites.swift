@@ -5,6 +5,9 @@
 public protocol SequencedVMAWrites: WriteSide {}
 
 extension SequencedVMAWrites {
+    public func mmWriteLock() { mm.mmapLock.writeLock() }
+    public func mmWriteUnlock() { mm.mmapLock.writeUnlock() }
+
     public func vmaWriteBegin(_ v: VMAPtr) {
         // writeDepth is the writers' alone (mm write lock held): relaxed.
         if v.pointee.writeDepth.wrappingAdd(1, ordering: .relaxed).oldValue == 0 { v.pointee.seq.writeBegin() }
@@ -13,6 +16,30 @@ extension SequencedVMAWrites {
     public func vmaWriteEnd(_ v: VMAPtr) {
         if v.pointee.writeDepth.wrappingSubtract(1, ordering: .relaxed).newValue == 0 { v.pointee.seq.writeEnd() }
     }
+}
+
+/// The SPF strategies whose lookups are lockless: the mm seqlock is odd
+/// around every tree insert, erase and re-key, and readers retry while it moves.
+public protocol SeqlockedTreeWrites: SequencedVMAWrites {}
+
+extension SeqlockedTreeWrites {
+    public func treeWriteBegin() { mm.seqWriteBegin() }
+    public func treeWriteEnd() { mm.seqWriteEnd() }
+}
+
+/// Strategies whose readers use liburcu flavor `Flavor`: every worker
+/// registers; under QSBR it announces quiescent states between operations
+/// and goes offline while parked.
+public protocol RCUReaders: Strategy {
+    associatedtype Flavor: RCUFlavor
+}
+
+extension RCUReaders {
+    public func threadStart(_ ctx: inout FaultContext) { Flavor.registerThread() }
+    public func threadStop(_ ctx: inout FaultContext) { Flavor.unregisterThread() }
+    @inline(__always) public func quiescentState() { if Flavor.kind == .qsbr { Flavor.quiescentState() } }
+    public func threadOffline() { if Flavor.kind == .qsbr { Flavor.threadOffline() } }
+    public func threadOnline() { if Flavor.kind == .qsbr { Flavor.threadOnline() } }
 }
 
 extension MM {

@@ -41,7 +41,7 @@ public enum SpeculativeFault {
             ctx.linger()
             return nil
         }
-        if VMA.checksum(start: start, end: end, prot: prot.rawValue, flags: flags, gen: gen) != sum {
+        if ctx.isTorn(start: start, end: end, prot: prot, flags: flags, gen: gen, checksum: sum) {
             return .torn(vmaID: id)
         }
         guard start <= page && page < end else {
