@@ -30,6 +30,7 @@ public enum Runner {
         let mm = MM(pages: layout.totalPages, maxVMAs: layout.maxVMAs, index: config.indexKind, memory: plan.memory)
         let strategy = S(mm: mm)
         populate(strategy, config)
+        mm.clearAnnouncement()
 
         let log = ViolationLog(strategy: S.info.name, seed: config.seed, reproduce: config.commandLine,
                                keepGoing: config.keepGoing)

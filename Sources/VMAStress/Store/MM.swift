@@ -88,6 +88,9 @@ public struct MM: @unchecked Sendable {
         shared.pointee.hotRange.store(r.start << 32 | min(r.count, 0xFFFF_FFFF), ordering: .relaxed)
     }
 
+    /// Forgets the announced range (after the set-up, before the workers start).
+    public func clearAnnouncement() { shared.pointee.hotRange.store(0, ordering: .relaxed) }
+
     /// The last announced range, if any.
     @inline(__always)
     public var hotRange: PageRange? {

@@ -169,31 +169,37 @@ public struct FaultContext {
     @inline(__always)
     public func note(_ e: FaultEvent) { events[e.rawValue] &+= 1 }
 
-    /// rcutorture's reader delays: at each delay point of a read section
-    /// (after the lookup, and just before the commit), one pass in 1024
-    /// stalls for 2 µs (one in 64 when the fault aims at a range a mutation
-    /// is working on) and one in 16384 for 50 µs. A reader that meets a
-    /// writer at work (an odd seqcount, a write-locked VMA) lingers 2 µs
-    /// before it leaves. They open the race windows the checker needs to
-    /// see a broken protocol, at a cost of about 1% of a faulter's time.
-    public static let shortDelay = (every: UInt32(1024), nanos: UInt64(2_000))
-    public static let hotDelayEvery = UInt32(64)
-    public static let longDelay = (every: UInt32(16384), nanos: UInt64(50_000))
+    /// rcutorture's reader delays (`--check full` only): at each delay point
+    /// of a read section (after the lookup, and just before the commit), one
+    /// pass in 1024 stalls for 2 µs (one in 64 when the fault aims at a range
+    /// a mutation is working on) and one in 65536 for 50 µs. A reader that
+    /// meets a writer at work (an odd seqcount, a write-locked VMA) lingers
+    /// 2 µs before it leaves. They open the race windows the checker needs
+    /// to see a broken protocol.
+    public static let shortDelay = (bits: UInt32(10), nanos: UInt64(2_000))
+    public static let hotDelayBits = UInt32(6)
+    public static let longDelay = (bits: UInt32(16), nanos: UInt64(50_000))
 
+    /// Which passes stall: the top bits of a Fibonacci hash of the pass
+    /// count, so the stalls do not line up with the latency sampling (one
+    /// fault in 64) and bias the histograms.
     @inline(__always)
     public mutating func readerDelay() {
         guard delays else { return }
         faults &+= 1
-        if faults & ((hot ? Self.hotDelayEvery : Self.shortDelay.every) - 1) == 0 { Self.stall(faults) }
+        let hash = faults &* 2_654_435_769
+        if hash >> (32 - (hot ? Self.hotDelayBits : Self.shortDelay.bits)) == 0 {
+            Self.stall(long: hash >> (32 - Self.longDelay.bits) == 0)
+        }
     }
 
     /// The reader met a writer at work on its VMA: stay a while, still inside the read section.
     @inline(__always)
-    public func linger() { if delays { Self.stall(1) } }
+    public func linger() { if delays { Self.stall(long: false) } }
 
     @inline(never)
-    static func stall(_ n: UInt32) {
-        let until = Clock.nanos() + (n & (longDelay.every - 1) == 0 ? longDelay.nanos : shortDelay.nanos)
+    static func stall(long: Bool) {
+        let until = Clock.nanos() + (long ? longDelay.nanos : shortDelay.nanos)
         while Clock.nanos() < until { spinHint() }
     }
 
