@@ -47,6 +47,13 @@ public struct BTree: @unchecked Sendable {
         @inline(__always) func key(_ i: Int) -> UInt64 { w[2 + i].load(ordering: .relaxed) }
         @inline(__always) func slot(_ i: Int) -> UInt64 { w[2 + BTree.fanout + i].load(ordering: .relaxed) }
         var header: UnsafeMutableRawPointer { UnsafeMutableRawPointer(bitPattern: raw)! - BTree.headerBytes }
+
+        /// The last entry whose key is at most `key` (0 when none is).
+        @inline(__always) func entry(for key: UInt64) -> Int {
+            var i = 0
+            while i &+ 1 < count && self.key(i &+ 1) <= key { i &+= 1 }
+            return i
+        }
     }
 
     // MARK: Lockless read side (inside an RCU read section, or under a lock)
@@ -63,8 +70,7 @@ public struct BTree: @unchecked Sendable {
             while raw != 0 && depth < 32 {
                 let n = Node(raw)
                 let count = n.count
-                var i = 0
-                while i &+ 1 < count && n.key(i &+ 1) <= page { i &+= 1 }
+                let i = n.entry(for: page)
                 let key = n.key(i), slot = n.slot(i), leaf = n.isLeaf
                 if n.isDead {
                     restarts &+= 1
@@ -301,8 +307,7 @@ final class BTreeWriter: @unchecked Sendable {
                 pathIndex.append(j)
                 break
             }
-            var i = 0
-            while i + 1 < n.count && n.key(i + 1) <= key { i += 1 }
+            let i = n.entry(for: key)
             pathNodes.append(n)
             pathIndex.append(i)
             raw = UInt(n.slot(i))
@@ -352,8 +357,7 @@ final class BTreeWriter: @unchecked Sendable {
                 }
                 break
             }
-            var i = 0
-            while i + 1 < n.count && n.key(i + 1) <= key { i += 1 }
+            let i = n.entry(for: key)
             pathNodes.append(n)
             pathIndex.append(i)
             raw = UInt(n.slot(i))

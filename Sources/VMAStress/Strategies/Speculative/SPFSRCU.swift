@@ -43,11 +43,6 @@ public struct SPFSRCU: Strategy, SeqlockedTreeWrites {
 
     @inline(__always)
     public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
-        speculativeFault(page, write: write, recheckAtCommit: true, &ctx)
-    }
-
-    @inline(__always)
-    func speculativeFault(_ page: UInt64, write: Bool, recheckAtCommit: Bool, _ ctx: inout FaultContext) -> FaultResult {
         ctx.note(.speculativeAttempt)
         let reader = ctx.srcu.unsafelyUnwrapped
         let idx = reader.lock()
@@ -65,8 +60,7 @@ public struct SPFSRCU: Strategy, SeqlockedTreeWrites {
             if let dead = ctx.checkLive(v, id: id) {
                 result = dead
             } else {
-                result = SpeculativeFault.handle(mm, v, id: id, page, write: write, ptl: .lock,
-                                                 recheckAtCommit: recheckAtCommit, &ctx)
+                result = SpeculativeFault.handle(mm, v, id: id, page, write: write, ptl: .lock, &ctx)
                 if let violation = ctx.readPipe(v, id: id) ?? ctx.checkLive(v, id: id) { result = violation }
             }
         } else {
