@@ -98,12 +98,12 @@ public struct MM: @unchecked Sendable {
         return w == 0 ? nil : PageRange(start: w >> 32, count: w & 0xFFFF_FFFF)
     }
 
-    /// locktorture's long write-side holds: one call in 16 holds the write
+    /// locktorture's long write-side holds: one call in 4 holds the write
     /// side for 10 µs at a point where a broken protocol shows (mremap
     /// between making the new VMA reachable and moving page tables into it).
     public func writerDelay() {
         guard shared.pointee.tortureDelays.load(ordering: .relaxed) else { return }
-        if shared.pointee.writerDelays.wrappingAdd(1, ordering: .relaxed).oldValue & 15 == 0 {
+        if shared.pointee.writerDelays.wrappingAdd(1, ordering: .relaxed).oldValue & 3 == 0 {
             let until = Clock.nanos() + 10_000
             while Clock.nanos() < until { spinHint() }
         }
