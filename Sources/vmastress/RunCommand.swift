@@ -22,7 +22,7 @@ struct RunCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Fault threads.")
     var faulters = 2
 
-    @Option(parsing: .unconditional, help: "Mutator threads (mmap, munmap, mprotect, mremap).")
+    @Option(parsing: .unconditional, help: "Mutator threads (mmap, munmap, mprotect, mremap, take-all-locks).")
     var mutators = 1
 
     @Option(parsing: .unconditional, help: "Measured duration, like 500ms, 10s, 2m.")
@@ -40,7 +40,7 @@ struct RunCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Time between checkpoints (all workers parked, full audits); 0 turns them off.")
     var checkpointInterval = "1s"
 
-    @Option(parsing: .unconditional, help: "Report a stall when a worker does not reach a checkpoint within this.")
+    @Option(parsing: .unconditional, help: "Report a stall (with a thread dump) when a worker makes no progress, or does not reach a checkpoint, within this.")
     var stallTimeout = "10s"
 
     @Option(help: "Time one fault in this many (a power of two).")

@@ -111,3 +111,61 @@ struct IndexTests {
         #expect(found.first?.invariant == .stalePTE, "the rogue writer was never seen")
     }
 }
+
+/// Lockless walks while a writer inserts, erases and rotates: the rbtree,
+/// retried under the mm seqlock, and the B-tree, under RCU without any
+/// retry, always find the VMAs that never change.
+@Suite("Lookup trees under a concurrent writer", .serialized)
+struct ConcurrentIndexTests {
+    @Test(arguments: IndexKind.allCases)
+    func locklessWalksFindStableVMAsWhileAWriterChurns(_ kind: IndexKind) throws {
+        let mm = MM(pages: 4096, maxVMAs: 2048, index: kind)
+        let s = SPFRCU<MembRCU>(mm: mm)
+        // VMAs at 10, 30, 50, ... never change; the writer churns the pages between them.
+        for i in UInt64(0)..<100 { _ = s.mmapFixed(PageRange(start: 10 + i * 20, count: 4), prot: .read, flags: 1) }
+        let stop = Flag()
+        let writer = try OSThread.spawn(name: "writer") {
+            var ctx = WorkerStats(name: "writer", role: .mutator, index: 0).faultContext()
+            s.threadStart(&ctx)
+            var rng = RNG(seed: 9)
+            while !stop.isSet {
+                let base = 10 + rng.below(100) * 20 + 5
+                let r = PageRange(start: base + rng.below(6), count: 1 + rng.below(8))
+                _ = rng.below(2) == 0 ? s.mmapFixed(r, prot: .readWrite) : s.munmap(r)
+            }
+            s.threadStop(&ctx)
+        }
+        MembRCU.registerThread()
+        var rng = RNG(seed: 3)
+        var misses = 0, lookups = 0, retries = 0
+        let deadline = Clock.nanos() + 1_000_000_000
+        while Clock.nanos() < deadline {
+            let i = rng.below(100)
+            let page = 10 + i * 20 + rng.below(4)
+            var found: VMAPtr?
+            var restarts: UInt64 = 0
+            while true {
+                let seq = mm.seqReadBegin()
+                MembRCU.readLock()
+                found = mm.index.find(page, restarts: &restarts)
+                let start = found?.start
+                MembRCU.readUnlock()
+                if kind == .btree || !mm.seqReadRetry(seq) {
+                    if start != 10 + i * 20 { misses += 1 }
+                    break
+                }
+                retries += 1
+            }
+            lookups += 1
+        }
+        MembRCU.unregisterThread()
+        stop.set()
+        writer.join()
+        s.quiesce()
+        #expect(misses == 0, "\(misses) of \(lookups) lookups missed a stable VMA on the \(kind)")
+        #expect(lookups > 10_000)
+        #expect(Audit.index(mm).isEmpty)
+        s.shutdown()
+        mm.destroy()
+    }
+}

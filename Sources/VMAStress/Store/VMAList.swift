@@ -1,8 +1,10 @@
-/// The ordered set of VMAs: a sorted array of record pointers in manually
-/// managed memory, binary-searched by start.
+/// The ordered list of VMAs (the role of the kernel's `vm_next` list): a
+/// sorted array of record pointers in manually managed memory,
+/// binary-searched by start. Writers navigate it; the checker compares the
+/// lookup tree (`VMATree`) with it.
 ///
 /// Not safe for lockless readers: callers hold the mm lock (readers share it,
-/// writers own it). The lockless indexes of the SPF family come later.
+/// writers own it). Faults look VMAs up in the `VMATree` instead.
 public struct VMAList: @unchecked Sendable {
     public let capacity: Int
     let memory: MemoryPolicy
