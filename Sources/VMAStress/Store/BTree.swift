@@ -219,6 +219,28 @@ final class BTreeWriter: @unchecked Sendable {
 
     /// A fresh node holding `keys[range]`/`slots[range]`; not yet reachable.
     func makeNode(leaf: Bool, _ range: Range<Int>) -> Node {
+        let n = newNode(leaf: leaf, count: range.count)
+        for (j, i) in range.enumerated() {
+            n.w[2 + j].store(keys[i], ordering: .relaxed)
+            n.w[2 + Self.fanout + j].store(slots[i], ordering: .relaxed)
+        }
+        return n
+    }
+
+    /// A fresh node holding `left`'s entries, then `right`'s; not yet reachable.
+    func makeNode(concatenating left: Node, _ right: Node) -> Node {
+        let n = newNode(leaf: left.isLeaf, count: left.count + right.count)
+        for (offset, part) in [(0, left), (left.count, right)] {
+            for i in 0..<part.count {
+                n.w[2 + offset + i].store(part.key(i), ordering: .relaxed)
+                n.w[2 + Self.fanout + offset + i].store(part.slot(i), ordering: .relaxed)
+            }
+        }
+        return n
+    }
+
+    /// A node from the free ring with its count and kind set, entries to be filled.
+    private func newNode(leaf: Bool, count: Int) -> Node {
         var slot = popFree()
         if slot == nil {
             // Every free node waits for a grace period: let the callbacks run, once.
@@ -228,12 +250,8 @@ final class BTreeWriter: @unchecked Sendable {
         guard let slot else { fatalError("B-tree node slab exhausted (\(capacity) nodes)") }
         allocated.wrappingAdd(1, ordering: .relaxed)
         let n = node(slot: slot)
-        n.w[0].store(UInt64(range.count) | (leaf ? 0x100 : 0), ordering: .relaxed)
+        n.w[0].store(UInt64(count) | (leaf ? 0x100 : 0), ordering: .relaxed)
         n.w[1].store(0, ordering: .relaxed)
-        for (j, i) in range.enumerated() {
-            n.w[2 + j].store(keys[i], ordering: .relaxed)
-            n.w[2 + Self.fanout + j].store(slots[i], ordering: .relaxed)
-        }
         return n
     }
 
@@ -291,8 +309,10 @@ final class BTreeWriter: @unchecked Sendable {
         pathIndex.removeAll(keepingCapacity: true)
         var raw = root.pointee.load(ordering: .relaxed)
         guard raw != 0 else {
-            keys = [key]
-            slots = [UInt64(UInt(bitPattern: v))]
+            keys.removeAll(keepingCapacity: true)
+            slots.removeAll(keepingCapacity: true)
+            keys.append(key)
+            slots.append(UInt64(UInt(bitPattern: v)))
             let leaf = makeNode(leaf: true, 0..<1)
             root.pointee.store(leaf.raw, ordering: .releasing)
             entries += 1
@@ -388,15 +408,17 @@ final class BTreeWriter: @unchecked Sendable {
         for level in stride(from: pathNodes.count - 2, through: 0, by: -1) {
             let parent = pathNodes[level]
             let idx = pathIndex[level]
-            let children = repl
+            // At most two new children: held apart from `repl`, which `build` refills.
+            let first = repl.first, second = repl.count > 1 ? repl[1] : nil
             load(parent)
             keys.remove(at: idx)
             slots.remove(at: idx)
-            for (k, c) in children.enumerated() {
+            for (k, c) in [first, second].enumerated() {
+                guard let c else { continue }
                 keys.insert(c.key(0), at: idx + k)
                 slots.insert(UInt64(c.raw), at: idx + k)
             }
-            if children.count == 1 { mergeSmall(at: idx) }
+            if first != nil && second == nil { mergeSmall(at: idx) }
             retired.append(parent)
             build(leaf: false)
         }
@@ -404,8 +426,12 @@ final class BTreeWriter: @unchecked Sendable {
         if repl.count == 1 {
             newRoot = repl[0]
         } else if repl.count == 2 {
-            keys = [repl[0].key(0), repl[1].key(0)]
-            slots = [UInt64(repl[0].raw), UInt64(repl[1].raw)]
+            keys.removeAll(keepingCapacity: true)
+            slots.removeAll(keepingCapacity: true)
+            for c in repl {
+                keys.append(c.key(0))
+                slots.append(UInt64(c.raw))
+            }
             newRoot = makeNode(leaf: false, 0..<2)
         }
         // An internal root with one child gives way to the child (new nodes only: never published).
@@ -434,21 +460,12 @@ final class BTreeWriter: @unchecked Sendable {
         let neighbour = Node(UInt(slots[j]))
         guard small.count + neighbour.count <= Self.fanout else { return }
         let (left, right) = j > idx ? (small, neighbour) : (neighbour, small)
-        let savedKeys = keys, savedSlots = slots
-        keys.removeAll(keepingCapacity: true)
-        slots.removeAll(keepingCapacity: true)
-        for n in [left, right] {
-            for i in 0..<n.count {
-                keys.append(n.key(i))
-                slots.append(n.slot(i))
-            }
-        }
-        let merged = makeNode(leaf: small.isLeaf, 0..<keys.count)
-        keys = savedKeys
-        slots = savedSlots
+        let merged = makeNode(concatenating: left, right)
         let lo = min(idx, j)
-        keys.replaceSubrange(lo...(lo + 1), with: [merged.key(0)])
-        slots.replaceSubrange(lo...(lo + 1), with: [UInt64(merged.raw)])
+        keys.remove(at: lo + 1)
+        slots.remove(at: lo + 1)
+        keys[lo] = merged.key(0)
+        slots[lo] = UInt64(merged.raw)
         free(small)
         retired.append(neighbour)
     }

@@ -69,3 +69,23 @@ extension MM {
         return .present
     }
 }
+
+extension MM {
+    /// The fallback of every lockless strategy: the classic fault under mmap_lock.
+    @inline(never)
+    public func faultUnderMMapLock(_ page: UInt64, write: Bool) -> FaultResult {
+        mmapLock.readLock()
+        defer { mmapLock.readUnlock() }
+        return faultLocked(page, write: write)
+    }
+}
+
+extension FaultResult {
+    /// A checker finding rather than a fault's answer.
+    @inline(__always) public var isViolation: Bool {
+        switch self {
+        case .useAfterFree, .torn, .pipe, .stalePTE: return true
+        default: return false
+        }
+    }
+}

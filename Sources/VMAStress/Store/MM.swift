@@ -58,6 +58,17 @@ public struct MM: @unchecked Sendable {
     /// A generation no VMA has used.
     public func newGen() -> UInt64 { shared.pointee.nextGen.wrappingAdd(1, ordering: .relaxed).oldValue }
 
+    /// vma_put: drops a reference; the last one frees, at once (SPF v9's
+    /// synchronous free, and the classic retire).
+    @inline(__always)
+    public func put(_ v: VMAPtr) {
+        switch v.pointee.refs.put() {
+        case .last: vmas.free(v)
+        case .remaining: break
+        case .underflow: noteRefUnderflow(v)
+        }
+    }
+
     /// Records a refcount underflow on `v` (a REF violation the checker reports).
     public func noteRefUnderflow(_ v: VMAPtr) {
         shared.pointee.lastUnderflowVMA.store(v.id, ordering: .relaxed)

@@ -42,13 +42,7 @@ extension WriteSide {
     public func vmaPrepare(_ v: VMAPtr) {}
 
     /// Drops the tree's reference; frees at once when it was the last.
-    public func vmaRetire(_ v: VMAPtr) {
-        switch v.pointee.refs.put() {
-        case .last: mm.vmas.free(v)
-        case .remaining: break
-        case .underflow: mm.noteRefUnderflow(v)
-        }
-    }
+    public func vmaRetire(_ v: VMAPtr) { mm.put(v) }
 
     public func zapPTEs(_ range: PageRange, of v: VMAPtr) -> Int {
         mm.pageTable.zap(range)

@@ -7,13 +7,9 @@ import Synchronization
 /// to callback, a histogram).
 ///
 /// Objects carry a header (at least `Header.size` bytes, 8-byte aligned):
-/// the `struct rcu_head` first, then the owner, the retire time, the size
-/// and the grace periods passed.
-///
-/// With `passes` above one, an object goes round that many grace periods
-/// before it is reclaimed, and `onPass` sees each one: rcutorture's reader
-/// pipe, where a reader that sees an object past its first grace period is
-/// caught (PIPE).
+/// the `struct rcu_head` first, then the owner, the retire time and the size.
+/// `onGracePeriod` sees each object just before it is reclaimed (the VMA
+/// strategies stamp the reader-pipe stage there).
 public final class DeferredFree: @unchecked Sendable {
     /// Where the grace periods come from.
     public enum Source: Sendable {
@@ -26,13 +22,11 @@ public final class DeferredFree: @unchecked Sendable {
         static let owner = 16
         static let retiredAt = 24
         static let bytes = 32
-        static let passes = 40
-        public static let size = 48
+        public static let size = 40
     }
 
     public let source: Source
-    public let passes: Int
-    private let onPass: (@Sendable (UnsafeMutableRawPointer, Int) -> Void)?
+    private let onGracePeriod: (@Sendable (UnsafeMutableRawPointer) -> Void)?
     private let reclaim: @Sendable (UnsafeMutableRawPointer) -> Void
     private let pending = Atomic<Int>(0)
     private let pendingBytes = Atomic<Int>(0)
@@ -43,14 +37,12 @@ public final class DeferredFree: @unchecked Sendable {
     private let latency = Mutex(Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000_000,
                                                   numberOfSignificantValueDigits: .three))
 
-    /// `reclaim(header)` runs after the last of `passes` grace periods, and
-    /// `onPass(header, n)` after the n-th, on the callback thread.
-    public init(source: Source, passes: Int = 1,
-                onPass: (@Sendable (UnsafeMutableRawPointer, Int) -> Void)? = nil,
+    /// `onGracePeriod(header)`, then `reclaim(header)`, run after the grace
+    /// period, on the callback thread.
+    public init(source: Source, onGracePeriod: (@Sendable (UnsafeMutableRawPointer) -> Void)? = nil,
                 reclaim: @escaping @Sendable (UnsafeMutableRawPointer) -> Void) {
         self.source = source
-        self.passes = max(passes, 1)
-        self.onPass = onPass
+        self.onGracePeriod = onGracePeriod
         self.reclaim = reclaim
     }
 
@@ -60,42 +52,28 @@ public final class DeferredFree: @unchecked Sendable {
                           as: UnsafeRawPointer.self)
         header.storeBytes(of: Clock.nanos(), toByteOffset: Header.retiredAt, as: UInt64.self)
         header.storeBytes(of: bytes, toByteOffset: Header.bytes, as: Int.self)
-        header.storeBytes(of: 0, toByteOffset: Header.passes, as: Int.self)
         let n = pending.wrappingAdd(1, ordering: .relaxed).newValue
         let b = pendingBytes.wrappingAdd(bytes, ordering: .relaxed).newValue
         raise(maxPending, to: n)
         raise(maxPendingBytes, to: b)
         retires.wrappingAdd(1, ordering: .relaxed)
         pendingSum.wrappingAdd(UInt64(n), ordering: .relaxed)
-        queue(header)
-    }
-
-    private func queue(_ header: UnsafeMutableRawPointer) {
         switch source {
         case let .rcu(kind): kind.flavor.call(header, deferredFreeCallback)
         case let .srcu(domain): domain.call(header, deferredFreeCallback)
         }
     }
 
-    /// Waits until every object retired so far has been reclaimed (a barrier
-    /// per round: an object going round again is queued after the barrier began).
+    /// Waits until every object retired so far has been reclaimed.
     public func barrier() {
-        repeat {
-            switch source {
-            case let .rcu(kind): kind.flavor.barrier()
-            case let .srcu(domain): domain.barrier()
-            }
-        } while pending.load(ordering: .relaxed) > 0
+        switch source {
+        case let .rcu(kind): kind.flavor.barrier()
+        case let .srcu(domain): domain.barrier()
+        }
     }
 
     fileprivate func complete(_ header: UnsafeMutableRawPointer) {
-        let done = header.load(fromByteOffset: Header.passes, as: Int.self) + 1
-        header.storeBytes(of: done, toByteOffset: Header.passes, as: Int.self)
-        onPass?(header, done)
-        if done < passes {
-            queue(header)
-            return
-        }
+        onGracePeriod?(header)
         let retiredAt = header.load(fromByteOffset: Header.retiredAt, as: UInt64.self)
         let bytes = header.load(fromByteOffset: Header.bytes, as: Int.self)
         let waited = Clock.nanos() &- retiredAt

@@ -24,7 +24,7 @@ public struct SPFRCU<F: RCUFlavor>: RCUReaders, SeqlockedTreeWrites {
 
     public init(mm: MM) {
         self.mm = mm
-        deferred = DeferredFree(source: .rcu(F.kind), onPass: VMA.gracePeriodPassed,
+        deferred = DeferredFree(source: .rcu(F.kind), onGracePeriod: VMA.gracePeriodPassed,
                                 reclaim: { h in mm.put(VMAAllocator.vma(fromHeader: h)) })
         nodes = .treeNodes(mm, F.kind)
     }
@@ -93,15 +93,4 @@ public struct SPFRCU<F: RCUFlavor>: RCUReaders, SeqlockedTreeWrites {
     }
 
     public var deferredStats: DeferredFreeStats? { deferred.stats }
-}
-
-extension DeferredFree {
-    /// B-tree nodes replaced by writers are freed after an RCU grace period
-    /// (for strategies whose readers walk the tree under rcu_read_lock).
-    static func treeNodes(_ mm: MM, _ kind: RCUFlavorKind) -> DeferredFree? {
-        guard mm.index.kind == .btree else { return nil }
-        let free = DeferredFree(source: .rcu(kind), reclaim: { h in mm.index.bt.freeNode(header: h) })
-        mm.index.bt.setReclaim(free)
-        return free
-    }
 }

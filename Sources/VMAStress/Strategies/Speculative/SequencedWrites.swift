@@ -41,33 +41,3 @@ extension RCUReaders {
     public func threadOffline() { if Flavor.kind == .qsbr { Flavor.threadOffline() } }
     public func threadOnline() { if Flavor.kind == .qsbr { Flavor.threadOnline() } }
 }
-
-extension MM {
-    /// The fallback of every lockless strategy: the classic fault under mmap_lock.
-    @inline(never)
-    public func faultUnderMMapLock(_ page: UInt64, write: Bool) -> FaultResult {
-        mmapLock.readLock()
-        defer { mmapLock.readUnlock() }
-        return faultLocked(page, write: write)
-    }
-
-    /// Drops a reader's reference; the last one frees (SPF v9's synchronous vma_put).
-    @inline(__always)
-    public func put(_ v: VMAPtr) {
-        switch v.pointee.refs.put() {
-        case .last: vmas.free(v)
-        case .remaining: break
-        case .underflow: noteRefUnderflow(v)
-        }
-    }
-}
-
-extension FaultResult {
-    /// A checker finding rather than a fault's answer.
-    @inline(__always) public var isViolation: Bool {
-        switch self {
-        case .useAfterFree, .torn, .pipe, .stalePTE: return true
-        default: return false
-        }
-    }
-}
