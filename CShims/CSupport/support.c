@@ -19,15 +19,17 @@ int vms_set_thread_name(const char *name) {
     return pthread_setname_np(pthread_self(), buf);
 }
 
-int vms_set_affinity(const int *cpus, int n) {
+int vms_set_thread_affinity(pthread_t thread, const int *cpus, int n) {
     cpu_set_t set;
     CPU_ZERO(&set);
     for (int i = 0; i < n; i++) {
         if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE) return EINVAL;
         CPU_SET(cpus[i], &set);
     }
-    return pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    return pthread_setaffinity_np(thread, sizeof set, &set);
 }
+
+int vms_set_affinity(const int *cpus, int n) { return vms_set_thread_affinity(pthread_self(), cpus, n); }
 
 int vms_get_affinity(int *out, int max) {
     cpu_set_t set;

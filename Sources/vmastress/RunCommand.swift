@@ -22,8 +22,14 @@ struct RunCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Fault threads.")
     var faulters = 2
 
-    @Option(parsing: .unconditional, help: "Mutator threads (mmap, munmap, mprotect, mremap, take-all-locks).")
-    var mutators = 1
+    @Option(parsing: .unconditional, help: "Mutator threads (mmap, munmap, mprotect, mremap, take-all-locks); default: 1, or 0 for page-fault and ebizzy.")
+    var mutators: Int?
+
+    @Option(help: "Workload preset: \(Workload.allCases.map(\.rawValue).joined(separator: ", ")) ('vmastress workloads' describes them).")
+    var workload: Workload = .stress
+
+    @Option(help: "Op-mix settings on top of the workload, like mmap=10,munmap=10,hot=0 (keys: \(OpMix.specKeys.map(\.key).joined(separator: ", "))).")
+    var mix: String?
 
     @Option(parsing: .unconditional, help: "Measured duration, like 500ms, 10s, 2m.")
     var duration = "5s"
@@ -58,11 +64,23 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Pages in the churn region, where mutators work.")
     var churnPages: UInt64 = Layout().churnPages
 
-    @Option(help: "Largest mutation, in pages.")
-    var maxOpPages: UInt64 = OpMix().maxMutationPages
+    @Option(help: "Largest mutation, in pages (default: the workload's; the same as --mix max-pages=N).")
+    var maxOpPages: UInt64?
 
-    @Option(help: "Percent of faults that write.")
-    var writePercent: UInt64 = OpMix().faultWritePercent
+    @Option(help: "Percent of faults that write (default: the workload's; the same as --mix write=N).")
+    var writePercent: UInt64?
+
+    @Option(parsing: .unconditional, help: "Stutter: every this long, park all workers for a fifth of it (0: off).")
+    var stutter = "0s"
+
+    @Option(parsing: .unconditional, help: "Shuffle: every this long, move the workers off one CPU in turn, then back onto all (0: off).")
+    var shuffle = "0s"
+
+    @Flag(help: "Long read sections: one fault in 16384 spins 100 µs inside its read section, one in 65536 sleeps 1 ms there.")
+    var longReads = false
+
+    @Flag(help: "Writer bursts: mutators run 64 to 1023 operations back to back, then pause 1 to 20 ms.")
+    var writerBursts = false
 
     @Option(help: "Run worker threads only on these CPUs (a list like 0-3,6).")
     var cpus: String?
@@ -112,9 +130,13 @@ struct RunCommand: ParsableCommand {
         layout.stablePages = stablePages
         layout.guardPages = guardPages
         layout.churnPages = churnPages
-        var mix = OpMix()
-        mix.maxMutationPages = maxOpPages
-        mix.faultWritePercent = writePercent
+        var mix = workload.mix
+        if let maxOpPages { mix.maxMutationPages = maxOpPages }
+        if let writePercent { mix.faultWritePercent = writePercent }
+        if let spec = self.mix { try mix.apply(spec: spec) }
+        let perturbation = Perturbation(stutterSeconds: try DurationText.seconds(stutter),
+                                        shuffleSeconds: try DurationText.seconds(shuffle),
+                                        longReads: longReads, writerBursts: writerBursts)
         if rcuFlavor != nil && !names.contains(where: { StrategyRegistry.named($0)?.info.usesRCU == true }) {
             throw ValidationError("--rcu-flavor applies to strategies whose readers use RCU ("
                 + StrategyRegistry.all.filter(\.info.usesRCU).map(\.info.name).joined(separator: ", ") + "); none is listed")
@@ -128,13 +150,15 @@ struct RunCommand: ParsableCommand {
         guard !levels.isEmpty else { throw ValidationError("--check needs a level: full, light or off") }
         return try names.flatMap { name in try levels.map { level in
             var c = RunConfig(
-                strategy: name, faulters: faulters, mutators: mutators,
+                strategy: name, faulters: faulters, mutators: mutators ?? workload.defaultMutators,
                 durationSeconds: try DurationText.seconds(duration), warmupSeconds: try DurationText.seconds(warmup),
                 seed: seed, checkpointIntervalSeconds: try DurationText.seconds(checkpointInterval),
                 stallTimeoutSeconds: try DurationText.seconds(stallTimeout), faultSampleEvery: sampleEvery,
                 keepGoing: keepGoing, layout: layout, mix: mix, placement: try placement(),
                 index: index, rcuFlavor: rcuFlavor ?? .memb, check: level)
             c.statIntervalSeconds = try DurationText.seconds(statInterval)
+            c.workload = workload
+            c.perturbation = perturbation
             try c.validate()
             return c
         } }
@@ -179,3 +203,4 @@ struct RunCommand: ParsableCommand {
 extension PinPolicy: ExpressibleByArgument {}
 extension IndexKind: ExpressibleByArgument {}
 extension RCUFlavorKind: ExpressibleByArgument {}
+extension Workload: ExpressibleByArgument {}

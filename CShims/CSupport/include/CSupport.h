@@ -14,6 +14,8 @@ int vms_sched_getcpu(void);
 int vms_set_thread_name(const char *name);
 /// Restricts the calling thread to `cpus[0..n)`. 0 or an errno.
 int vms_set_affinity(const int *cpus, int n);
+/// Restricts another thread to `cpus[0..n)`. 0 or an errno.
+int vms_set_thread_affinity(pthread_t thread, const int *cpus, int n);
 /// Writes the calling thread's allowed CPUs into `out` (at most `max`); returns the count, or -errno.
 int vms_get_affinity(int *out, int max);
 /// pthread_timedjoin_np with a timeout in milliseconds: 0, ETIMEDOUT or an errno.

@@ -15,10 +15,14 @@ public final class Checker: @unchecked Sendable {
     /// The strategy's barrier (rcu_barrier and the like), run while parked.
     let quiesce: @Sendable () -> Void
     let underflowsAtStart: UInt64
+    /// Stutter: every `stutterEvery` the workers stay parked for `stutterHold` (0: off).
+    var stutterEvery: UInt64 = 0
+    var stutterHold: UInt64 = 0
 
     private let stopFlag = Atomic<Bool>(false)
     private let checkpointCount = Atomic<Int>(0)
     private let stalled = Atomic<Bool>(false)
+    private let stutterCount = Atomic<Int>(0)
 
     public init(mm: MM, control: RunControl, log: ViolationLog, workers: [WorkerStats],
                 intervalNanos: UInt64, stallTimeoutNanos: UInt64, quiesce: @escaping @Sendable () -> Void) {
@@ -37,6 +41,7 @@ public final class Checker: @unchecked Sendable {
 
     public var checkpoints: Int { checkpointCount.load(ordering: .relaxed) }
     public var didStall: Bool { stalled.load(ordering: .relaxed) }
+    public var stutters: Int { stutterCount.load(ordering: .relaxed) }
     public func stop() { stopFlag.store(true, ordering: .relaxed) }
 
     /// Checkpoints every `interval` (none when it is 0), and between them the
@@ -45,16 +50,24 @@ public final class Checker: @unchecked Sendable {
     public func run() {
         let tick = max(stallTimeout / 4, 10_000_000)
         var nextCheckpoint = interval > 0 ? Clock.nanos() + interval : UInt64.max
+        var nextStutter = stutterEvery > 0 ? Clock.nanos() + stutterEvery : UInt64.max
         var seen = workers.map { $0.progress.pointee.load(ordering: .relaxed) }
         var movedAt = [UInt64](repeating: Clock.nanos(), count: workers.count)
-        while Clock.sleep(until: min(nextCheckpoint, Clock.nanos() + tick), unless: { stopFlag.load(ordering: .relaxed) }) {
+        while Clock.sleep(until: min(nextCheckpoint, nextStutter, Clock.nanos() + tick),
+                          unless: { stopFlag.load(ordering: .relaxed) }) {
             var now = Clock.nanos()
-            if now >= nextCheckpoint {
+            if now >= min(nextCheckpoint, nextStutter) {
+                let stutter = now >= nextStutter
                 // A worker that has not moved since before the checkpoint gets the rest of its stall time to park.
                 let deadline = (movedAt.min() ?? now) + stallTimeout
-                if !checkpoint(parkTimeout: max(deadline, now + 1_000_000) - now) { return }
+                if !checkpoint(parkTimeout: max(deadline, now + 1_000_000) - now,
+                               hold: stutter ? stutterHold : 0, audit: interval > 0) { return }
                 now = Clock.nanos()
-                nextCheckpoint = now + interval
+                if stutter {
+                    stutterCount.wrappingAdd(1, ordering: .relaxed)
+                    nextStutter = now + stutterEvery
+                }
+                if interval > 0 { nextCheckpoint = now + interval }
                 // Time parked at the checkpoint is not a stall.
                 movedAt = movedAt.map { _ in now }
                 continue
@@ -73,19 +86,23 @@ public final class Checker: @unchecked Sendable {
         }
     }
 
-    /// One checkpoint. False when the workers did not park (a stall).
-    public func checkpoint(parkTimeout: UInt64? = nil) -> Bool {
+    /// One checkpoint: park, audit (unless `audit` is false), stay parked for
+    /// `hold` nanoseconds (a stutter), resume. False when the workers did not park (a stall).
+    public func checkpoint(parkTimeout: UInt64? = nil, hold: UInt64 = 0, audit: Bool = true) -> Bool {
         let t0 = Clock.nanos()
         guard control.pauseAll(timeoutNanos: parkTimeout ?? stallTimeout) else {
             stalled.store(true, ordering: .relaxed)
             log.report(stallFinding(), thread: "checker")
             return false
         }
-        quiesce()
-        for f in Self.audit(mm, underflowsBefore: underflowsAtStart) { log.report(f, thread: "checker") }
+        if audit {
+            quiesce()
+            for f in Self.audit(mm, underflowsBefore: underflowsAtStart) { log.report(f, thread: "checker") }
+        }
+        if hold > 0 { _ = Clock.sleep(until: Clock.nanos() + hold, unless: { stopFlag.load(ordering: .relaxed) }) }
         control.resumeAll()
         if control.isMeasuring { control.addPaused(nanos: Clock.nanos() - t0) }
-        checkpointCount.wrappingAdd(1, ordering: .relaxed)
+        if audit { checkpointCount.wrappingAdd(1, ordering: .relaxed) }
         return true
     }
 

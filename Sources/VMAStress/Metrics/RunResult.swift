@@ -74,13 +74,15 @@ public struct RunResult: Codable, Sendable {
     public var readerPipe: [UInt64]?
     /// The VMA deferred-free books, for strategies that defer frees.
     public var deferredFree: DeferredFreeStats?
+    /// How often the perturbations struck (nil when none was asked for).
+    public var perturbations: PerturbationCounts?
     /// Merged latency histograms by op name (for percentile files; not in the JSON).
     public var histograms: [String: Histogram<UInt64>] = [:]
 
     enum CodingKeys: String, CodingKey {
         case strategy, config, reproduce, verdict, interruptedBy, wallSeconds, measuredSeconds, ops,
              faultOutcomes, faultEvents, threads, process, checker, store, violations, placement, index,
-             readerPipe, deferredFree
+             readerPipe, deferredFree, perturbations
     }
 
     public func op(_ kind: OpKind) -> OpSummary? { ops.first { $0.op == kind.name } }
@@ -96,6 +98,12 @@ public struct RunResult: Codable, Sendable {
         let pct = { (n: UInt64) in 100 * Double(n) / Double(faults) }
         return (pct(faultEvents["spf-success"] ?? 0), pct(aborts), pct(faultEvents["fallback"] ?? 0))
     }
+}
+
+/// Stutters (all workers parked together) and shuffles (threads moved between CPUs) in the measured run.
+public struct PerturbationCounts: Codable, Sendable {
+    public var stutters: Int
+    public var shuffles: Int
 }
 
 /// One thread's placement: planned CPUs, the affinity it had, the CPUs it was sampled on (sched_getcpu).

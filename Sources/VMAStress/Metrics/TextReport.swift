@@ -10,6 +10,9 @@ public enum TextReport {
             + (StrategyRegistry.named(r.strategy)?.info.usesRCU == true ? " (rcu \(c.rcuFlavor.rawValue))" : "")
             + ", \(c.faulters) faulter(s), \(c.mutators) mutator(s), "
             + "\(DurationText.format(c.durationSeconds)) after \(DurationText.format(c.warmupSeconds)) warm-up, seed \(c.seed), check \(c.check.rawValue)")
+        let mixSpec = c.mix.spec(from: c.workload.mix)
+        out.append("workload \(c.workload.rawValue)" + (mixSpec.isEmpty ? "" : ", mix \(mixSpec)")
+            + (c.perturbation.isNone ? "" : ", perturbations: " + c.perturbation.commandLineWords.joined(separator: " ")))
         out.append("measured \(fixed(r.measuredSeconds, 2)) s (of \(fixed(r.wallSeconds, 2)) s wall, less checkpoint pauses)")
         out.append("")
         out.append(table(
@@ -50,6 +53,9 @@ public enum TextReport {
             out.append("  memory: " + p.memory.map { m in
                 "\(m.region) " + m.pages.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
             }.joined(separator: "; "))
+        }
+        if let p = r.perturbations {
+            out.append("perturbations: \(p.stutters) stutter(s), \(p.shuffles) shuffle(s)")
         }
         out.append("checker: \(r.checker.checkpoints) checkpoint(s), checked "
             + r.checker.invariantsChecked.map(\.rawValue).joined(separator: " ")

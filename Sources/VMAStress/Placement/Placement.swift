@@ -25,6 +25,11 @@ public struct PlacementRequest: Codable, Sendable, Equatable {
 
     public var isDefault: Bool { self == PlacementRequest() }
 
+    /// Some thread gets CPUs of its own (memory policy aside).
+    public var pinsThreads: Bool {
+        cpus != nil || faultersNode != nil || mutatorsNode != nil || checkerCPU != nil || pin != .none
+    }
+
     /// The options that repeat this request.
     public var commandLineWords: [String] {
         var w: [String] = []

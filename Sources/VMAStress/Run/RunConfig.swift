@@ -35,6 +35,10 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var check: CheckLevel
     /// Seconds between stat lines while measuring; 0: none.
     public var statIntervalSeconds: Double = 0
+    /// The preset `mix` started from (and what faulters do).
+    public var workload: Workload = .stress
+    /// Stutter, shuffle, long reads, writer bursts.
+    public var perturbation = Perturbation()
 
     public init(strategy: String = "mmap-lock", faulters: Int = 2, mutators: Int = 1,
                 durationSeconds: Double = 5, warmupSeconds: Double = 1, seed: UInt64 = 1,
@@ -99,6 +103,17 @@ public struct RunConfig: Codable, Sendable, Equatable {
             throw Invalid(description: "--max-op-pages must be between 1 and the churn region's size")
         }
         guard mutators == 0 || mix.totalWeight > 0 else { throw Invalid(description: "all mutation weights are zero") }
+        if workload.privateRegions {
+            guard mutators == 0 else {
+                throw Invalid(description: "--workload \(workload.rawValue) runs no mutators: its faulters map and unmap their own regions (got --mutators \(mutators))")
+            }
+            guard layout.churnPages / UInt64(faulters) >= 16 else {
+                throw Invalid(description: "--workload \(workload.rawValue) gives each faulter churn-pages / faulters pages; that is below 16")
+            }
+        }
+        if perturbation.shuffleSeconds > 0 && placement.pinsThreads {
+            throw Invalid(description: "--shuffle moves threads between CPUs; it cannot be combined with --cpus, --pin or the node options")
+        }
         do {
             _ = try Placement.plan(placement, topology: .current(), faulters: faulters, mutators: mutators)
         } catch {
@@ -113,6 +128,10 @@ public struct RunConfig: Codable, Sendable, Equatable {
             "--duration \(DurationText.format(durationSeconds))", "--warmup \(DurationText.format(warmupSeconds))",
             "--seed \(seed)",
         ]
+        if workload != .stress { words.append("--workload \(workload.rawValue)") }
+        let mixSpec = mix.spec(from: workload.mix)
+        if !mixSpec.isEmpty { words.append("--mix \(mixSpec)") }
+        words += perturbation.commandLineWords
         if let index { words.append("--index \(index.rawValue)") }
         if check != .full { words.append("--check \(check.rawValue)") }
         if statIntervalSeconds > 0 { words.append("--stat-interval \(DurationText.format(statIntervalSeconds))") }
@@ -131,8 +150,6 @@ public struct RunConfig: Codable, Sendable, Equatable {
         if layout.stablePages != d.layout.stablePages { words.append("--stable-pages \(layout.stablePages)") }
         if layout.guardPages != d.layout.guardPages { words.append("--guard-pages \(layout.guardPages)") }
         if layout.churnPages != d.layout.churnPages { words.append("--churn-pages \(layout.churnPages)") }
-        if mix.maxMutationPages != d.mix.maxMutationPages { words.append("--max-op-pages \(mix.maxMutationPages)") }
-        if mix.faultWritePercent != d.mix.faultWritePercent { words.append("--write-percent \(mix.faultWritePercent)") }
         words += placement.commandLineWords
         return words.joined(separator: " ")
     }

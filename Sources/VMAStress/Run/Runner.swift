@@ -42,13 +42,16 @@ public enum Runner {
         checkerPlacement.plannedCPUs = plan.checker
         let env = WorkerEnv(control: control, log: log, layout: layout, mix: config.mix,
                             nsPerTick: Clock.calibrateTicks(), sampleMask: UInt64(config.faultSampleEvery - 1),
-                            check: config.check)
+                            check: config.check, perturbation: config.perturbation, workload: config.workload,
+                            regionThreads: config.faulters)
         mm.setTortureDelays(config.check == .full)
         let checker = Checker(
             mm: mm, control: control, log: log, workers: workers,
             intervalNanos: config.check == .off ? 0 : UInt64(config.checkpointIntervalSeconds * 1e9),
             stallTimeoutNanos: UInt64(config.stallTimeoutSeconds * 1e9),
             quiesce: { strategy.quiesce() })
+        checker.stutterEvery = UInt64(config.perturbation.stutterSeconds * 1e9)
+        checker.stutterHold = config.perturbation.stutterHoldNanos
 
         var threads: [OSThread] = []
         do {
@@ -57,6 +60,7 @@ public enum Runner {
                 threads.append(try OSThread.spawn(name: w.name) {
                     w.applyPlacement()
                     switch w.role {
+                    case .faulter where config.workload.privateRegions: regionLoop(strategy, w, env, seed: seed)
                     case .faulter: faulterLoop(strategy, w, env, seed: seed)
                     case .mutator: mutatorLoop(strategy, w, env, seed: seed)
                     case .checker: break
@@ -74,6 +78,11 @@ public enum Runner {
             checker.run()
             noteCPU(checkerPlacement.cpusSeen)
         }
+
+        let shuffler = config.perturbation.shuffleSeconds > 0
+            ? Shuffler(threads: threads, cpus: allowedCPUsOfThisThread(), everyNanos: UInt64(config.perturbation.shuffleSeconds * 1e9))
+            : nil
+        let shufflerThread = try shuffler.map { s in try OSThread.spawn(name: "shuffler") { s.run() } }
 
         // Warm up, then measure; a violation (unless --keep-going), a stall or a stop signal ends either early.
         let shouldStop = { log.shouldStop || checker.didStall || vms_stop_signal() != 0 }
@@ -102,6 +111,8 @@ public enum Runner {
 
         checker.stop()
         checkerThread?.join()
+        shuffler?.stop()
+        shufflerThread?.join()
         control.stopAll()
         let joinWait = Int(config.stallTimeoutSeconds * 1000) + 1000
         let joinDeadline = Clock.nanos() + UInt64(joinWait) * 1_000_000
@@ -132,6 +143,9 @@ public enum Runner {
             },
             memory: stuck.isEmpty ? mm.residency() : [])
         result.deferredFree = strategy.deferredStats
+        if !config.perturbation.isNone {
+            result.perturbations = PerturbationCounts(stutters: checker.stutters, shuffles: shuffler?.moves ?? 0)
+        }
         if signal != 0 && log.count == 0 {
             result.verdict = .interrupted
             result.interruptedBy = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"

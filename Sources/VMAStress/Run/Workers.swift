@@ -1,3 +1,5 @@
+import Glibc
+
 /// What every worker thread of a run shares.
 struct WorkerEnv: @unchecked Sendable {
     let control: RunControl
@@ -7,17 +9,59 @@ struct WorkerEnv: @unchecked Sendable {
     let nsPerTick: Double
     let sampleMask: UInt64
     let check: CheckLevel
+    let perturbation: Perturbation
+    let workload: Workload
+    /// Threads that split the churn region between them (`Workload.privateRegions`).
+    let regionThreads: Int
     /// Audit the ranges a mutation touched, right after it returns.
     var auditMutations: Bool { check == .full }
+
+    /// A fault context for `w` set up for this run's check level and perturbations.
+    func faultContext(_ w: WorkerStats) -> FaultContext {
+        var ctx = w.faultContext()
+        ctx.checks = check != .off
+        ctx.delays = check == .full
+        ctx.longReads = perturbation.longReads
+        return ctx
+    }
+}
+
+/// A worker's side of `RunControl`, checked between operations: one relaxed
+/// load on the fast path; parks, starts measuring or stops on the slow path.
+struct WorkerGate {
+    private var handledEpoch = UInt64.max
+    private(set) var measuring = false
+
+    /// True when the worker must stop.
+    @inline(__always)
+    mutating func shouldStop<S: Strategy>(_ s: S, _ w: WorkerStats, _ control: RunControl) -> Bool {
+        control.epoch == handledEpoch ? false : checkIn(s, w, control)
+    }
+
+    @inline(never)
+    private mutating func checkIn<S: Strategy>(_ s: S, _ w: WorkerStats, _ control: RunControl) -> Bool {
+        while control.epoch != handledEpoch {
+            handledEpoch = control.epoch
+            s.threadOffline()
+            let (command, measure) = control.checkIn()
+            s.threadOnline()
+            if command == .stop { return true }
+            if measure && !measuring {
+                measuring = true
+                w.beginMeasuring()
+            }
+        }
+        return false
+    }
+
+    func finish(_ w: WorkerStats) { if measuring { w.endMeasuring() } }
 }
 
 /// A faulter: faults at random pages of the stable region, the guard and the
 /// churn region, checking STABLE on each and STALE-PTE where the fault sees
 /// one. Generic over the strategy so the fault path is specialised.
 func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: UInt64) {
-    var ctx = w.faultContext()
-    ctx.checks = env.check != .off
-    ctx.delays = env.check == .full
+    var ctx = env.faultContext(w)
     let checking = ctx.checks
     s.threadStart(&ctx)
     defer { s.threadStop(&ctx) }
@@ -29,25 +73,11 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
     let nsPerTick = env.nsPerTick, sampleMask = env.sampleMask
     let faultDone = WorkerStats.doneBase + OpKind.fault.rawValue
     let cpusSeen = w.cpusSeen
-    var handledEpoch = UInt64.max
-    var measuring = false
+    var gate = WorkerGate()
     var n: UInt64 = 0
     w.currentOp.pointee.store(OpKind.fault.rawValue, ordering: .relaxed)
 
-    while true {
-        let epoch = env.control.epoch
-        if epoch != handledEpoch {
-            handledEpoch = epoch
-            s.threadOffline()
-            let (command, measure) = env.control.checkIn()
-            s.threadOnline()
-            if command == .stop { break }
-            if measure && !measuring {
-                measuring = true
-                w.beginMeasuring()
-            }
-            continue
-        }
+    while !gate.shouldStop(s, w, env.control) {
         let dice = rng.below(100)
         let page: UInt64
         if dice < toStable {
@@ -78,15 +108,15 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         if n & 15 == 0 { s.quiescentState() }
         if n & 4095 == 0 { noteCPU(cpusSeen) }
     }
-    if measuring { w.endMeasuring() }
+    gate.finish(w)
 }
 
 @inline(__always)
-private func isSegv(_ r: FaultResult) -> Bool { r == .noVMA || r == .accessDenied }
+func isSegv(_ r: FaultResult) -> Bool { r == .noVMA || r == .accessDenied }
 
 /// STABLE for stable and guard pages; STALE-PTE when the fault met a foreign PTE.
 @inline(never)
-private func checkFault(_ page: UInt64, write: Bool, _ r: FaultResult, stable: PageRange, guardRegion: PageRange,
+func checkFault(_ page: UInt64, write: Bool, _ r: FaultResult, stable: PageRange, guardRegion: PageRange,
                         _ mm: MM, _ w: WorkerStats, _ env: WorkerEnv) {
     let access = write ? "write" : "read"
     switch r {
@@ -127,25 +157,12 @@ func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
     s.threadStart(&ctx)
     defer { s.threadStop(&ctx) }
     var rng = RNG(seed: seed)
+    var bursts = WriterBursts(on: env.perturbation.writerBursts, seed: seed)
     let churn = env.layout.churn
-    var handledEpoch = UInt64.max
-    var measuring = false
+    var gate = WorkerGate()
     var n: UInt64 = 0
 
-    while true {
-        let epoch = env.control.epoch
-        if epoch != handledEpoch {
-            handledEpoch = epoch
-            s.threadOffline()
-            let (command, measure) = env.control.checkIn()
-            s.threadOnline()
-            if command == .stop { break }
-            if measure && !measuring {
-                measuring = true
-                w.beginMeasuring()
-            }
-            continue
-        }
+    while !gate.shouldStop(s, w, env.control) {
         let op = env.mix.pickMutation(&rng)
         let start = churn.start + rng.below(churn.count)
         let count = 1 + rng.below(env.mix.maxMutationPages)
@@ -173,8 +190,34 @@ func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         w.progress.pointee.store(n, ordering: .relaxed)
         s.quiescentState()
         noteCPU(w.cpusSeen)
+        bursts.afterOperation(s)
     }
-    if measuring { w.endMeasuring() }
+    gate.finish(w)
+}
+
+/// `--writer-bursts`: a mutator runs 64 to 1023 operations back to back,
+/// then stays quiet (offline, for QSBR) for 1 to 20 ms.
+struct WriterBursts {
+    let on: Bool
+    var rng: RNG
+    var left: UInt64 = 0
+
+    init(on: Bool, seed: UInt64) {
+        self.on = on
+        rng = RNG(seed: seed ^ 0xB0B5)
+    }
+
+    mutating func afterOperation<S: Strategy>(_ s: S) {
+        guard on else { return }
+        if left > 0 {
+            left -= 1
+            return
+        }
+        s.threadOffline()
+        usleep(UInt32(1000 + rng.below(19_000)))
+        s.threadOnline()
+        left = 64 + rng.below(960)
+    }
 }
 
 /// The post-operation audit: once the call has returned, every PTE in the

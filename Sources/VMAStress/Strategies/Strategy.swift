@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 
 /// A locking strategy for the VMA tree, in the shape of rcutorture's ops
@@ -143,6 +144,8 @@ public struct FaultContext {
     /// torture delays only under `full`.
     public var checks = true
     public var delays = true
+    /// `--long-reads`: now and then a read section spins long or sleeps (see `readerDelay`).
+    public var longReads = false
 
     /// PIPE buckets: stages 0, 1, 2 and 3-or-more.
     public static let pipeBuckets = 4
@@ -183,11 +186,20 @@ public struct FaultContext {
     /// Which passes stall: the top bits of a Fibonacci hash of the pass
     /// count, so the stalls do not line up with the latency sampling (one
     /// fault in 64) and bias the histograms.
+    ///
+    /// With `--long-reads` (any check level), one pass in 16384 spins 100 µs
+    /// and one in 65536 sleeps 1 ms: a long read section, and one preempted
+    /// inside it, as rcutorture's readers do.
     @inline(__always)
     public mutating func readerDelay() {
-        guard delays else { return }
+        guard delays || longReads else { return }
         faults &+= 1
         let hash = faults &* 2_654_435_769
+        if longReads && hash >> (32 - Self.longReadBits) == 0 {
+            Self.longRead(sleep: hash >> (32 - Self.preemptedReadBits) == 0)
+            return
+        }
+        guard delays else { return }
         if hash >> (32 - (hot ? Self.hotDelayBits : Self.shortDelay.bits)) == 0 {
             Self.stall(long: hash >> (32 - Self.longDelay.bits) == 0)
         }
@@ -196,6 +208,19 @@ public struct FaultContext {
     /// The reader met a writer at work on its VMA: stay a while, still inside the read section.
     @inline(__always)
     public func linger() { if delays { Self.stall(long: false) } }
+
+    public static let longReadBits = UInt32(14)
+    public static let preemptedReadBits = UInt32(16)
+
+    @inline(never)
+    static func longRead(sleep: Bool) {
+        if sleep {
+            usleep(1000)
+        } else {
+            let until = Clock.nanos() + 100_000
+            while Clock.nanos() < until { spinHint() }
+        }
+    }
 
     @inline(never)
     static func stall(long: Bool) {

@@ -1,0 +1,120 @@
+/// The faulters of `page-fault` and `ebizzy`: each maps chunks in a slice of
+/// the churn region that is its own, write-faults every page of a new chunk,
+/// (ebizzy) searches its chunks with read faults, and unmaps them. Faults,
+/// mmaps and munmaps are counted and timed like everyone else's.
+///
+/// A fault on a page of a chunk the thread mapped read-write and has not
+/// unmapped must succeed: a failure is reported as STABLE.
+func regionLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: UInt64) {
+    var ctx = env.faultContext(w)
+    let checking = ctx.checks
+    s.threadStart(&ctx)
+    defer { s.threadStop(&ctx) }
+    var rng = RNG(seed: seed)
+    let plan = RegionPlan(env, thread: w.index)
+    // Chunks mapped and not yet unmapped; never grows past its reserved capacity.
+    var chunks: [PageRange] = []
+    chunks.reserveCapacity(plan.maxChunks)
+    var touchNext: UInt64 = 0, touchEnd: UInt64 = 0
+    var searchesLeft = 0
+    var gate = WorkerGate()
+    var n: UInt64 = 0
+
+    while !gate.shouldStop(s, w, env.control) {
+        if touchNext < touchEnd || (searchesLeft > 0 && !chunks.isEmpty) {
+            let write = touchNext < touchEnd
+            let page: UInt64
+            if write {
+                page = touchNext
+                touchNext += 1
+            } else {
+                let c = chunks[Int(rng.below(UInt64(chunks.count)))]
+                page = c.start + rng.below(c.count)
+                searchesLeft -= 1
+            }
+            w.currentOp.pointee.store(OpKind.fault.rawValue, ordering: .relaxed)
+            let sampled = n & env.sampleMask == 0
+            let t0 = sampled ? Clock.ticks() : 0
+            let result = s.fault(page, write: write, &ctx)
+            if sampled { _ = w.histograms[OpKind.fault.rawValue].record(UInt64(Double(Clock.ticks() &- t0) * env.nsPerTick)) }
+            w.counters[WorkerStats.doneBase + OpKind.fault.rawValue] &+= 1
+            w.counters[WorkerStats.outcomeBase + FaultOutcome(result).rawValue] &+= 1
+            if checking && !result.succeeded {
+                checkFault(page, write: write, result, stable: env.layout.stable, guardRegion: env.layout.guardRegion, s.mm, w, env)
+                if isSegv(result) {
+                    env.log.report(Finding(.stable, page: page,
+                                           expected: "a \(write ? "write" : "read") fault on a page this thread mapped read-write and has not unmapped succeeds",
+                                           seen: "\(result)"), thread: w.name)
+                }
+            }
+            if n & 15 == 0 { s.quiescentState() }
+        } else if chunks.count < plan.maxChunks && (chunks.isEmpty || rng.below(2) == 0) {
+            let count = plan.chunkPages(&rng)
+            let r = timed(.mmap, w, env) { s.mmap(count: count, prot: .readWrite, within: plan.slice, hint: plan.slice.start) }
+            if r.status == .done, let mapped = r.touched.first {
+                chunks.append(mapped)
+                touchNext = mapped.start
+                touchEnd = mapped.end
+                searchesLeft = plan.searchesPerChunk
+            } else if !chunks.isEmpty {
+                unmap(chunks.removeLast())
+            }
+            s.quiescentState()
+        } else {
+            let i = plan.searchesPerChunk == 0 ? 0 : Int(rng.below(UInt64(chunks.count)))
+            unmap(chunks.remove(at: i))
+            s.quiescentState()
+        }
+        n &+= 1
+        w.progress.pointee.store(n, ordering: .relaxed)
+        if n & 4095 == 0 { noteCPU(w.cpusSeen) }
+    }
+    gate.finish(w)
+
+    func unmap(_ c: PageRange) {
+        _ = timed(.munmap, w, env) { s.munmap(c) }
+    }
+}
+
+/// Times one mutation into its histogram and counters.
+@inline(__always)
+private func timed(_ op: OpKind, _ w: WorkerStats, _ env: WorkerEnv, _ body: () -> MutationResult) -> MutationResult {
+    w.currentOp.pointee.store(op.rawValue, ordering: .relaxed)
+    let t0 = Clock.ticks()
+    let r = body()
+    _ = w.histograms[op.rawValue].record(UInt64(Double(Clock.ticks() &- t0) * env.nsPerTick))
+    w.currentOp.pointee.store(-1, ordering: .relaxed)
+    w.counters[(r.status == .done ? WorkerStats.doneBase : WorkerStats.failedBase) + op.rawValue] &+= 1
+    return r
+}
+
+/// One region worker's slice of the churn region and the shape of its chunks.
+struct RegionPlan {
+    /// This thread's pages, less one at the end so neighbours' chunks never merge.
+    let slice: PageRange
+    let maxChunks: Int
+    let searchesPerChunk: Int
+    let chunkRange: (low: UInt64, high: UInt64)
+
+    init(_ env: WorkerEnv, thread: Int) {
+        let churn = env.layout.churn
+        let per = churn.count / UInt64(env.regionThreads)
+        slice = PageRange(start: churn.start + per * UInt64(thread), count: per - 1)
+        if env.workload == .ebizzy {
+            // ebizzy: several chunks of assorted sizes, searched between allocations.
+            maxChunks = 4
+            searchesPerChunk = 16
+            chunkRange = (1, max(1, min(env.mix.maxMutationPages, slice.count / 4)))
+        } else {
+            // page_fault2: one region at a time (as large as the slice allows), touched once, unmapped.
+            maxChunks = 1
+            searchesPerChunk = 0
+            let pages = min(2048, slice.count)
+            chunkRange = (pages, pages)
+        }
+    }
+
+    func chunkPages(_ rng: inout RNG) -> UInt64 {
+        chunkRange.low + rng.below(chunkRange.high - chunkRange.low + 1)
+    }
+}

@@ -1,0 +1,38 @@
+/// rcutorture's and locktorture's perturbations, each off unless asked for.
+public struct Perturbation: Codable, Sendable, Equatable {
+    /// Every this many seconds all workers park for a fifth of it (stutter):
+    /// readers and writers stop together and start again together, while the
+    /// grace-period machinery runs on. 0: off.
+    public var stutterSeconds: Double = 0
+    /// Every this many seconds the worker threads move to other CPUs
+    /// (shuffle): all onto one CPU in turn, then all CPUs again. 0: off.
+    public var shuffleSeconds: Double = 0
+    /// Long read-side sections: one fault in 16384 spins 100 µs inside its
+    /// read section, one in 65536 sleeps 1 ms there (preempted inside it).
+    public var longReads = false
+    /// Writer bursts: mutators alternate bursts of 64 to 1023 operations with
+    /// quiet gaps of 1 to 20 ms.
+    public var writerBursts = false
+
+    public init(stutterSeconds: Double = 0, shuffleSeconds: Double = 0, longReads: Bool = false, writerBursts: Bool = false) {
+        self.stutterSeconds = stutterSeconds
+        self.shuffleSeconds = shuffleSeconds
+        self.longReads = longReads
+        self.writerBursts = writerBursts
+    }
+
+    public var isNone: Bool { self == Perturbation() }
+
+    /// The command-line words that ask for these perturbations.
+    public var commandLineWords: [String] {
+        var w: [String] = []
+        if stutterSeconds > 0 { w.append("--stutter \(DurationText.format(stutterSeconds))") }
+        if shuffleSeconds > 0 { w.append("--shuffle \(DurationText.format(shuffleSeconds))") }
+        if longReads { w.append("--long-reads") }
+        if writerBursts { w.append("--writer-bursts") }
+        return w
+    }
+
+    /// How long one stutter holds the workers parked.
+    var stutterHoldNanos: UInt64 { UInt64(stutterSeconds * 1e9 / 5) }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+import VMAStress
+
+struct WorkloadsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "workloads",
+        abstract: "List the workload presets and the --mix settings.")
+
+    func run() throws {
+        print(TextReport.table(
+            header: ["workload", "mutators", "what it does"],
+            rows: Workload.allCases.map { [$0.rawValue, "\($0.defaultMutators)", $0.summary] }, leftColumns: 3))
+        let base = OpMix()
+        print("\n--mix key=value,... adjusts the preset:")
+        print(TextReport.table(
+            header: ["key", "stress", "meaning"],
+            rows: OpMix.specKeys.map { [$0.key, "\(base[keyPath: $0.path])", $0.help] }, leftColumns: 3))
+    }
+}
