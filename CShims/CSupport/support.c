@@ -1,6 +1,7 @@
 #include "CSupport.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -95,3 +96,5 @@ void vms_install_stop_signals(void) {
 int vms_stop_signal(void) { return stop_signal; }
 
 void vms_raise_stop(int signo) { stop_signal = signo; }
+
+int vms_malloc_trim(void) { return malloc_trim(0); }

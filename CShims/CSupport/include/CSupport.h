@@ -23,6 +23,9 @@ int vms_timed_join(pthread_t thread, int timeout_ms);
 /// getrusage(RUSAGE_THREAD) for the calling thread. 0 or an errno.
 int vms_thread_rusage(struct rusage *out);
 
+/// malloc_trim(0): returns free heap memory to the system (so RSS shows what is held).
+int vms_malloc_trim(void);
+
 /// A pthread rwlock that prefers writers, like a kernel rwsem: a waiting writer
 /// blocks new readers, so continuous faulters cannot starve munmap.
 int vms_rwlock_init_prefer_writer(pthread_rwlock_t *lock);

@@ -1,0 +1,60 @@
+/// What a soak rotates through, and the phases it derives from its seed.
+/// Phase `i` depends only on the seed and `i`, so any phase can be rebuilt
+/// (and its `vmastress run` reproducer is complete on its own).
+public struct SoakPlan: Codable, Sendable, Equatable {
+    public var seed: UInt64
+    /// Strategies in rotation order: the correct ones, then any busted twins asked for.
+    public var strategies: [String]
+    public var workloads: [Workload]
+    public var phaseSeconds: Double
+    public var warmupSeconds: Double = 0.5
+    public var statIntervalSeconds: Double = 0
+
+    public init(seed: UInt64, strategies: [String], workloads: [Workload] = Workload.allCases, phaseSeconds: Double) {
+        self.seed = seed
+        self.strategies = strategies
+        self.workloads = workloads
+        self.phaseSeconds = phaseSeconds
+    }
+
+    /// (faulters, mutators): light, balanced, writer-heavy, and 4 and 8
+    /// threads per core (oversubscription, preemption inside read sections).
+    public static func threadShapes(cores: Int) -> [(faulters: Int, mutators: Int)] {
+        let c = max(1, cores)
+        return [(1, 1), (2, 1), (2, 2), (3 * c, c), (6 * c, 2 * c)]
+    }
+
+    /// Phase `i`, lasting `seconds`.
+    public func phase(_ i: Int, seconds: Double, cores: Int) -> RunConfig {
+        var rng = RNG(seed: seed ^ (UInt64(i) &* 0x9E37_79B9_7F4A_7C15))
+        let name = strategies[i % strategies.count]
+        let info = StrategyRegistry.named(name)!.info
+        let workload = workloads[Int(rng.below(UInt64(workloads.count)))]
+        let shape = Self.threadShapes(cores: cores)[Int(rng.below(5))]
+        var faulters = shape.faulters, mutators = shape.mutators
+        if workload.privateRegions {
+            faulters += mutators
+            mutators = 0
+        }
+        if let most = info.maxWorkers, faulters + mutators > most {
+            faulters = max(1, most - min(mutators, 1))
+            mutators = min(mutators, most - faulters)
+        }
+        var p = Perturbation()
+        if rng.below(2) == 0 { p.stutterSeconds = Double(2 + rng.below(3)) }
+        if rng.below(2) == 0 { p.shuffleSeconds = Double(1 + rng.below(3)) }
+        p.longReads = rng.below(3) == 0
+        p.writerBursts = mutators > 0 && rng.below(2) == 0
+        var c = RunConfig(
+            strategy: name, faulters: faulters, mutators: mutators, durationSeconds: seconds,
+            warmupSeconds: warmupSeconds, seed: rng.next() % 1_000_000_007,
+            index: info.indexes[Int(rng.below(UInt64(info.indexes.count)))],
+            rcuFlavor: info.usesRCU ? RCUFlavorKind.allCases[Int(rng.below(UInt64(RCUFlavorKind.allCases.count)))] : .memb,
+            check: .full)
+        c.workload = workload
+        c.mix = workload.mix
+        c.perturbation = p
+        c.statIntervalSeconds = statIntervalSeconds
+        return c
+    }
+}

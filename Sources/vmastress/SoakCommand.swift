@@ -1,0 +1,135 @@
+import ArgumentParser
+import CSupport
+import Foundation
+import VMAStress
+
+struct SoakCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "soak",
+        abstract: "Minutes of randomised stress with the checker on, for CI: a clear SUCCESS or FAILURE.",
+        discussion: """
+            Rotates through phases until --duration is up. Each phase runs one strategy (in turn) \
+            with a workload, thread shape (up to 8 threads per core), RCU flavor, index and \
+            perturbations (stutter, shuffle, long reads, writer bursts) drawn from --seed, with \
+            --check full. Prints '--- Start of test:' with every parameter, each phase's \
+            'vmastress run' command before it runs, a stat line after it, and \
+            '--- End of test: SUCCESS|FAILURE|INTERRUPTED'. A failing phase ends the soak \
+            (unless --keep-going) and its command line reproduces it alone. RSS is sampled \
+            every second and after every phase; RSS after phases that rises steadily by more \
+            than --rss-limit fails the soak.
+            Exit codes: 0 SUCCESS, 1 FAILURE, 2 usage error, 3 runtime error, 130/143 \
+            interrupted by SIGINT/SIGTERM (the summary so far is printed and written).
+            """)
+
+    @Option(parsing: .unconditional, help: "How long the whole soak runs, like 2m, 10m, 1h.")
+    var duration = "10m"
+
+    @Option(parsing: .unconditional, help: "Length of one phase (the last may be shorter).")
+    var phase = "15s"
+
+    @Option(help: "Seed the phases are drawn from (default: chosen from the clock and printed).")
+    var seed: UInt64?
+
+    @Option(help: "Strategies to rotate through, comma-separated (default: every correct one).")
+    var strategy: String?
+
+    @Option(help: "Add busted twins to the rotation, comma-separated ('vmastress strategies --busted' lists them).")
+    var includeBusted: String?
+
+    @Option(help: "Workloads to draw from, comma-separated (default: all).")
+    var workload: String?
+
+    @Flag(help: "Go on after a failing phase instead of ending the soak.")
+    var keepGoing = false
+
+    @Option(help: "Fail when RSS after phases grows steadily by more than this many MiB.")
+    var rssLimit = 16
+
+    @Option(parsing: .unconditional, help: "Stat lines inside each phase this often (0: only after each phase).")
+    var statInterval = "0s"
+
+    @Option(help: "Write the summary as JSON to this file (atomically, after every phase and at the end).")
+    var json: String?
+
+    @Option(help: "Write a JUnit XML report to this file (atomically, at the end).")
+    var junit: String?
+
+    func options(seed: UInt64) throws -> Soak.Options {
+        let correct = StrategyRegistry.correct.map(\.info.name)
+        var names = try strategy.map { try list($0, "--strategy") } ?? correct
+        for n in names where !correct.contains(n) {
+            throw ValidationError(StrategyRegistry.named(n) == nil
+                ? "unknown strategy '\(n)'; 'vmastress strategies' lists them"
+                : "'\(n)' is a busted twin: add it with --include-busted")
+        }
+        for n in try includeBusted.map({ try list($0, "--include-busted") }) ?? [] {
+            guard let e = StrategyRegistry.named(n), e.info.breaks != nil else {
+                throw ValidationError("'\(n)' is not a busted twin; 'vmastress strategies --busted' lists them")
+            }
+            names.append(n)
+        }
+        let workloads = try workload.map { text in
+            try list(text, "--workload").map { w in
+                guard let k = Workload(rawValue: w) else {
+                    throw ValidationError("unknown workload '\(w)': \(Workload.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return k
+            }
+        } ?? Workload.allCases
+        var plan = SoakPlan(seed: seed, strategies: names, workloads: workloads,
+                            phaseSeconds: try DurationText.seconds(phase))
+        guard plan.phaseSeconds >= 2 else { throw ValidationError("--phase must be at least 2s") }
+        plan.statIntervalSeconds = try DurationText.seconds(statInterval)
+        var o = Soak.Options(plan: plan, durationSeconds: try DurationText.seconds(duration))
+        guard o.durationSeconds > 0 else { throw ValidationError("--duration must be more than zero") }
+        guard rssLimit >= 1 else { throw ValidationError("--rss-limit must be at least 1 (MiB)") }
+        o.keepGoing = keepGoing
+        o.rssLimitKiB = rssLimit * 1024
+        o.tool = "vmastress \(VMAStressCommand.configuration.version)"
+        // Every phase this plan can draw must be a valid run.
+        for i in 0..<(names.count * 8) { try plan.phase(i, seconds: 2, cores: o.cores).validate() }
+        return o
+    }
+
+    private func list(_ text: String, _ option: String) throws -> [String] {
+        let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !items.isEmpty, !items.contains("") else { throw ValidationError("\(option) needs a comma-separated list") }
+        return items
+    }
+
+    func validate() throws {
+        try usageChecks {
+            _ = try options(seed: 1)
+            if let json { try AtomicFile.checkWritable(json) }
+            if let junit { try AtomicFile.checkWritable(junit) }
+        }
+    }
+
+    func run() throws {
+        let options = try self.options(seed: seed ?? UInt64(Clock.nanos() % 1_000_000_007))
+        vms_install_stop_signals()
+        let result: SoakResult
+        do {
+            result = try Soak.run(options, say: { Console.out($0) }, checkpoint: { s in try? writeJSONQuietly(s) })
+        } catch {
+            throw Exit(status: ExitStatus.runtime, message: "\(error)")
+        }
+        try writeResults(result, to: json)
+        if let junit {
+            do {
+                try AtomicFile.write(Data(JUnit.xml(result).utf8), to: junit)
+            } catch {
+                throw Exit(status: ExitStatus.runtime, message: "\(error)")
+            }
+        }
+        switch result.verdict {
+        case .failure: throw Exit(status: ExitStatus.violation, message: nil)
+        case .interrupted: throw Exit(status: ExitStatus.interrupted(by: vms_stop_signal()), message: nil)
+        case .success: break
+        }
+    }
+
+    private func writeJSONQuietly(_ s: SoakResult) throws {
+        if let json { try AtomicFile.writeJSON(s, to: json) }
+    }
+}
