@@ -5,6 +5,8 @@ DEB_PKGS   := liburcu-dev libnuma-dev
 PC_MODULES := liburcu-memb numa
 # The default run: the classic strategy, checker on, a few seconds. Override with RUN_ARGS=...
 RUN_ARGS   ?= --strategy mmap-lock --faulters 2 --mutators 1 --duration 5s --warmup 1s --json results/run.json
+# The soak `make test` ends with: every correct strategy, about 2 minutes. Override with SOAK_ARGS=...
+SOAK_ARGS  ?= --duration 2m --phase 10s --json results/soak.json --junit results/soak-junit.xml
 
 .PHONY: all deps build run test clean
 
@@ -36,8 +38,11 @@ run: build
 
 # Tests build optimised (the race windows the checker needs are timing-sensitive),
 # with @testable imports, in their own build folder so `make run` keeps its own.
+# Then a soak of about 2 minutes over every correct strategy (random seed, printed).
 test: deps
 	$(SWIFT) test -c release -Xswiftc -enable-testing --scratch-path .build-test --no-parallel
+	@mkdir -p results
+	.build-test/release/vmastress soak $(SOAK_ARGS)
 
 clean:
 	rm -rf .build .build-test results

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Testing
 @testable import VMAStress
 
@@ -14,6 +17,13 @@ struct CLITests {
         ["run", "--sample-every", "3"],
         ["run", "--no-such-option"],
         ["frobnicate"],
+        ["soak", "--phase", "1s"],
+        ["soak", "--include-busted", "mmap-lock"],
+        ["soak", "--strategy", "busted-leak"],
+        ["soak", "--workload", "nope"],
+        ["run", "--workload", "page-fault", "--mutators", "1"],
+        ["run", "--mix", "mmap=x"],
+        ["run", "--shuffle", "1s", "--cpus", "0"],
     ])
     func badInputGetsOneLineAndTheUsageCode(_ args: [String]) throws {
         let r = try runVMAStress(args)
@@ -158,5 +168,35 @@ struct PlacementCLITests {
         #expect(r.stdout.contains("node") && r.stdout.contains("this process may run on CPUs"))
         let t = try JSONDecoder().decode(Topology.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         #expect(!t.nodes.isEmpty && !t.allowedCPUs.isEmpty)
+    }
+
+    @Test func sigintStopsASoakWithinTwoSecondsAndWritesACompleteSummary() throws {
+        let json = temporaryPath("soak-int.json"), junit = temporaryPath("soak-int.xml")
+        let r = try runVMAStress(["soak", "--duration", "1m", "--phase", "5s", "--seed", "11", "--json", json,
+                                  "--junit", junit], interruptAfter: 7)
+        #expect(r.status == 130, "\(r.stderr)")
+        #expect((r.secondsAfterSignal ?? 99) < 2, "stopped \(r.secondsAfterSignal ?? -1) s after SIGINT")
+        #expect(r.stdout.hasPrefix("--- Start of test: soak duration=1m phase=5s seed=11"))
+        #expect(r.stdout.contains("--- End of test: INTERRUPTED"))
+        let s = try JSONDecoder().decode(SoakResult.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
+        #expect(s.schema == SoakResult.schemaID && s.verdict == .interrupted && s.interruptedBy == "SIGINT")
+        #expect(s.phases.count >= 2 && s.phases.last?.verdict == .interrupted)
+        #expect(s.totals.phases == s.phases.count && s.totals.faults > 0)
+        #expect(s.endLine.hasPrefix("--- End of test: INTERRUPTED") && !s.rss.samples.isEmpty)
+        #expect(XMLParser(data: try Data(contentsOf: URL(fileURLWithPath: junit))).parse())
+    }
+
+    @Test func aSoakWithABustedTwinFailsAndItsReproducerFailsAlone() throws {
+        let r = try runVMAStress(["soak", "--duration", "40s", "--phase", "3s", "--seed", "5",
+                                  "--strategy", "mmap-lock", "--include-busted", "busted-leak"])
+        #expect(r.status == 1, "\(r.stdout)")
+        #expect(r.stdout.contains("--- End of test: FAILURE"))
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let i = try #require(lines.firstIndex { $0.hasPrefix("FAILURE in phase") })
+        let reproducer = lines[i + 1].trimmingCharacters(in: .whitespaces)
+        #expect(reproducer.hasPrefix("vmastress run --strategy busted-leak"))
+        let alone = try runVMAStress(reproducer.split(separator: " ").dropFirst().map(String.init))
+        #expect(alone.status == 1)
+        #expect(alone.stdout.contains("LEAK violation") && r.stdout.contains("LEAK violation"))
     }
 }

@@ -45,6 +45,8 @@ struct ProcessResult {
     var status: Int32
     var stdout: String
     var stderr: String
+    /// Seconds from the SIGINT to the exit, when one was sent.
+    var secondsAfterSignal: Double?
 }
 
 /// Runs the binary; `interruptAfter` sends SIGINT after that many seconds.
@@ -56,15 +58,18 @@ func runVMAStress(_ args: [String], interruptAfter: Double? = nil) throws -> Pro
     p.standardOutput = out
     p.standardError = err
     try p.run()
+    var signalledAt: Date?
     if let t = interruptAfter {
         Thread.sleep(forTimeInterval: t)
+        signalledAt = Date()
         kill(p.processIdentifier, SIGINT)
     }
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return ProcessResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                         stderr: String(decoding: e, as: UTF8.self))
+                         stderr: String(decoding: e, as: UTF8.self),
+                         secondsAfterSignal: signalledAt.map { Date().timeIntervalSince($0) })
 }
 
 func temporaryPath(_ name: String) -> String {
