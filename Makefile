@@ -5,10 +5,12 @@ DEB_PKGS   := liburcu-dev libnuma-dev
 PC_MODULES := liburcu-memb numa
 # The default run: the classic strategy, checker on, a few seconds. Override with RUN_ARGS=...
 RUN_ARGS   ?= --strategy mmap-lock --faulters 2 --mutators 1 --duration 5s --warmup 1s --json results/run.json
+# The benchmark suite `make bench` runs (bench/suites/default.suite, about 5 minutes on 2 cores).
+BENCH_ARGS ?= default --out results/bench
 # The soak `make test` ends with: every correct strategy, about 2 minutes. Override with SOAK_ARGS=...
 SOAK_ARGS  ?= --duration 2m --phase 10s --json results/soak.json --junit results/soak-junit.xml
 
-.PHONY: all deps build run test clean
+.PHONY: all deps build run test bench clean
 
 all: build
 
@@ -35,6 +37,10 @@ build: deps
 run: build
 	@mkdir -p results
 	$(BIN) run $(RUN_ARGS)
+
+bench: build
+	@mkdir -p results
+	$(BIN) bench $(BENCH_ARGS)
 
 # Tests build optimised (the race windows the checker needs are timing-sensitive),
 # with @testable imports, in their own build folder so `make run` keeps its own.

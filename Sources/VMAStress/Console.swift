@@ -17,3 +17,10 @@ extension Console {
         line.withCString { p in _ = write(1, p, strlen(p)) }
     }
 }
+
+extension Console {
+    /// Text to standard error as is (a progress line redrawn with a carriage return).
+    public static func errorRaw(_ text: String) {
+        text.withCString { p in _ = write(2, p, strlen(p)) }
+    }
+}

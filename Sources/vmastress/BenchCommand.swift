@@ -5,8 +5,9 @@ import VMAStress
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks.",
-        subcommands: [BenchPrimitivesCommand.self])
+        abstract: "Benchmark suites ('vmastress bench [SUITE]') and primitives ('vmastress bench primitives').",
+        subcommands: [BenchSuiteCommand.self, BenchPrimitivesCommand.self],
+        defaultSubcommand: BenchSuiteCommand.self)
 }
 
 struct BenchPrimitivesCommand: ParsableCommand {

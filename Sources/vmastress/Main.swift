@@ -15,7 +15,7 @@ struct VMAStressCommand: ParsableCommand {
             128+N interrupted by signal N (130 for SIGINT, 143 for SIGTERM).
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, SoakCommand.self, StrategiesCommand.self, WorkloadsCommand.self, ValidateCommand.self, BenchCommand.self, TopologyCommand.self])
+        subcommands: [RunCommand.self, SoakCommand.self, BenchCommand.self, CompareCommand.self, StrategiesCommand.self, WorkloadsCommand.self, ValidateCommand.self, TopologyCommand.self])
 
     /// Parses and runs, mapping every failure to a documented exit code and one line on stderr.
     static func main() {

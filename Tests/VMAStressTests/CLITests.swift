@@ -24,6 +24,9 @@ struct CLITests {
         ["run", "--workload", "page-fault", "--mutators", "1"],
         ["run", "--mix", "mmap=x"],
         ["run", "--shuffle", "1s", "--cpus", "0"],
+        ["bench", "no-such-suite"],
+        ["bench", "quick", "--threads", "0"],
+        ["compare", "/nonexistent/a.json", "/nonexistent/b.json"],
     ])
     func badInputGetsOneLineAndTheUsageCode(_ args: [String]) throws {
         let r = try runVMAStress(args)
@@ -198,5 +201,44 @@ struct PlacementCLITests {
         let alone = try runVMAStress(reproducer.split(separator: " ").dropFirst().map(String.init))
         #expect(alone.status == 1)
         #expect(alone.stdout.contains("LEAK violation") && r.stdout.contains("LEAK violation"))
+    }
+
+    @Test func aBenchSuiteWritesEveryFormatAndCompareGatesOnIt() throws {
+        let dir = temporaryPath("bench-quick")
+        let r = try runVMAStress(["bench", "quick", "--duration", "100ms", "--warmup", "0s", "--repetitions", "2",
+                                  "--out", dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("scaling (will-it-scale)") && r.stdout.contains("ratio to mmap-lock"))
+        #expect(r.stderr.isEmpty, "progress stays off when stderr is not a terminal")
+        let json = dir + "/results.json"
+        let result = try JSONDecoder().decode(BenchResult.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
+        #expect(result.cells.count == 12 && result.complete && result.cells.allSatisfy { $0.repetitions == 2 })
+        #expect(result.cells.filter { $0.strategy == "mmap-lock" }.allSatisfy { $0.ratioToBaseline == 1 })
+        let csv = try String(contentsOfFile: dir + "/results.csv", encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 13)
+        #expect(try String(contentsOfFile: dir + "/results.md", encoding: .utf8).contains("| workload | threads |"))
+        let hgrm = try FileManager.default.contentsOfDirectory(atPath: dir + "/hgrm")
+        #expect(hgrm.contains("page-fault-t2-spf-rcu-fault.hgrm"))
+        let html = try String(contentsOfFile: dir + "/report.html", encoding: .utf8)
+        var svgs = 0
+        var rest = Substring(html)
+        while let a = rest.range(of: "<svg"), let b = rest.range(of: "</svg>", range: a.upperBound..<rest.endIndex) {
+            #expect(XMLParser(data: Data(rest[a.lowerBound..<b.upperBound].utf8)).parse())
+            svgs += 1
+            rest = rest[b.upperBound...]
+        }
+        #expect(svgs == 7)
+
+        #expect(try runVMAStress(["compare", json, json]).status == 0)
+        var slowed = result
+        for i in slowed.cells.indices {
+            for key in [BenchMetric.faultOpsPerSecond.rawValue, BenchMetric.mutationOpsPerSecond.rawValue] {
+                slowed.cells[i].metrics[key] = slowed.cells[i].metrics[key]?.scaled(by: 0.8)
+            }
+        }
+        let slowPath = dir + "/slowed.json"
+        try JSONEncoder().encode(slowed).write(to: URL(fileURLWithPath: slowPath))
+        let c = try runVMAStress(["compare", json, slowPath, "--threshold", "5%"])
+        #expect(c.status == 1 && c.stdout.contains("REGRESSION"), "\(c.stdout)")
     }
 }

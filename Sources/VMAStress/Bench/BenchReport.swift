@@ -1,0 +1,133 @@
+import Foundation
+
+/// A suite's results as text: the terminal tables, Markdown for pull-request
+/// comments, and CSV.
+public enum BenchReport {
+    /// The headline: median fault ops/s per workload and threads, one column
+    /// per strategy, each with its ratio to the baseline.
+    public static func headline(_ r: BenchResult) -> (header: [String], rows: [[String]]) {
+        let header = ["workload", "threads"] + r.strategies
+        var rows: [[String]] = []
+        for w in r.workloads {
+            for t in r.threadCounts {
+                rows.append([w, "\(t)"] + r.strategies.map { s in
+                    guard let c = r.cell(w, t, s), let m = c.stat(.faultOpsPerSecond) else { return "-" }
+                    return TextReport.human(m.median) + (c.ratioToBaseline.map { " (\(TextReport.fixed($0, 2))x)" } ?? "")
+                        + (c.verdict == .failure ? " FAIL" : "")
+                })
+            }
+        }
+        return (header, rows)
+    }
+
+    /// Every cell in detail: median, spread and overheads.
+    public static func detail(_ r: BenchResult) -> (header: [String], rows: [[String]]) {
+        let header = ["workload", "threads", "strategy", "fault ops/s", "min", "max", "sd %", "ratio", "mut ops/s",
+                      "p50 ns", "p99 ns", "lockless %", "aborts %", "fallbacks %", "csw/kop", "cpu ns/op", "verdict"]
+        let rows = r.cells.map { c -> [String] in
+            let f = c.stat(.faultOpsPerSecond)
+            let pct = { (m: BenchMetric) in c.stat(m).map { TextReport.fixed($0.median, 1) } ?? "-" }
+            return [c.workload, "\(c.threads)", c.strategy, f.map { TextReport.human($0.median) } ?? "-",
+                    f.map { TextReport.human($0.min) } ?? "-", f.map { TextReport.human($0.max) } ?? "-",
+                    f.map { TextReport.fixed($0.median > 0 ? 100 * $0.stddev / $0.median : 0, 1) } ?? "-",
+                    c.ratioToBaseline.map { TextReport.fixed($0, 3) } ?? "-",
+                    c.stat(.mutationOpsPerSecond).map { TextReport.human($0.median) } ?? "-",
+                    c.stat(.faultP50).map { "\(Int($0.median))" } ?? "-", c.stat(.faultP99).map { "\(Int($0.median))" } ?? "-",
+                    pct(.locklessPercent), pct(.abortPercent), pct(.fallbackPercent), pct(.contextSwitchesPerKOp),
+                    c.stat(.cpuNanosPerOp).map { TextReport.fixed($0.median, 0) } ?? "-", c.verdict.rawValue]
+        }
+        return (header, rows)
+    }
+
+    /// will-it-scale's shape: per workload, threads against each strategy's ops/s and percent of linear.
+    public static func scaling(_ r: BenchResult) -> [(workload: String, header: [String], rows: [[String]])] {
+        r.workloads.map { w in
+            let rows = r.threadCounts.map { t in
+                ["\(t)"] + r.strategies.map { s in
+                    guard let p = r.scaling.first(where: { $0.workload == w && $0.strategy == s })?.points.first(where: { $0.threads == t })
+                    else { return "-" }
+                    return "\(TextReport.human(p.opsPerSecond)) \(TextReport.fixed(p.percentOfLinear, 0))%"
+                }
+            }
+            return (w, ["threads"] + r.strategies.map { "\($0) (ops/s, % linear)" }, rows)
+        }
+    }
+
+    public static func terminal(_ r: BenchResult) -> String {
+        var out: [String] = []
+        let h = headline(r)
+        out.append("fault ops/s, median of \(r.suite.repetitions), ratio to \(r.suite.baseline) in brackets:")
+        out.append(TextReport.table(header: h.header, rows: h.rows, leftColumns: 1))
+        out.append("")
+        out.append("scaling (will-it-scale): ops/s and percent of linear from the fewest threads")
+        for s in scaling(r) {
+            out.append("\(s.workload):")
+            out.append(TextReport.table(header: s.header, rows: s.rows, leftColumns: 0))
+        }
+        out.append("")
+        let d = detail(r)
+        out.append(TextReport.table(header: d.header, rows: d.rows, leftColumns: 3))
+        return out.joined(separator: "\n")
+    }
+
+    public static func markdown(_ r: BenchResult) -> String {
+        func table(_ header: [String], _ rows: [[String]], left: Int) -> String {
+            let align = header.indices.map { $0 < left ? "---" : "---:" }
+            return ([header, align] + rows).map { "| " + $0.joined(separator: " | ") + " |" }.joined(separator: "\n")
+        }
+        var out: [String] = []
+        out.append("## vmastress bench: \(r.suite.name)")
+        out.append("")
+        out.append("\(r.machine.cpusAllowed) CPU(s), \(r.machine.numaNodes) NUMA node(s), kernel \(r.machine.kernel); "
+            + "\(r.suite.repetitions) repetition(s) of \(DurationText.format(r.suite.durationSeconds)) after "
+            + "\(DurationText.format(r.suite.warmupSeconds)) warm-up, check \(r.suite.check.rawValue), seed \(r.suite.seed); "
+            + "\(r.complete ? "complete" : "INCOMPLETE (interrupted by \(r.interruptedBy ?? "a signal"))"), "
+            + "\(TextReport.fixed(r.elapsedSeconds / 60, 1)) min.")
+        out.append("")
+        out.append("Fault ops/s, median; ratio to `\(r.suite.baseline)` on the same cell in brackets.")
+        out.append("")
+        let h = headline(r)
+        out.append(table(h.header, h.rows, left: 2))
+        out.append("")
+        out.append("### Scaling (percent of linear from the fewest threads)")
+        for s in scaling(r) {
+            out.append("")
+            out.append("**\(s.workload)**")
+            out.append("")
+            out.append(table(s.header, s.rows, left: 1))
+        }
+        out.append("")
+        out.append("<details><summary>Every cell</summary>")
+        out.append("")
+        let d = detail(r)
+        out.append(table(d.header, d.rows, left: 3))
+        out.append("")
+        out.append("</details>")
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    public static func csv(_ r: BenchResult) -> String {
+        let metrics = BenchMetric.allCases
+        var header = ["workload", "threads", "strategy", "faulters", "mutators", "repetitions", "verdict", "ratio_to_baseline"]
+        for m in metrics { header += ["median", "min", "max", "stddev"].map { "\(m.rawValue):\($0)" } }
+        var lines = [header.joined(separator: ",")]
+        for c in r.cells {
+            var row = [c.workload, "\(c.threads)", c.strategy, "\(c.faulters)", "\(c.mutators)", "\(c.repetitions)",
+                       c.verdict.rawValue, c.ratioToBaseline.map { String(format: "%.4f", $0) } ?? ""]
+            for m in metrics {
+                if let s = c.stat(m) {
+                    row += [s.median, s.min, s.max, s.stddev].map { String(format: "%.4f", $0) }
+                } else {
+                    row += ["", "", "", ""]
+                }
+            }
+            lines.append(row.map(quote).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func quote(_ field: String) -> String {
+        field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
+            ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+    }
+}

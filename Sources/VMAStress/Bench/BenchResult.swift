@@ -1,0 +1,156 @@
+import Foundation
+
+/// One metric of a cell over its repetitions.
+public struct Stat: Codable, Sendable, Equatable {
+    public var values: [Double]
+    public var median: Double
+    public var min: Double
+    public var max: Double
+    public var stddev: Double
+    /// True for throughput, false for latency and overheads.
+    public var higherIsBetter: Bool
+
+    public init(_ values: [Double], higherIsBetter: Bool) {
+        self.values = values
+        self.higherIsBetter = higherIsBetter
+        let s = values.sorted()
+        median = s.isEmpty ? 0 : s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        min = s.first ?? 0
+        max = s.last ?? 0
+        let mean = s.isEmpty ? 0 : s.reduce(0, +) / Double(s.count)
+        stddev = s.count < 2 ? 0 : (s.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(s.count - 1)).squareRoot()
+    }
+
+    /// (max - min) / median: how far apart the repetitions were.
+    public var relativeSpread: Double { median == 0 ? 0 : (max - min) / Swift.abs(median) }
+
+    public func scaled(by f: Double) -> Stat { Stat(values.map { $0 * f }, higherIsBetter: higherIsBetter) }
+}
+
+/// The metrics a cell reports, by key.
+public enum BenchMetric: String, CaseIterable, Codable, Sendable {
+    case faultOpsPerSecond = "fault-ops-per-s"
+    case mutationOpsPerSecond = "mutation-ops-per-s"
+    case faultP50 = "fault-p50-ns"
+    case faultP99 = "fault-p99-ns"
+    case mutationP99 = "mutation-p99-ns"
+    case locklessPercent = "lockless-pct"
+    case abortPercent = "abort-pct"
+    case fallbackPercent = "fallback-pct"
+    case contextSwitchesPerKOp = "csw-per-kop"
+    case cpuNanosPerOp = "cpu-ns-per-op"
+
+    public var higherIsBetter: Bool {
+        self == .faultOpsPerSecond || self == .mutationOpsPerSecond || self == .locklessPercent
+    }
+
+    /// Metrics `compare` judges as regressions (the rest are shown, not gated).
+    public var gated: Bool { self == .faultOpsPerSecond || self == .mutationOpsPerSecond }
+
+    /// The value one run gives for this metric (nil when it does not apply).
+    func value(_ r: RunResult) -> Double? {
+        let faults = r.op(.fault)
+        let mutations = r.ops.filter { $0.op != OpKind.fault.name }
+        let mutationCount = mutations.reduce(UInt64(0)) { $0 + $1.count }
+        let allOps = Double((faults?.count ?? 0) + mutationCount)
+        switch self {
+        case .faultOpsPerSecond: return faults?.opsPerSecond
+        case .mutationOpsPerSecond: return mutationCount > 0 ? mutations.reduce(0) { $0 + $1.opsPerSecond } : nil
+        case .faultP50: return faults.map { Double($0.latencyNs.p50) }
+        case .faultP99: return faults.map { Double($0.latencyNs.p99) }
+        case .mutationP99: return mutations.filter { $0.count > 0 }.map { Double($0.latencyNs.p99) }.max()
+        case .locklessPercent: return r.faultPathRates?.success
+        case .abortPercent: return r.faultPathRates?.aborts
+        case .fallbackPercent: return r.faultPathRates?.fallbacks
+        case .contextSwitchesPerKOp:
+            return allOps > 0 ? 1000 * Double(r.process.voluntaryContextSwitches + r.process.involuntaryContextSwitches) / allOps : nil
+        case .cpuNanosPerOp:
+            return allOps > 0 ? 1e9 * (r.process.userSeconds + r.process.systemSeconds) / allOps : nil
+        }
+    }
+}
+
+/// One cell: a strategy on a workload at a thread count, over its repetitions.
+public struct BenchCell: Codable, Sendable {
+    public var workload: String
+    public var threads: Int
+    public var strategy: String
+    public var faulters: Int
+    public var mutators: Int
+    public var repetitions: Int
+    public var metrics: [String: Stat]
+    /// Median fault ops/s over the baseline's (mmap-lock) in the same cell.
+    public var ratioToBaseline: Double?
+    /// SUCCESS unless a repetition found a violation (FAILURE) or was interrupted.
+    public var verdict: RunResult.Verdict
+    /// Fault latency percentile curve of all repetitions merged: [percentile, ns].
+    public var faultLatencyCurve: [[Double]]
+    /// The `vmastress run` command of each repetition.
+    public var reproduce: [String]
+
+    public func stat(_ m: BenchMetric) -> Stat? { metrics[m.rawValue] }
+}
+
+/// will-it-scale's table: per workload and strategy, ops/s by threads and percent of linear.
+public struct ScalingPoint: Codable, Sendable {
+    public var threads: Int
+    public var opsPerSecond: Double
+    /// ops/s over (threads x ops/s at the fewest threads / that count).
+    public var percentOfLinear: Double
+}
+
+public struct ScalingRow: Codable, Sendable {
+    public var workload: String
+    public var strategy: String
+    public var points: [ScalingPoint]
+}
+
+/// What `vmastress bench` writes as results.json (docs/results-schema.md).
+public struct BenchResult: Codable, Sendable {
+    public static let schemaID = "vmastress.bench/1"
+    public var schema = BenchResult.schemaID
+    public var tool: String
+    public var createdAt: String
+    public var machine: Machine
+    public var suite: Suite
+    /// False when a signal cut the suite short (cells then hold what was measured).
+    public var complete: Bool
+    public var interruptedBy: String?
+    public var elapsedSeconds: Double
+    public var cells: [BenchCell]
+    public var scaling: [ScalingRow]
+
+    public func cell(_ workload: String, _ threads: Int, _ strategy: String) -> BenchCell? {
+        cells.first { $0.workload == workload && $0.threads == threads && $0.strategy == strategy }
+    }
+
+    /// Workloads, thread counts and strategies in the order the suite lists them, as measured.
+    public var workloads: [String] { cells.map(\.workload).uniqued() }
+    public var threadCounts: [Int] { cells.map(\.threads).uniqued().sorted() }
+    public var strategies: [String] { cells.map(\.strategy).uniqued() }
+
+    static func scaling(_ cells: [BenchCell]) -> [ScalingRow] {
+        var rows: [ScalingRow] = []
+        for w in cells.map(\.workload).uniqued() {
+            for s in cells.map(\.strategy).uniqued() {
+                let mine = cells.filter { $0.workload == w && $0.strategy == s }.sorted { $0.threads < $1.threads }
+                guard let first = mine.first, let base = first.stat(.faultOpsPerSecond)?.median, base > 0 else { continue }
+                let perThread = base / Double(first.threads)
+                rows.append(ScalingRow(workload: w, strategy: s, points: mine.compactMap { c in
+                    c.stat(.faultOpsPerSecond).map {
+                        ScalingPoint(threads: c.threads, opsPerSecond: $0.median,
+                                     percentOfLinear: 100 * $0.median / (perThread * Double(c.threads)))
+                    }
+                }))
+            }
+        }
+        return rows
+    }
+}
+
+extension Array where Element: Hashable {
+    func uniqued() -> [Element] {
+        var seen = Set<Element>()
+        return filter { seen.insert($0).inserted }
+    }
+}

@@ -1,0 +1,85 @@
+/// `vmastress compare`: per-metric deltas between two suite results, cell by
+/// cell. A change is a regression (or an improvement) only when it is worse
+/// (better) by more than the threshold, by more than the spread of either
+/// side's repetitions ((max - min) / median), and every repetition of one
+/// side is beyond every repetition of the other: a delta inside the noise
+/// of the repetitions is not a regression. Only throughput is gated;
+/// latencies and overheads are reported.
+public struct Comparison: Sendable {
+    public enum Status: String, Sendable {
+        case regression = "REGRESSION", improvement = "improvement", worse = "worse (not gated)"
+        case withinNoise = "within noise", small = "below threshold"
+    }
+
+    public struct Row: Sendable {
+        public var workload: String
+        public var threads: Int
+        public var strategy: String
+        public var metric: BenchMetric
+        public var base: Stat
+        public var new: Stat
+        /// (new - base) / base, in percent.
+        public var deltaPercent: Double
+        /// The larger relative spread of the two sides, in percent.
+        public var noisePercent: Double
+        public var status: Status
+    }
+
+    public var rows: [Row]
+    /// Cells in one file and not the other.
+    public var unmatched: [String]
+    public var thresholdPercent: Double
+
+    public var regressions: [Row] { rows.filter { $0.status == .regression } }
+    public var improvements: [Row] { rows.filter { $0.status == .improvement } }
+
+    public static func compare(base: BenchResult, new: BenchResult, thresholdPercent: Double) -> Comparison {
+        var rows: [Row] = []
+        var unmatched: [String] = []
+        for b in base.cells {
+            guard let n = new.cell(b.workload, b.threads, b.strategy) else {
+                unmatched.append("\(b.workload) t\(b.threads) \(b.strategy): only in the base")
+                continue
+            }
+            for m in BenchMetric.allCases {
+                guard let bs = b.stat(m), let ns = n.stat(m), bs.median != 0 else { continue }
+                let delta = 100 * (ns.median - bs.median) / Swift.abs(bs.median)
+                let noise = 100 * Swift.max(bs.relativeSpread, ns.relativeSpread)
+                let worse = m.higherIsBetter ? delta < 0 : delta > 0
+                let separate = m.higherIsBetter == worse ? ns.max < bs.min : ns.min > bs.max
+                let status: Status
+                if Swift.abs(delta) <= thresholdPercent {
+                    status = .small
+                } else if Swift.abs(delta) <= noise || !separate {
+                    status = .withinNoise
+                } else {
+                    status = worse ? (m.gated ? .regression : .worse) : .improvement
+                }
+                rows.append(Row(workload: b.workload, threads: b.threads, strategy: b.strategy, metric: m, base: bs,
+                                new: ns, deltaPercent: delta, noisePercent: noise, status: status))
+            }
+        }
+        for n in new.cells where base.cell(n.workload, n.threads, n.strategy) == nil {
+            unmatched.append("\(n.workload) t\(n.threads) \(n.strategy): only in the new results")
+        }
+        return Comparison(rows: rows, unmatched: unmatched, thresholdPercent: thresholdPercent)
+    }
+
+    /// The table: every gated metric, and any other row beyond the threshold.
+    public func render(all: Bool) -> String {
+        let shown = rows.filter { all || $0.metric.gated || $0.status != .small }
+        let table = TextReport.table(
+            header: ["workload", "threads", "strategy", "metric", "base", "new", "delta %", "noise %", "verdict"],
+            rows: shown.map { r in
+                [r.workload, "\(r.threads)", r.strategy, r.metric.rawValue, TextReport.human(r.base.median),
+                 TextReport.human(r.new.median), (r.deltaPercent >= 0 ? "+" : "") + TextReport.fixed(r.deltaPercent, 1),
+                 TextReport.fixed(r.noisePercent, 1), r.status.rawValue]
+            }, leftColumns: 4)
+        var out = [table]
+        out += unmatched.map { "unmatched: \($0)" }
+        out.append("\(regressions.count) regression(s), \(improvements.count) improvement(s) beyond "
+            + "\(TextReport.fixed(thresholdPercent, 1))% and the repetitions' spread; "
+            + "\(rows.filter { $0.status == .withinNoise }.count) change(s) within noise")
+        return out.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+
+/// A benchmark suite: strategies x workloads x thread counts x repetitions.
+/// Suites are text files in `bench/suites/` (format in bench/README.md):
+///
+///     # comment
+///     strategies  = mmap-lock, spf-srcu, per-vma-lock
+///     workloads   = page-fault, read-mostly
+///     workload    = stress mmap=50,munmap=50    (one workload with a --mix)
+///     threads     = 1, 2
+///     repetitions = 3
+///     duration    = 2s
+public struct Suite: Codable, Sendable, Equatable {
+    /// One workload of the suite: a preset and an optional `--mix` on top.
+    public struct WorkloadSpec: Codable, Sendable, Equatable {
+        public var preset: Workload
+        public var mix: String?
+
+        public init(_ preset: Workload, mix: String? = nil) {
+            self.preset = preset
+            self.mix = mix
+        }
+
+        /// How cells and files name it: the preset, plus the mix if any.
+        public var label: String { mix.map { "\(preset.rawValue)+\($0)" } ?? preset.rawValue }
+    }
+
+    public var name: String
+    public var description = ""
+    public var strategies: [String] = ["mmap-lock", "spf-srcu", "spf-rwlock", "spf-rcu", "per-vma-lock"]
+    public var workloads: [WorkloadSpec] = []
+    /// Faulter counts (for page-fault and ebizzy, the threads that map and fault).
+    public var threads: [Int] = [1, 2]
+    /// Mutators per cell; nil: each workload's own (1, or 0 for page-fault and ebizzy).
+    public var mutators: Int?
+    public var repetitions = 3
+    public var durationSeconds = 2.0
+    public var warmupSeconds = 0.5
+    public var check = CheckLevel.light
+    public var seed: UInt64 = 1
+    public var rcuFlavor = RCUFlavorKind.memb
+    /// The strategy every ratio is taken against.
+    public var baseline = "mmap-lock"
+
+    public init(name: String) { self.name = name }
+
+    /// A line and field of a suite file that could not be read.
+    public struct ParseError: Error, CustomStringConvertible {
+        public let file: String
+        public let line: Int
+        public let field: String
+        public let message: String
+        public var description: String { "\(file):\(line): \(field): \(message)" }
+    }
+
+    public static let keys = ["name", "description", "strategies", "workloads", "workload", "threads", "mutators",
+                              "repetitions", "duration", "warmup", "check", "seed", "rcu-flavor", "baseline"]
+
+    /// Reads a suite file; every error names the file, line and field.
+    public static func load(path: String) throws -> Suite {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ParseError(file: path, line: 0, field: "file", message: "cannot be read")
+        }
+        let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return try parse(String(decoding: data, as: UTF8.self), file: path, name: stem)
+    }
+
+    /// Parses suite text; `validate` also checks that every cell is a valid run.
+    public static func parse(_ text: String, file: String, name: String, validate: Bool = true) throws -> Suite {
+        var suite = Suite(name: name)
+        var seenWorkloads = false
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            let fail = { (field: String, message: String) in ParseError(file: file, line: n + 1, field: field, message: message) }
+            guard let eq = line.firstIndex(of: "=") else {
+                throw fail(line.trimmingCharacters(in: .whitespaces), "expected 'key = value'")
+            }
+            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            guard keys.contains(key) else { throw fail(key, "unknown field; fields are \(keys.joined(separator: ", "))") }
+            guard !value.isEmpty else { throw fail(key, "needs a value") }
+            let items = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            func number(_ s: String, _ range: ClosedRange<Int>) throws -> Int {
+                guard let v = Int(s), range.contains(v) else {
+                    throw fail(key, "'\(s)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+                }
+                return v
+            }
+            func seconds(_ s: String) throws -> Double {
+                do { return try DurationText.seconds(s) } catch { throw fail(key, "\(error)") }
+            }
+            switch key {
+            case "name": suite.name = value
+            case "description": suite.description = value
+            case "strategies":
+                for s in items {
+                    guard let e = StrategyRegistry.named(s) else { throw fail(key, "unknown strategy '\(s)'") }
+                    guard e.info.maxWorkers == nil else { throw fail(key, "'\(s)' runs one thread only; it cannot join a suite") }
+                }
+                suite.strategies = items
+            case "workloads", "workload":
+                if !seenWorkloads { suite.workloads = [] }
+                seenWorkloads = true
+                let specs: [(String, String?)] = key == "workloads"
+                    ? items.map { ($0, nil) }
+                    : [value.split(separator: " ", maxSplits: 1).map(String.init)].map { ($0[0], $0.count > 1 ? $0[1].trimmingCharacters(in: .whitespaces) : nil) }
+                for (w, mix) in specs {
+                    guard let preset = Workload(rawValue: w) else {
+                        throw fail(key, "unknown workload '\(w)'; workloads are \(Workload.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    if let mix {
+                        var m = preset.mix
+                        do { try m.apply(spec: mix) } catch { throw fail(key, "\(error)") }
+                    }
+                    suite.workloads.append(WorkloadSpec(preset, mix: mix))
+                }
+            case "threads": suite.threads = try items.map { try number($0, 1...256) }
+            case "mutators": suite.mutators = try number(value, 0...64)
+            case "repetitions": suite.repetitions = try number(value, 1...100)
+            case "duration":
+                suite.durationSeconds = try seconds(value)
+                guard suite.durationSeconds > 0 else { throw fail(key, "must be more than zero") }
+            case "warmup": suite.warmupSeconds = try seconds(value)
+            case "check":
+                guard let c = CheckLevel(rawValue: value) else { throw fail(key, "'\(value)' is not full, light or off") }
+                suite.check = c
+            case "seed":
+                guard let s = UInt64(value) else { throw fail(key, "'\(value)' is not a whole number") }
+                suite.seed = s
+            case "rcu-flavor":
+                guard let f = RCUFlavorKind(rawValue: value) else {
+                    throw fail(key, "'\(value)' is not one of \(RCUFlavorKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                suite.rcuFlavor = f
+            case "baseline": suite.baseline = value
+            default: break
+            }
+        }
+        if suite.workloads.isEmpty { suite.workloads = [WorkloadSpec(.stress)] }
+        if validate { try suite.validateCells(file: file) }
+        return suite
+    }
+
+    /// Checks the baseline is measured and every cell is a valid run.
+    public func validateCells(file: String) throws {
+        let suite = self
+        if !suite.strategies.contains(suite.baseline) {
+            throw ParseError(file: file, line: 0, field: "baseline",
+                             message: "'\(suite.baseline)' is not among the strategies, so no ratio could be taken")
+        }
+        // Every cell must be a valid run.
+        for w in suite.workloads {
+            for t in suite.threads {
+                for s in suite.strategies {
+                    do { try suite.config(strategy: s, workload: w, threads: t, repetition: 0).validate() } catch {
+                        throw ParseError(file: file, line: 0, field: "cell \(s) \(w.label) \(t) thread(s)", message: "\(error)")
+                    }
+                }
+            }
+        }
+    }
+
+    public var cellCount: Int { strategies.count * workloads.count * threads.count }
+    public var runCount: Int { cellCount * repetitions }
+
+    /// The run for one repetition of one cell. Repetitions use different
+    /// seeds (`seed + repetition`); strategies share them.
+    public func config(strategy: String, workload: WorkloadSpec, threads: Int, repetition: Int) throws -> RunConfig {
+        var mix = workload.preset.mix
+        if let spec = workload.mix { try mix.apply(spec: spec) }
+        var c = RunConfig(strategy: strategy, faulters: threads,
+                          mutators: mutators.map { workload.preset.privateRegions ? 0 : $0 } ?? workload.preset.defaultMutators,
+                          durationSeconds: durationSeconds, warmupSeconds: warmupSeconds,
+                          seed: seed &+ UInt64(repetition), mix: mix,
+                          rcuFlavor: rcuFlavor, check: check)
+        c.workload = workload.preset
+        return c
+    }
+}

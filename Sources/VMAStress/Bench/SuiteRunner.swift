@@ -1,0 +1,113 @@
+import CSupport
+import Foundation
+import Histogram
+
+/// Runs a suite. Repetitions interleave: for each workload and thread count,
+/// repetition 1 of every strategy, then repetition 2, and so on, so drift
+/// on a shared machine lands on every strategy alike.
+public enum SuiteRunner {
+    public struct Progress: Sendable {
+        public var run: Int
+        public var runs: Int
+        public var cell: String
+        public var repetition: Int
+        public var elapsedSeconds: Double
+        public var remainingSeconds: Double
+    }
+
+    public struct Output: Sendable {
+        public var result: BenchResult
+        /// HdrHistogram percentile distributions by file name (`<workload>-t<threads>-<strategy>-<op>.hgrm`).
+        public var percentileFiles: [String: String]
+        /// Runs that found violations.
+        public var failures: [RunResult]
+    }
+
+    /// The percentiles the latency curves plot.
+    static let curvePercentiles: [Double] = [0, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100]
+
+    public static func run(_ suite: Suite, tool: String, progress: (Progress) -> Void) throws -> Output {
+        let started = Clock.nanos()
+        let elapsed = { Double(Clock.nanos() - started) / 1e9 }
+        var cells: [BenchCell] = []
+        var files: [String: String] = [:]
+        var failures: [RunResult] = []
+        var interruptedBy: String?
+        var done = 0
+
+        groups: for w in suite.workloads {
+            for t in suite.threads {
+                var runs: [String: [RunResult]] = [:]
+                var merged: [String: [String: Histogram<UInt64>]] = [:]
+                for rep in 0..<suite.repetitions {
+                    for s in suite.strategies {
+                        let config = try suite.config(strategy: s, workload: w, threads: t, repetition: rep)
+                        let per = done == 0 ? suite.durationSeconds + suite.warmupSeconds + 0.3 : elapsed() / Double(done)
+                        progress(Progress(run: done + 1, runs: suite.runCount, cell: "\(w.label), \(t) thread(s), \(s)",
+                                          repetition: rep + 1, elapsedSeconds: elapsed(),
+                                          remainingSeconds: per * Double(suite.runCount - done)))
+                        let r = try Runner.run(config)
+                        done += 1
+                        if r.verdict == .interrupted {
+                            interruptedBy = r.interruptedBy
+                            cells += finish(w, t, suite, runs, merged, into: &files)
+                            break groups
+                        }
+                        if r.verdict == .failure { failures.append(r) }
+                        runs[s, default: []].append(r)
+                        for (op, h) in r.histograms {
+                            if merged[s]?[op] == nil { merged[s, default: [:]][op] = h } else { merged[s]![op]!.add(h) }
+                        }
+                    }
+                }
+                cells += finish(w, t, suite, runs, merged, into: &files)
+                if vms_stop_signal() != 0 { break groups }
+            }
+        }
+        if interruptedBy == nil && vms_stop_signal() != 0 {
+            interruptedBy = vms_stop_signal() == SIGINT ? "SIGINT" : vms_stop_signal() == SIGTERM ? "SIGTERM" : "signal \(vms_stop_signal())"
+        }
+        let result = BenchResult(
+            tool: tool, createdAt: ISO8601DateFormatter().string(from: Date()), machine: .current(), suite: suite,
+            complete: interruptedBy == nil, interruptedBy: interruptedBy, elapsedSeconds: elapsed(),
+            cells: cells, scaling: BenchResult.scaling(cells))
+        return Output(result: result, percentileFiles: files, failures: failures)
+    }
+
+    /// Summarises one workload and thread count: a cell per strategy that ran.
+    static func finish(_ w: Suite.WorkloadSpec, _ t: Int, _ suite: Suite, _ runs: [String: [RunResult]],
+                       _ merged: [String: [String: Histogram<UInt64>]], into files: inout [String: String]) -> [BenchCell] {
+        var cells: [BenchCell] = []
+        for s in suite.strategies {
+            guard let rs = runs[s], let first = rs.first else { continue }
+            var metrics: [String: Stat] = [:]
+            for m in BenchMetric.allCases {
+                let values = rs.compactMap { m.value($0) }
+                if values.count == rs.count { metrics[m.rawValue] = Stat(values, higherIsBetter: m.higherIsBetter) }
+            }
+            let verdict: RunResult.Verdict = rs.contains { $0.verdict == .failure } ? .failure : .success
+            var curve: [[Double]] = []
+            for (op, h) in (merged[s] ?? [:]).sorted(by: { $0.key < $1.key }) where h.totalCount > 0 {
+                var text = ""
+                h.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: 1)
+                files["\(fileSafe(w.label))-t\(t)-\(s)-\(op).hgrm"] = text
+                if op == OpKind.fault.name {
+                    curve = curvePercentiles.map { [$0, Double(h.valueAtPercentile($0))] }
+                }
+            }
+            cells.append(BenchCell(
+                workload: w.label, threads: t, strategy: s, faulters: first.config.faulters, mutators: first.config.mutators,
+                repetitions: rs.count, metrics: metrics, ratioToBaseline: nil, verdict: verdict,
+                faultLatencyCurve: curve, reproduce: rs.map(\.reproduce)))
+        }
+        let base = cells.first { $0.strategy == suite.baseline }?.stat(.faultOpsPerSecond)?.median
+        for i in cells.indices {
+            if let base, base > 0, let m = cells[i].stat(.faultOpsPerSecond)?.median { cells[i].ratioToBaseline = m / base }
+        }
+        return cells
+    }
+
+    static func fileSafe(_ s: String) -> String {
+        String(s.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
+    }
+}

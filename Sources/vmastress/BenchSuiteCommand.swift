@@ -1,0 +1,156 @@
+import ArgumentParser
+import CSupport
+import Foundation
+import Glibc
+import VMAStress
+
+struct BenchSuiteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "suite",
+        abstract: "Run a benchmark suite: strategies x workloads x threads x repetitions.",
+        discussion: """
+            SUITE is a file, or a name in bench/suites/ (default, quick, scaling, ...); the format is in \
+            bench/README.md. Repetitions interleave strategies. Each cell reports median, min, max and \
+            standard deviation, and its ratio to the baseline (mmap-lock) on the same cell. Writes to \
+            --out: results.json, results.csv, results.md (for pull requests), report.html (SVG charts) \
+            and hgrm/ (HdrHistogram percentile distributions per cell and op), all atomically, also when \
+            SIGINT or SIGTERM cuts the suite short. Progress goes to stderr when it is a terminal.
+            Exit codes: 0 done, 1 a run found a violation, 2 usage error or bad suite file, 3 runtime \
+            error, 130/143 interrupted (what was measured is written).
+            """)
+
+    @Argument(help: "Suite file or name in bench/suites/.")
+    var suite = "default"
+
+    @Option(help: "Directory for the result files (default: results/bench-<suite>).")
+    var out: String?
+
+    @Option(help: "Override the suite's strategies (comma-separated).")
+    var strategy: String?
+
+    @Option(help: "Override the suite's workloads (comma-separated presets).")
+    var workload: String?
+
+    @Option(help: "Override the suite's thread counts (comma-separated).")
+    var threads: String?
+
+    @Option(help: "Override the suite's repetitions.")
+    var repetitions: Int?
+
+    @Option(parsing: .unconditional, help: "Override the suite's measured duration per run.")
+    var duration: String?
+
+    @Option(parsing: .unconditional, help: "Override the suite's warm-up per run.")
+    var warmup: String?
+
+    @Option(help: "A --mix (key=value,...) for every workload of the suite.")
+    var mix: String?
+
+    func loadSuite() throws -> Suite {
+        let path = FileManager.default.fileExists(atPath: suite) ? suite : "bench/suites/\(suite).suite"
+        guard FileManager.default.fileExists(atPath: path) else {
+            let known = (try? FileManager.default.contentsOfDirectory(atPath: "bench/suites"))?
+                .filter { $0.hasSuffix(".suite") }.map { String($0.dropLast(6)) }.sorted() ?? []
+            throw ValidationError("no suite '\(suite)': not a file, nor bench/suites/\(suite).suite"
+                + (known.isEmpty ? " (run from the project's root)" : "; suites: \(known.joined(separator: ", "))"))
+        }
+        var s = try Suite.load(path: path)
+        // Overrides are read as suite lines, so they are checked the same way.
+        var lines: [String] = []
+        if let strategy { lines.append("strategies = \(strategy)") }
+        if let workload { lines.append("workloads = \(workload)") }
+        if let threads { lines.append("threads = \(threads)") }
+        if let repetitions { lines.append("repetitions = \(repetitions)") }
+        if let duration { lines.append("duration = \(duration)") }
+        if let warmup { lines.append("warmup = \(warmup)") }
+        let o = try Suite.parse(lines.joined(separator: "\n"), file: "command line", name: s.name, validate: false)
+        if strategy != nil { s.strategies = o.strategies }
+        if workload != nil { s.workloads = o.workloads }
+        if threads != nil { s.threads = o.threads }
+        if repetitions != nil { s.repetitions = o.repetitions }
+        if duration != nil { s.durationSeconds = o.durationSeconds }
+        if warmup != nil { s.warmupSeconds = o.warmupSeconds }
+        if let mix {
+            s.workloads = try s.workloads.map { w in
+                let combined = [w.mix, mix].compactMap { $0 }.joined(separator: ",")
+                var m = w.preset.mix
+                try m.apply(spec: combined)
+                return Suite.WorkloadSpec(w.preset, mix: combined)
+            }
+        }
+        try s.validateCells(file: path)
+        return s
+    }
+
+    var outDir: String { out ?? "results/bench-\((try? loadSuite().name) ?? suite)" }
+
+    func validate() throws {
+        do {
+            _ = try loadSuite()
+        } catch let e as Suite.ParseError {
+            throw ValidationError(e.description)
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        try usageChecks {
+            try FileManager.default.createDirectory(atPath: outDir + "/hgrm", withIntermediateDirectories: true)
+            try AtomicFile.checkWritable(outDir + "/results.json")
+        }
+    }
+
+    func run() throws {
+        let suite = try loadSuite()
+        vms_install_stop_signals()
+        let progress = ProgressLine(enabled: isatty(2) == 1)
+        Console.out("bench \(suite.name): \(suite.strategies.count) strategies x \(suite.workloads.count) workloads x "
+            + "\(suite.threads.count) thread counts x \(suite.repetitions) repetitions = \(suite.runCount) runs of "
+            + "\(DurationText.format(suite.durationSeconds)) (+\(DurationText.format(suite.warmupSeconds)) warm-up), check \(suite.check.rawValue)")
+        let output: SuiteRunner.Output
+        do {
+            output = try SuiteRunner.run(suite, tool: "vmastress \(VMAStressCommand.configuration.version)") { progress.show($0) }
+        } catch {
+            progress.finish()
+            throw Exit(status: ExitStatus.runtime, message: "\(error)")
+        }
+        progress.finish()
+        let r = output.result
+        print(BenchReport.terminal(r))
+        do {
+            try AtomicFile.writeJSON(r, to: "\(outDir)/results.json")
+            try AtomicFile.write(Data(BenchReport.csv(r).utf8), to: "\(outDir)/results.csv")
+            try AtomicFile.write(Data(BenchReport.markdown(r).utf8), to: "\(outDir)/results.md")
+            try AtomicFile.write(Data(HTMLReport.render(r).utf8), to: "\(outDir)/report.html")
+            for (name, text) in output.percentileFiles {
+                try AtomicFile.write(Data(text.utf8), to: "\(outDir)/hgrm/\(name)")
+            }
+        } catch {
+            throw Exit(status: ExitStatus.runtime, message: "\(error)")
+        }
+        print("\nwrote \(outDir)/results.json, results.csv, results.md, report.html and \(output.percentileFiles.count) files in hgrm/")
+        for f in output.failures.prefix(3) {
+            Console.error("vmastress: violation in \(f.strategy): reproduce with: \(f.reproduce)")
+        }
+        if !output.failures.isEmpty { throw Exit(status: ExitStatus.violation, message: nil) }
+        if !r.complete { throw Exit(status: ExitStatus.interrupted(by: vms_stop_signal()), message: nil) }
+    }
+}
+
+/// The progress line on stderr: run n of N, the cell, elapsed and remaining.
+struct ProgressLine {
+    let enabled: Bool
+
+    func show(_ p: SuiteRunner.Progress) {
+        guard enabled else { return }
+        Console.errorRaw("\r\u{1B}[K[\(p.run)/\(p.runs)] \(p.cell), repetition \(p.repetition) | "
+            + "\(clock(p.elapsedSeconds)) elapsed, about \(clock(p.remainingSeconds)) left")
+    }
+
+    func finish() { if enabled { Console.errorRaw("\r\u{1B}[K") } }
+
+    private func clock(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        return t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
+    }
+}
