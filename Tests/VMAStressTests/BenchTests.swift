@@ -16,7 +16,7 @@ struct BenchTests {
         ("strategies = mmap-lock, spf-nope\n", 1, "strategies", "unknown strategy 'spf-nope'"),
         ("workloads = page-fault, kernbench\n", 1, "workloads", "unknown workload 'kernbench'"),
         ("workload = stress mmap=lots\n", 1, "workload", "not a non-negative integer"),
-        ("duration = soon\n", 1, "duration", ""),
+        ("duration = soon\n", 1, "duration", "invalid duration 'soon'"),
         ("repetitions\n", 1, "repetitions", "expected 'key = value'"),
     ])
     func aBadSuiteNamesTheLineAndField(_ text: String, _ line: Int, _ field: String, _ message: String) {
