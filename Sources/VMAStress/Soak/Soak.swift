@@ -75,7 +75,9 @@ public enum Soak {
         while vms_stop_signal() == 0 {
             let left = Double(deadline - min(Clock.nanos(), deadline)) / 1e9 - plan.warmupSeconds - 0.3
             if left < Self.shortestPhaseSeconds && i > 0 { break }
-            let config = plan.phase(i, seconds: max(Self.shortestPhaseSeconds, min(plan.phaseSeconds, left)), cores: o.cores)
+            // A shortened last phase is cut to a tenth of a second, so its reproducer reads well.
+            let seconds = max(Self.shortestPhaseSeconds, (min(plan.phaseSeconds, left) * 10).rounded(.down) / 10)
+            let config = plan.phase(i, seconds: seconds, cores: o.cores)
             let at = elapsed()
             say("phase \(i) at \(String(format: "%.1f", at)) s: \(config.commandLine)")
             let r = try Runner.run(config)
