@@ -22,6 +22,11 @@ public struct Layout: Sendable, Codable, Equatable {
         return (churn.end + ptes - 1) / ptes * ptes
     }
     /// The slab and index capacity: room for every churn page to be its own
-    /// VMA, twice over for records waiting on deferred frees.
-    public var maxVMAs: Int { Int(churnPages) * 2 + 64 }
+    /// VMA, twice over, and for the records waiting on deferred frees. At
+    /// half a million munmaps a second (ebizzy, one thread) and grace periods
+    /// of about 6 ms, spf-rcu's two-stage free keeps over 8000 records
+    /// waiting: a slab of twice the churn ran dry and mmap failed for whole
+    /// runs, so the backlog gets room of its own.
+    public var maxVMAs: Int { Int(churnPages) * 2 + 64 + Self.deferredFreeRoom }
+    public static let deferredFreeRoom = 65536
 }
