@@ -9,7 +9,7 @@ struct CompareCommand: ParsableCommand {
         discussion: """
             For each cell in both files and each metric: the change of the median, in percent. A \
             throughput change is a regression only when it is worse by more than --threshold, by \
-            more than the spread (max - min over median) of either side's repetitions, and every \
+            more than twice the spread (max - min over median) of either side's repetitions, and every \
             repetition of NEW is below every repetition of BASE: a delta inside the noise of the \
             repetitions is not a regression. Latencies and overheads are shown, not gated. Use at \
             least 3 repetitions per cell.
