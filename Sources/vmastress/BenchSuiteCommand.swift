@@ -82,11 +82,12 @@ struct BenchSuiteCommand: ParsableCommand {
         return s
     }
 
-    var outDir: String { out ?? "results/bench-\((try? loadSuite().name) ?? suite)" }
+    func outDir(for suite: Suite) -> String { out ?? "results/bench-\(suite.name)" }
 
     func validate() throws {
+        let outDir: String
         do {
-            _ = try loadSuite()
+            outDir = self.outDir(for: try loadSuite())
         } catch let e as Suite.ParseError {
             throw ValidationError(e.description)
         } catch let e as ValidationError {
@@ -102,6 +103,7 @@ struct BenchSuiteCommand: ParsableCommand {
 
     func run() throws {
         let suite = try loadSuite()
+        let outDir = self.outDir(for: suite)
         vms_install_stop_signals()
         let progress = ProgressLine(enabled: isatty(2) == 1)
         Console.out("bench \(suite.name): \(suite.strategies.count) strategies x \(suite.workloads.count) workloads x "
