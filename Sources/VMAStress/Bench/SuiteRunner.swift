@@ -64,9 +64,7 @@ public enum SuiteRunner {
                 if vms_stop_signal() != 0 { break groups }
             }
         }
-        if interruptedBy == nil && vms_stop_signal() != 0 {
-            interruptedBy = vms_stop_signal() == SIGINT ? "SIGINT" : vms_stop_signal() == SIGTERM ? "SIGTERM" : "signal \(vms_stop_signal())"
-        }
+        if interruptedBy == nil { interruptedBy = Runner.stopSignalName() }
         let result = BenchResult(
             tool: tool, createdAt: ISO8601DateFormatter().string(from: Date()), machine: .current(), suite: suite,
             complete: interruptedBy == nil, interruptedBy: interruptedBy, elapsedSeconds: elapsed(),

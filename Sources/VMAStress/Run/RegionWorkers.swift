@@ -50,7 +50,7 @@ func regionLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: U
             if n & 15 == 0 { s.quiescentState() }
         } else if chunks.count < plan.maxChunks && (chunks.isEmpty || rng.below(2) == 0) {
             let count = plan.chunkPages(&rng)
-            let r = timed(.mmap, w, env) { s.mmap(count: count, prot: .readWrite, within: plan.slice, hint: plan.slice.start) }
+            let r = timedMutation(.mmap, w, env) { s.mmap(count: count, prot: .readWrite, within: plan.slice, hint: plan.slice.start) }
             if r.status == .done, let mapped = r.touched.first {
                 chunks.append(mapped)
                 touchNext = mapped.start
@@ -72,20 +72,8 @@ func regionLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: U
     gate.finish(w)
 
     func unmap(_ c: PageRange) {
-        _ = timed(.munmap, w, env) { s.munmap(c) }
+        _ = timedMutation(.munmap, w, env) { s.munmap(c) }
     }
-}
-
-/// Times one mutation into its histogram and counters.
-@inline(__always)
-private func timed(_ op: OpKind, _ w: WorkerStats, _ env: WorkerEnv, _ body: () -> MutationResult) -> MutationResult {
-    w.currentOp.pointee.store(op.rawValue, ordering: .relaxed)
-    let t0 = Clock.ticks()
-    let r = body()
-    _ = w.histograms[op.rawValue].record(UInt64(Double(Clock.ticks() &- t0) * env.nsPerTick))
-    w.currentOp.pointee.store(-1, ordering: .relaxed)
-    w.counters[(r.status == .done ? WorkerStats.doneBase : WorkerStats.failedBase) + op.rawValue] &+= 1
-    return r
 }
 
 /// One region worker's slice of the churn region and the shape of its chunks.

@@ -148,7 +148,7 @@ public enum Runner {
         }
         if signal != 0 && log.count == 0 {
             result.verdict = .interrupted
-            result.interruptedBy = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
+            result.interruptedBy = stopSignalName()
         }
         // Stuck threads may still touch the mm: leave it (the process is about to report and exit).
         if stuck.isEmpty {
@@ -157,6 +157,18 @@ public enum Runner {
             mm.destroy()
         }
         return result
+    }
+
+    /// The stop signal that arrived, by name (nil while none has): what
+    /// results record as `interruptedBy`.
+    public static func stopSignalName() -> String? {
+        let signal = vms_stop_signal()
+        switch signal {
+        case 0: return nil
+        case SIGINT: return "SIGINT"
+        case SIGTERM: return "SIGTERM"
+        default: return "signal \(signal)"
+        }
     }
 
     /// rcutorture's periodic line: operations so far, violations, checkpoints,

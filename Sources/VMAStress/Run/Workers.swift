@@ -170,22 +170,17 @@ func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         let prot = OpMix.churnProts[Int(rng.below(UInt64(OpMix.churnProts.count)))]
         let hint = churn.start + rng.below(churn.count)
 
-        w.currentOp.pointee.store(op.rawValue, ordering: .relaxed)
-        let t0 = Clock.ticks()
-        let result: MutationResult
-        switch op {
-        case .mmap: result = s.mmap(count: count, prot: prot, within: churn, hint: hint)
-        case .munmap: result = s.munmap(range)
-        case .mprotect: result = s.mprotect(range, prot: prot)
-        case .mremap: result = s.mremap(vmaAt: start, within: churn, hint: hint)
-        case .takeAllLocks: result = s.takeAllLocks()
-        case .fault: fatalError("faults are the faulters' job")
+        let result = timedMutation(op, w, env) { () -> MutationResult in
+            switch op {
+            case .mmap: return s.mmap(count: count, prot: prot, within: churn, hint: hint)
+            case .munmap: return s.munmap(range)
+            case .mprotect: return s.mprotect(range, prot: prot)
+            case .mremap: return s.mremap(vmaAt: start, within: churn, hint: hint)
+            case .takeAllLocks: return s.takeAllLocks()
+            case .fault: fatalError("faults are the faulters' job")
+            }
         }
-        _ = w.histograms[op.rawValue].record(UInt64(Double(Clock.ticks() &- t0) * env.nsPerTick))
-        w.currentOp.pointee.store(-1, ordering: .relaxed)
-        let done = result.status == .done
-        w.counters[(done ? WorkerStats.doneBase : WorkerStats.failedBase) + op.rawValue] &+= 1
-        if done && env.auditMutations { auditAfter(op, result, s.mm, w, env) }
+        if result.status == .done && env.auditMutations { auditAfter(op, result, s.mm, w, env) }
         n &+= 1
         w.progress.pointee.store(n, ordering: .relaxed)
         s.quiescentState()
@@ -193,6 +188,19 @@ func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         bursts.afterOperation(s)
     }
     gate.finish(w)
+}
+
+/// Runs one mutation, timed into its histogram and counted as done or
+/// failed; the stall dump sees it as the thread's current operation.
+@inline(__always)
+func timedMutation(_ op: OpKind, _ w: WorkerStats, _ env: WorkerEnv, _ body: () -> MutationResult) -> MutationResult {
+    w.currentOp.pointee.store(op.rawValue, ordering: .relaxed)
+    let t0 = Clock.ticks()
+    let r = body()
+    _ = w.histograms[op.rawValue].record(UInt64(Double(Clock.ticks() &- t0) * env.nsPerTick))
+    w.currentOp.pointee.store(-1, ordering: .relaxed)
+    w.counters[(r.status == .done ? WorkerStats.doneBase : WorkerStats.failedBase) + op.rawValue] &+= 1
+    return r
 }
 
 /// `--writer-bursts`: a mutator runs 64 to 1023 operations back to back,

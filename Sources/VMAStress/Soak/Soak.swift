@@ -123,10 +123,7 @@ public enum Soak {
             if r.verdict == .failure && !o.keepGoing { break }
             i += 1
         }
-        let signal = vms_stop_signal()
-        if interruptedBy == nil && signal != 0 {
-            interruptedBy = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
-        }
+        if interruptedBy == nil { interruptedBy = Runner.stopSignalName() }
         sampler.stop()
         let result = summary(final: true)
         if result.rss.verdict.growing { say("FAILURE: RSS " + result.rss.verdict.reason) }
