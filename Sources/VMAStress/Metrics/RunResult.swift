@@ -76,13 +76,15 @@ public struct RunResult: Codable, Sendable {
     public var deferredFree: DeferredFreeStats?
     /// How often the perturbations struck (nil when none was asked for).
     public var perturbations: PerturbationCounts?
+    /// How often each torture delay point was passed and fired (`--check full`).
+    public var delayPoints: DelayPointCounts?
     /// Merged latency histograms by op name (for percentile files; not in the JSON).
     public var histograms: [String: Histogram<UInt64>] = [:]
 
     enum CodingKeys: String, CodingKey {
         case strategy, config, reproduce, verdict, interruptedBy, wallSeconds, measuredSeconds, ops,
              faultOutcomes, faultEvents, threads, process, checker, store, violations, placement, index,
-             readerPipe, deferredFree, perturbations
+             readerPipe, deferredFree, perturbations, delayPoints
     }
 
     public func op(_ kind: OpKind) -> OpSummary? { ops.first { $0.op == kind.name } }

@@ -34,6 +34,7 @@ public enum TextReport {
             out.append("Reader Pipe: " + pipe.map(String.init).joined(separator: " ")
                 + " (faults seeing a VMA 0, 1, 2, 3+ grace periods after removal)")
         }
+        out += r.delayPoints?.lines ?? []
         if let d = r.deferredFree {
             out.append("deferred free: \(d.retired) retired, backlog max \(d.maxPending) (\(d.maxPendingBytes / 1024) KiB), "
                 + "mean \(fixed(d.meanPending, 1)); grace period p50 \(human(Double(d.gracePeriodNs.p50))) ns, "

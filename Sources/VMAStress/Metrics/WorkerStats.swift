@@ -74,7 +74,8 @@ public final class WorkerStats: @unchecked Sendable {
     static let outcomeBase = 2 * ops
     static let eventBase = outcomeBase + FaultOutcome.allCases.count
     static let pipeBase = eventBase + FaultEvent.allCases.count
-    static let counterCount = pipeBase + FaultContext.pipeBuckets
+    static let delayBase = pipeBase + FaultContext.pipeBuckets
+    static let counterCount = delayBase + FaultContext.delayCounters
 
     /// 1 ns to 60 s at 3 significant digits.
     public static func newHistogram() -> Histogram<UInt64> {
@@ -139,9 +140,12 @@ public final class WorkerStats: @unchecked Sendable {
     public func outcome(_ o: FaultOutcome) -> UInt64 { counters[Self.outcomeBase + o.rawValue] }
     public func event(_ e: FaultEvent) -> UInt64 { counters[Self.eventBase + e.rawValue] }
     public func pipe(_ bucket: Int) -> UInt64 { counters[Self.pipeBase + bucket] }
+    public func delayPasses(_ p: ReadPoint) -> UInt64 { counters[Self.delayBase + 2 * p.rawValue] }
+    public func delayFired(_ p: ReadPoint) -> UInt64 { counters[Self.delayBase + 2 * p.rawValue + 1] }
     /// This worker's fault-path context (counters it alone writes).
     public func faultContext() -> FaultContext {
-        FaultContext(events: counters + Self.eventBase, pipe: counters + Self.pipeBase, step: step)
+        FaultContext(events: counters + Self.eventBase, pipe: counters + Self.pipeBase,
+                     delayCounts: counters + Self.delayBase, step: step)
     }
 }
 

@@ -277,6 +277,14 @@ public enum Runner {
         result.histograms = histograms
         result.index = config.indexKind
         result.readerPipe = (0..<FaultContext.pipeBuckets).map { b in workers.reduce(0) { $0 + $1.pipe(b) } }
+        if config.check == .full {
+            result.delayPoints = DelayPointCounts(
+                read: ReadPoint.allCases.map { p in
+                    .init(point: p.name, passes: workers.reduce(0) { $0 + $1.delayPasses(p) },
+                          fired: workers.reduce(0) { $0 + $1.delayFired(p) })
+                },
+                write: WritePoint.allCases.map { .init(point: $0.name, passes: mm.writeDelays.passes($0), fired: mm.writeDelays.fired($0)) })
+        }
         return result
     }
 

@@ -72,9 +72,18 @@ extension MM {
 
 extension MM {
     /// The fallback of every lockless strategy: the classic fault under mmap_lock.
+    /// `blockBegin` and `blockEnd` bracket the wait for the lock (QSBR
+    /// readers go offline there).
     @inline(never)
-    public func faultUnderMMapLock(_ page: UInt64, write: Bool) -> FaultResult {
-        mmapLock.readLock()
+    public func faultUnderMMapLock(_ page: UInt64, write: Bool, blockBegin: (@convention(c) () -> Void)? = nil,
+                                   blockEnd: (@convention(c) () -> Void)? = nil) -> FaultResult {
+        if let blockBegin, !mmapLock.tryReadLock() {
+            blockBegin()
+            mmapLock.readLock()
+            blockEnd?()
+        } else if blockBegin == nil {
+            mmapLock.readLock()
+        }
         defer { mmapLock.readUnlock() }
         return faultLocked(page, write: write)
     }

@@ -23,8 +23,6 @@ public struct MM: @unchecked Sendable {
         let lastClobberedPage = Atomic<UInt64>(0)
         /// The range the current mutation works on: start << 32 | pages.
         let hotRange = Atomic<UInt64>(0)
-        let writerDelays = Atomic<UInt64>(0)
-        let tortureDelays = Atomic<Bool>(true)
         /// What the mm's writer is doing, for the stall dump: a `WriterStep` and a VMA id.
         let writerStep = Atomic<UInt64>(0)
         /// PTEs take-all-locks saw change while it held every lock.
@@ -42,6 +40,8 @@ public struct MM: @unchecked Sendable {
     public let index: VMATree
     public let pageTable: PageTable
     public let vmas: VMAAllocator
+    /// The write side's delay points (`WritePoint`), on under `--check full`.
+    public let writeDelays: WriteDelays
     let shared: UnsafeMutablePointer<Shared>
 
     public init(pages: UInt64, maxVMAs: Int, index kind: IndexKind = .rbtree, memory: MemoryPolicy = .system) {
@@ -51,6 +51,7 @@ public struct MM: @unchecked Sendable {
         index = VMATree(kind: kind, capacity: maxVMAs, memory: memory)
         pageTable = PageTable(pages: pages, memory: memory)
         vmas = VMAAllocator(capacity: maxVMAs, memory: memory)
+        writeDelays = WriteDelays()
         shared = .allocate(capacity: 1)
         shared.initialize(to: Shared())
     }
@@ -109,16 +110,10 @@ public struct MM: @unchecked Sendable {
         return w == 0 ? nil : PageRange(start: w >> 32, count: w & 0xFFFF_FFFF)
     }
 
-    /// locktorture's long write-side holds: one call in 4 holds the write
-    /// side for 10 µs at a point where a broken protocol shows (mremap
-    /// between making the new VMA reachable and moving page tables into it).
-    public func writerDelay() {
-        guard shared.pointee.tortureDelays.load(ordering: .relaxed) else { return }
-        if shared.pointee.writerDelays.wrappingAdd(1, ordering: .relaxed).oldValue & 3 == 0 {
-            let until = Clock.nanos() + 10_000
-            while Clock.nanos() < until { spinHint() }
-        }
-    }
+    /// locktorture's long write-side holds: a writer passing `point` stalls
+    /// there now and then, so readers meet the half-done state (`WritePoint`).
+    @inline(__always)
+    public func writerDelay(_ point: WritePoint) { writeDelays.pass(point) }
 
     /// Where the writer is, for the stall watchdog's dump (relaxed: a report, not a protocol).
     public func setWriterStep(_ step: WriterStep, vma id: UInt64 = 0) {
@@ -131,7 +126,7 @@ public struct MM: @unchecked Sendable {
     }
 
     /// Turns the torture delays (`writerDelay`) on or off, before the run starts.
-    public func setTortureDelays(_ on: Bool) { shared.pointee.tortureDelays.store(on, ordering: .relaxed) }
+    public func setTortureDelays(_ on: Bool) { writeDelays.setEnabled(on) }
 
     /// Records a PTE mremap found at its destination before moving one there.
     public func noteClobberedPTE(_ page: UInt64) {
@@ -178,6 +173,7 @@ public struct MM: @unchecked Sendable {
         index.destroy()
         pageTable.destroy()
         vmas.destroy()
+        writeDelays.destroy()
         mmapLock.destroy()
         shared.deinitialize(count: 1)
         shared.deallocate()

@@ -126,25 +126,34 @@ public struct PageTable: @unchecked Sendable {
     /// overwrites: the destination was a free range whose new VMA no fault
     /// may use before the move is done (SPF v12 "protect mremap() against
     /// SPF handler"; per-VMA locks: lock before storing in the tree).
+    ///
+    /// Each source PTE is read under its PTL, never before it: a speculative
+    /// fault that validated the old VMA before the caller's write section
+    /// began may be inside its PTL section, about to fill that very PTE.
+    /// Only the lock orders the two (kernel: move_ptes reads every old PTE
+    /// under the old PTL); an unlocked "empty, skip" look left the fault's
+    /// PTE behind in the old range.
     @discardableResult
     public func move(from: PageRange, to: UInt64, gen: UInt64) -> [UInt64] {
         var clobbered: [UInt64] = []
         for offset in 0..<from.count {
             let src = from.start + offset
+            // No table: no fault can be filling one (speculative faults never allocate tables).
             guard let st = existingTable(for: src) else { continue }
             let srcSlot = Self.split(src).slot
-            guard st.pte(srcSlot).isPresent else { continue }
+            st.lock()
+            let old = st.pte(srcSlot)
+            guard old.isPresent else {
+                st.unlock()
+                continue
+            }
             let dt = table(for: to + offset)
             let dstSlot = Self.split(to + offset).slot
             let same = st.base == dt.base
-            st.lock()
             if !same { dt.lock() }
-            let old = st.pte(srcSlot)
-            if old.isPresent {
-                if dt.pte(dstSlot).isPresent { clobbered.append(to + offset) }
-                st.setPTE(srcSlot, .none)
-                dt.setPTE(dstSlot, old.restamped(gen: gen))
-            }
+            if dt.pte(dstSlot).isPresent { clobbered.append(to + offset) }
+            st.setPTE(srcSlot, .none)
+            dt.setPTE(dstSlot, old.restamped(gen: gen))
             if !same { dt.unlock() }
             st.unlock()
         }

@@ -137,12 +137,13 @@ extension WriteSide {
         // fault populates the destination before its page tables arrive.
         vmaWriteBegin(n)
         link(n)
-        mm.writerDelay()
+        mm.writerDelay(.linkedBeforeMove)
         vmaWriteBegin(v)
         for page in mm.pageTable.move(from: old, to: gap.start, gen: n.gen) { mm.noteClobberedPTE(page) }
         unlink(v)
         vmaWriteEnd(v)
         vmaWriteEnd(n)
+        mm.writerDelay(.beforeRetire)
         vmaRetire(v)
         return MutationResult(status: .done, touched: [old, gap])
     }
@@ -186,6 +187,7 @@ extension WriteSide {
     func modify(_ v: VMAPtr, _ body: () -> Void) {
         vmaWriteBegin(v)
         body()
+        mm.writerDelay(.fieldsChanged)
         v.resealChecksum()
         vmaWriteEnd(v)
     }
@@ -197,6 +199,7 @@ extension WriteSide {
         let inserted = mm.list.insert(v)
         if inserted { mm.index.insert(v) }
         v.setAttached(inserted)
+        mm.writerDelay(.treeStored)
         treeWriteEnd()
         if !inserted { fatalError("VMA index full: its capacity must match the slab's") }
     }
@@ -206,6 +209,7 @@ extension WriteSide {
         treeWriteBegin()
         if mm.list.erase(v) { mm.index.erase(v) }
         v.setAttached(false)
+        mm.writerDelay(.treeStored)
         treeWriteEnd()
     }
 
@@ -213,8 +217,10 @@ extension WriteSide {
     func remove(_ v: VMAPtr) {
         vmaWriteBegin(v)
         unlink(v)
+        mm.writerDelay(.unlinkedBeforeZap)
         _ = zapPTEs(v.range, of: v)
         vmaWriteEnd(v)
+        mm.writerDelay(.beforeRetire)
         vmaRetire(v)
     }
 
@@ -252,6 +258,7 @@ extension WriteSide {
         unlink(right)
         vmaWriteEnd(right)
         vmaWriteEnd(left)
+        mm.writerDelay(.beforeRetire)
         vmaRetire(right)
     }
 

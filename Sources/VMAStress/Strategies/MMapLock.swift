@@ -16,7 +16,7 @@ public struct MMapLock: Strategy {
     public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
         mm.mmapLock.readLock()
         defer { mm.mmapLock.readUnlock() }
-        ctx.readerDelay()
+        ctx.delay(.afterLookup)
         return mm.faultLocked(page, write: write)
     }
 }

@@ -39,6 +39,7 @@ public struct PerVMALock<F: RCUFlavor>: RCUReaders {
     /// mmap_write_unlock: vma_end_write_all, then up_write.
     public func mmWriteUnlock() {
         mm.bumpLockSeq()
+        mm.writerDelay(.afterLockSeqBump)
         mm.mmapLock.writeUnlock()
     }
 
@@ -55,6 +56,7 @@ public struct PerVMALock<F: RCUFlavor>: RCUReaders {
         mm.setWriterStep(.waitingForVMAReaders, vma: v.id)
         v.pointee.lock.writeLock()
         v.pointee.lockSeq.store(seq, ordering: .relaxed)
+        mm.writerDelay(.lockSeqSet)
         v.pointee.lock.writeUnlock()
         mm.setWriterStep(.holdingMMapLock)
     }
@@ -73,12 +75,12 @@ public struct PerVMALock<F: RCUFlavor>: RCUReaders {
             return ctx.fallback(mm, .abortNotFound, page, write: write)
         }
         let id = v.id
-        ctx.readerDelay()
+        ctx.delay(.afterLookup)
         if let violation = ctx.checkLive(v, id: id) ?? ctx.readPipe(v, id: id) {
             F.readUnlock()
             return violation
         }
-        if let failed = startRead(v) {
+        if let failed = startRead(v, &ctx) {
             ctx.linger()
             F.readUnlock()
             return ctx.fallback(mm, failed, page, write: write)
@@ -94,6 +96,7 @@ public struct PerVMALock<F: RCUFlavor>: RCUReaders {
             return ctx.fallback(mm, .abortDetached, page, write: write)
         }
         F.readUnlock()
+        ctx.delay(.afterPin)
 
         // Under the VMA read lock no writer changes the fields: a bad checksum is TORN.
         let start = v.start, end = v.end, prot = v.prot, flags = v.flags, gen = v.gen
@@ -106,8 +109,13 @@ public struct PerVMALock<F: RCUFlavor>: RCUReaders {
             if endReadOnAccessError { v.pointee.lock.readUnlock() }
             return ctx.fallback(mm, .abortAccess, page, write: write)
         }
-        ctx.readerDelay()
-        var result = mm.installPTE(page, gen: gen, write: write)
+        ctx.delay(.beforePTL)
+        let t = mm.pageTable.table(for: page)
+        t.lock()
+        ctx.delay(.underPTL)
+        var result = mm.installLocked(t, Int(page % UInt64(PageTable.ptesPerTable)), gen: gen, write: write)
+        t.unlock()
+        ctx.delay(.afterCommit)
         if let dead = ctx.checkLive(v, id: id) { result = dead }
         v.pointee.lock.readUnlock()
         if !result.isViolation { ctx.note(.speculativeSuccess) }
@@ -116,9 +124,10 @@ public struct PerVMALock<F: RCUFlavor>: RCUReaders {
 
     /// vma_start_read: nil when the VMA is now read-locked, else why not.
     @inline(__always)
-    func startRead(_ v: VMAPtr) -> FaultEvent? {
+    func startRead(_ v: VMAPtr, _ ctx: inout FaultContext) -> FaultEvent? {
         if v.pointee.lockSeq.load(ordering: .relaxed) == mm.lockSeq { return .abortLockSeq }
         if !v.pointee.lock.tryReadLock() { return .abortVMATrylock }
+        ctx.delay(.betweenChecks)
         // The trylock's acquire makes a writer's vm_lock_seq store (made under its write lock) visible.
         if v.pointee.lockSeq.load(ordering: .relaxed) == mm.lockSeq {
             v.pointee.lock.readUnlock()

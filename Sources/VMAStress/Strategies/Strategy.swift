@@ -129,33 +129,51 @@ public enum FaultEvent: Int, CaseIterable, Sendable {
 }
 
 /// The fault path's per-thread state, owned by one worker: event counters,
-/// the reader-pipe buckets, and the thread's SRCU reader slot.
+/// the reader-pipe buckets, the delay-point counts, and the thread's SRCU reader slot.
 public struct FaultContext {
     let events: UnsafeMutablePointer<UInt64>
     let pipe: UnsafeMutablePointer<UInt64>
+    /// Per `ReadPoint`: passes, then firings.
+    let delayCounts: UnsafeMutablePointer<UInt64>
     /// Where this thread is, for the stall dump (relaxed stores off the fast path).
     let step: UnsafeMutablePointer<Atomic<UInt8>>
     public var srcu: SRCUReader?
-    /// Faults through this context, for the reader delay.
-    var faults: UInt32 = 0
+    /// Delay-point passes through this context, hashed to pick the stalls.
+    var passes: UInt32 = 0
     /// The current fault aims at the range a mutation announced (`MM.announce`).
     public var hot = false
     /// `--check`: the inline checks (UAF, PIPE, TORN) run unless `off`; the
     /// torture delays only under `full`.
     public var checks = true
-    public var delays = true
-    /// `--long-reads`: now and then a read section spins long or sleeps (see `readerDelay`).
-    public var longReads = false
+    public var delays = true { didSet { updateTortured() } }
+    /// `--long-reads`: now and then a read section spins long or sleeps (see `delay`).
+    public var longReads = false { didSet { updateTortured() } }
+    /// A test's hook, called at every read point passed (`ReadPointHook`).
+    public var hook: ReadPointHook? { didSet { updateTortured() } }
+    public var hookContext: UnsafeMutableRawPointer?
+    /// Whether a delay point has anything to do: one load on the fast path.
+    private(set) var tortured = true
+    /// Blocking calls outside a read section (the fallback's wait for
+    /// mmap_lock) go offline around the wait (QSBR: a blocked online reader
+    /// holds up every grace period; a writer waiting for one under mmap_lock
+    /// would never get it).
+    public var blockBegin: (@convention(c) () -> Void)?
+    public var blockEnd: (@convention(c) () -> Void)?
 
     /// PIPE buckets: stages 0, 1, 2 and 3-or-more.
     public static let pipeBuckets = 4
+    /// Counters a context needs for its delay points.
+    public static let delayCounters = 2 * ReadPoint.allCases.count
 
     public init(events: UnsafeMutablePointer<UInt64>, pipe: UnsafeMutablePointer<UInt64>,
-                step: UnsafeMutablePointer<Atomic<UInt8>>) {
+                delayCounts: UnsafeMutablePointer<UInt64>, step: UnsafeMutablePointer<Atomic<UInt8>>) {
         self.events = events
         self.pipe = pipe
+        self.delayCounts = delayCounts
         self.step = step
     }
+
+    private mutating func updateTortured() { tortured = delays || longReads || hook != nil }
 
     /// The classic fault under mmap_lock, after a lockless attempt gave up
     /// (`why`, counted with the fallback).
@@ -164,7 +182,7 @@ public struct FaultContext {
         if let why { note(why) }
         note(.fallback)
         step.pointee.store(FaulterStep.fallback.rawValue, ordering: .relaxed)
-        let r = mm.faultUnderMMapLock(page, write: write)
+        let r = mm.faultUnderMMapLock(page, write: write, blockBegin: blockBegin, blockEnd: blockEnd)
         step.pointee.store(FaulterStep.running.rawValue, ordering: .relaxed)
         return r
     }
@@ -172,60 +190,56 @@ public struct FaultContext {
     @inline(__always)
     public func note(_ e: FaultEvent) { events[e.rawValue] &+= 1 }
 
-    /// rcutorture's reader delays (`--check full` only): at each delay point
-    /// of a read section (after the lookup, and just before the commit), one
-    /// pass in 1024 stalls for 2 µs (one in 64 when the fault aims at a range
-    /// a mutation is working on) and one in 65536 for 50 µs. A reader that
-    /// meets a writer at work (an odd seqcount, a write-locked VMA) lingers
-    /// 2 µs before it leaves. They open the race windows the checker needs
-    /// to see a broken protocol.
+    /// rcutorture's reader delays (`--check full` only): at each delay
+    /// point a fault passes (`ReadPoint`), one pass in 1024 stalls for 2 µs
+    /// (one in 64 when the fault aims at a range a mutation is working on)
+    /// and one in 65536 for 50 µs. A reader that meets a writer at work (an
+    /// odd seqcount, a write-locked VMA) lingers 2 µs before it leaves. They
+    /// open the race windows the checker needs to see a broken protocol.
     public static let shortDelay = (bits: UInt32(10), nanos: UInt64(2_000))
     public static let hotDelayBits = UInt32(6)
     public static let longDelay = (bits: UInt32(16), nanos: UInt64(50_000))
 
-    /// Which passes stall: the top bits of a Fibonacci hash of the pass
-    /// count, so the stalls do not line up with the latency sampling (one
-    /// fault in 64) and bias the histograms.
+    /// Passes delay point `p`. Which passes stall: the top bits of a
+    /// Fibonacci hash of the pass count, so the stalls do not line up with
+    /// the latency sampling (one fault in 64) and bias the histograms.
     ///
     /// With `--long-reads` (any check level), one pass in 16384 spins 100 µs
     /// and one in 65536 sleeps 1 ms: a long read section, and one preempted
     /// inside it, as rcutorture's readers do.
     @inline(__always)
-    public mutating func readerDelay() {
+    public mutating func delay(_ p: ReadPoint) {
+        if tortured { delaySlow(p) }
+    }
+
+    @inline(never)
+    mutating func delaySlow(_ p: ReadPoint) {
+        if let hook { hook(Int32(p.rawValue), hookContext) }
         guard delays || longReads else { return }
-        faults &+= 1
-        let hash = faults &* 2_654_435_769
+        passes &+= 1
+        let hash = passes &* 2_654_435_769
         if longReads && hash >> (32 - Self.longReadBits) == 0 {
             Self.longRead(sleep: hash >> (32 - Self.preemptedReadBits) == 0)
             return
         }
         guard delays else { return }
+        delayCounts[2 * p.rawValue] &+= 1
         if hash >> (32 - (hot ? Self.hotDelayBits : Self.shortDelay.bits)) == 0 {
-            Self.stall(long: hash >> (32 - Self.longDelay.bits) == 0)
+            delayCounts[2 * p.rawValue + 1] &+= 1
+            spin(nanos: hash >> (32 - Self.longDelay.bits) == 0 ? Self.longDelay.nanos : Self.shortDelay.nanos)
         }
     }
 
     /// The reader met a writer at work on its VMA: stay a while, still inside the read section.
     @inline(__always)
-    public func linger() { if delays { Self.stall(long: false) } }
+    public func linger() { if delays { spin(nanos: Self.shortDelay.nanos) } }
 
     public static let longReadBits = UInt32(14)
     public static let preemptedReadBits = UInt32(16)
 
     @inline(never)
     static func longRead(sleep: Bool) {
-        if sleep {
-            usleep(1000)
-        } else {
-            let until = Clock.nanos() + 100_000
-            while Clock.nanos() < until { spinHint() }
-        }
-    }
-
-    @inline(never)
-    static func stall(long: Bool) {
-        let until = Clock.nanos() + (long ? longDelay.nanos : shortDelay.nanos)
-        while Clock.nanos() < until { spinHint() }
+        if sleep { usleep(1000) } else { spin(nanos: 100_000) }
     }
 
     /// Looks `page` up in the mm's tree, counting B-tree walk restarts.

@@ -38,6 +38,8 @@ public final class SRCU: @unchecked Sendable {
     private var worker: OSThread?
     /// Run callbacks when they are queued, before any grace period (busted twin only).
     let callbacksBeforeGracePeriod: Bool
+    /// The write-side delay points around the flip (set by the strategy before any reader starts).
+    public var delays: WriteDelays?
 
     public init(callbacksBeforeGracePeriod: Bool = false) {
         self.callbacksBeforeGracePeriod = callbacksBeforeGracePeriod
@@ -84,7 +86,9 @@ public final class SRCU: @unchecked Sendable {
         pthread_mutex_lock(gpLock)
         let c = completed.pointee.load(ordering: .relaxed)
         waitForReaders(index: Int((c &- 1) & 1))
+        delays?.pass(.srcuBeforeFlip)
         flip()
+        delays?.pass(.srcuAfterFlip)
         waitForReaders(index: Int(c & 1))
         grace.wrappingAdd(1, ordering: .relaxed)
         pthread_mutex_unlock(gpLock)

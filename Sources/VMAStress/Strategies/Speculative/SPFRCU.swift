@@ -52,7 +52,7 @@ public struct SPFRCU<F: RCUFlavor>: RCUReaders, SeqlockedTreeWrites {
             found = ctx.find(mm, page)
             if let v = found {
                 // Inside the read section: the pipe stage says how long ago v was retired.
-                ctx.readerDelay()
+                ctx.delay(.afterLookup)
                 seen = ctx.readPipe(v, id: v.id)
                 pinned = v.pointee.refs.getUnlessZero()
             }
@@ -70,9 +70,11 @@ public struct SPFRCU<F: RCUFlavor>: RCUReaders, SeqlockedTreeWrites {
             return ctx.fallback(mm, .abortRefZero, page, write: write)
         }
         let id = v.id
+        ctx.delay(.afterPin)
         var result = ctx.checkLive(v, id: id)
             ?? SpeculativeFault.handle(mm, v, id: id, page, write: write, ptl: .lock,
                                        recheckAtCommit: recheckAtCommit, &ctx)
+        ctx.delay(.afterCommit)
         if let dead = ctx.checkLive(v, id: id) { result = dead }
         mm.put(v)
         if let result {

@@ -29,15 +29,19 @@ public struct SPFRWLock: Strategy, SequencedVMAWrites {
         ctx.note(.speculativeAttempt)
         mm.treeReadLock()
         let found = ctx.find(mm, page)
-        found?.pointee.refs.get()
+        if let v = found {
+            ctx.delay(.afterLookup)
+            v.pointee.refs.get()
+        }
         mm.treeReadUnlock()
         guard let v = found else {
             return ctx.fallback(mm, .abortNotFound, page, write: write)
         }
         let id = v.id
-        ctx.readerDelay()
+        ctx.delay(.afterPin)
         var result = ctx.checkLive(v, id: id)
             ?? SpeculativeFault.handle(mm, v, id: id, page, write: write, ptl: .trylock, &ctx)
+        ctx.delay(.afterCommit)
         if let violation = ctx.readPipe(v, id: id) ?? ctx.checkLive(v, id: id) { result = violation }
         if let result {
             mm.put(v)

@@ -26,6 +26,7 @@ public struct SPFSRCU: Strategy, SeqlockedTreeWrites {
     public init(mm: MM, srcu: SRCU) {
         self.mm = mm
         self.srcu = srcu
+        srcu.delays = mm.writeDelays
         deferred = .vmaFree(mm, source: .srcu(srcu))
     }
 
@@ -56,11 +57,12 @@ public struct SPFSRCU: Strategy, SeqlockedTreeWrites {
         var result: FaultResult? = nil
         if let v = found {
             let id = v.id
-            ctx.readerDelay()
+            ctx.delay(.afterLookup)
             if let dead = ctx.checkLive(v, id: id) {
                 result = dead
             } else {
                 result = SpeculativeFault.handle(mm, v, id: id, page, write: write, ptl: .lock, &ctx)
+                ctx.delay(.afterCommit)
                 if let violation = ctx.readPipe(v, id: id) ?? ctx.checkLive(v, id: id) { result = violation }
             }
         } else {

@@ -35,7 +35,13 @@ public protocol RCUReaders: Strategy {
 }
 
 extension RCUReaders {
-    public func threadStart(_ ctx: inout FaultContext) { Flavor.registerThread() }
+    public func threadStart(_ ctx: inout FaultContext) {
+        Flavor.registerThread()
+        if Flavor.kind == .qsbr {
+            ctx.blockBegin = { QSBRRCU.threadOffline() }
+            ctx.blockEnd = { QSBRRCU.threadOnline() }
+        }
+    }
     public func threadStop(_ ctx: inout FaultContext) { Flavor.unregisterThread() }
     @inline(__always) public func quiescentState() { if Flavor.kind == .qsbr { Flavor.quiescentState() } }
     public func threadOffline() { if Flavor.kind == .qsbr { Flavor.threadOffline() } }

@@ -36,6 +36,7 @@ public enum SpeculativeFault {
         }
         let start = v.start, end = v.end, prot = v.prot, flags = v.flags, gen = v.gen
         let sum = v.pointee.checksum.load(ordering: .relaxed)
+        ctx.delay(.betweenChecks)
         if v.pointee.seq.readRetry(s) {
             ctx.note(.abortSeqChanged)
             ctx.linger()
@@ -56,7 +57,7 @@ public enum SpeculativeFault {
             ctx.note(.abortNoPageTable)
             return nil
         }
-        ctx.readerDelay()
+        ctx.delay(.beforePTL)
         switch ptl {
         case .lock:
             t.lock()
@@ -78,6 +79,7 @@ public enum SpeculativeFault {
             ctx.note(.abortSeqChanged)
             return nil
         }
+        ctx.delay(.underPTL)
         let r = mm.installLocked(t, Int(page % UInt64(PageTable.ptesPerTable)), gen: gen, write: write)
         t.unlock()
         return r
