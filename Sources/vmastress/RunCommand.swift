@@ -82,6 +82,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Writer bursts: mutators run 64 to 1023 operations back to back, then pause 1 to 20 ms.")
     var writerBursts = false
 
+    @Option(help: "CPU hogs: N threads spin beside the workers at normal priority, so workers are preempted inside their windows (0 to \(Perturbation.maxHogs)).")
+    var hogs = 0
+
     @Option(help: "Run worker threads only on these CPUs (a list like 0-3,6).")
     var cpus: String?
 
@@ -136,7 +139,7 @@ struct RunCommand: ParsableCommand {
         if let spec = self.mix { try mix.apply(spec: spec) }
         let perturbation = Perturbation(stutterSeconds: try DurationText.seconds(stutter),
                                         shuffleSeconds: try DurationText.seconds(shuffle),
-                                        longReads: longReads, writerBursts: writerBursts)
+                                        longReads: longReads, writerBursts: writerBursts, hogs: hogs)
         if rcuFlavor != nil && !names.contains(where: { StrategyRegistry.named($0)?.info.usesRCU == true }) {
             throw ValidationError("--rcu-flavor applies to strategies whose readers use RCU ("
                 + StrategyRegistry.all.filter(\.info.usesRCU).map(\.info.name).joined(separator: ", ") + "); none is listed")

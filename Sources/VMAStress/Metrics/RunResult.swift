@@ -106,6 +106,8 @@ public struct RunResult: Codable, Sendable {
 public struct PerturbationCounts: Codable, Sendable {
     public var stutters: Int
     public var shuffles: Int
+    /// Loop iterations the `--hogs` threads spun (nil without hogs).
+    public var hogSpins: UInt64?
 }
 
 /// One thread's placement: planned CPUs, the affinity it had, the CPUs it was sampled on (sched_getcpu).

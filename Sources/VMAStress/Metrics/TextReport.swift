@@ -56,7 +56,8 @@ public enum TextReport {
             }.joined(separator: "; "))
         }
         if let p = r.perturbations {
-            out.append("perturbations: \(p.stutters) stutter(s), \(p.shuffles) shuffle(s)")
+            out.append("perturbations: \(p.stutters) stutter(s), \(p.shuffles) shuffle(s)"
+                + (p.hogSpins.map { ", hogs spun \(human(Double($0))) iterations" } ?? ""))
         }
         out.append("checker: \(r.checker.checkpoints) checkpoint(s), checked "
             + r.checker.invariantsChecked.map(\.rawValue).joined(separator: " ")

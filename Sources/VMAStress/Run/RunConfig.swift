@@ -111,6 +111,9 @@ public struct RunConfig: Codable, Sendable, Equatable {
                 throw Invalid(description: "--workload \(workload.rawValue) gives each faulter churn-pages / faulters pages; that is below 16")
             }
         }
+        guard (0...Perturbation.maxHogs).contains(perturbation.hogs) else {
+            throw Invalid(description: "--hogs must be between 0 and \(Perturbation.maxHogs) (got \(perturbation.hogs))")
+        }
         if perturbation.shuffleSeconds > 0 && placement.pinsThreads {
             throw Invalid(description: "--shuffle moves threads between CPUs; it cannot be combined with --cpus, --pin or the node options")
         }

@@ -54,7 +54,9 @@ public enum Runner {
         checker.stutterHold = config.perturbation.stutterHoldNanos
 
         var threads: [OSThread] = []
+        var hogs: CPUHogs?
         do {
+            hogs = try CPUHogs(count: config.perturbation.hogs)
             for w in workers {
                 let seed = config.seed &+ UInt64(w.role == .faulter ? w.index : 1000 + w.index) &* 0x9E37_79B9
                 threads.append(try OSThread.spawn(name: w.name) {
@@ -68,6 +70,7 @@ public enum Runner {
                 })
             }
         } catch {
+            _ = hogs?.stop()
             control.stopAll()
             threads.forEach { $0.join() }
             throw Failure(description: "\(error)")
@@ -113,6 +116,7 @@ public enum Runner {
         checkerThread?.join()
         shuffler?.stop()
         shufflerThread?.join()
+        let hogSpins = hogs?.stop() ?? 0
         control.stopAll()
         let joinWait = Int(config.stallTimeoutSeconds * 1000) + 1000
         let joinDeadline = Clock.nanos() + UInt64(joinWait) * 1_000_000
@@ -144,7 +148,8 @@ public enum Runner {
             memory: stuck.isEmpty ? mm.residency() : [])
         result.deferredFree = strategy.deferredStats
         if !config.perturbation.isNone {
-            result.perturbations = PerturbationCounts(stutters: checker.stutters, shuffles: shuffler?.moves ?? 0)
+            result.perturbations = PerturbationCounts(stutters: checker.stutters, shuffles: shuffler?.moves ?? 0,
+                                                      hogSpins: config.perturbation.hogs > 0 ? hogSpins : nil)
         }
         if signal != 0 && log.count == 0 {
             result.verdict = .interrupted

@@ -45,6 +45,7 @@ public struct SoakPlan: Codable, Sendable, Equatable {
         if rng.below(2) == 0 { p.shuffleSeconds = Double(1 + rng.below(3)) }
         p.longReads = rng.below(3) == 0
         p.writerBursts = mutators > 0 && rng.below(2) == 0
+        p.hogs = rng.below(2) == 0 ? Int(1 + rng.below(UInt64(2 * max(1, cores)))) : 0
         var c = RunConfig(
             strategy: name, faulters: faulters, mutators: mutators, durationSeconds: seconds,
             warmupSeconds: warmupSeconds, seed: rng.next() % 1_000_000_007,

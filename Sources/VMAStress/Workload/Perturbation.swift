@@ -13,12 +13,33 @@ public struct Perturbation: Codable, Sendable, Equatable {
     /// Writer bursts: mutators alternate bursts of 64 to 1023 operations with
     /// quiet gaps of 1 to 20 ms.
     public var writerBursts = false
+    /// CPU hogs: this many threads spin outside the strategy, at normal
+    /// priority, so workers are preempted inside their read sections and
+    /// windows (stress-ng's and rcutorture's oversubscription). 0: off.
+    public var hogs = 0
 
-    public init(stutterSeconds: Double = 0, shuffleSeconds: Double = 0, longReads: Bool = false, writerBursts: Bool = false) {
+    /// Hogs beyond this many are refused (they only oversubscribe further).
+    public static let maxHogs = 64
+
+    public init(stutterSeconds: Double = 0, shuffleSeconds: Double = 0, longReads: Bool = false, writerBursts: Bool = false,
+                hogs: Int = 0) {
         self.stutterSeconds = stutterSeconds
         self.shuffleSeconds = shuffleSeconds
         self.longReads = longReads
         self.writerBursts = writerBursts
+        self.hogs = hogs
+    }
+
+    enum CodingKeys: String, CodingKey { case stutterSeconds, shuffleSeconds, longReads, writerBursts, hogs }
+
+    /// Results written before `hogs` existed read as none.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        stutterSeconds = try c.decode(Double.self, forKey: .stutterSeconds)
+        shuffleSeconds = try c.decode(Double.self, forKey: .shuffleSeconds)
+        longReads = try c.decode(Bool.self, forKey: .longReads)
+        writerBursts = try c.decode(Bool.self, forKey: .writerBursts)
+        hogs = try c.decodeIfPresent(Int.self, forKey: .hogs) ?? 0
     }
 
     public var isNone: Bool { self == Perturbation() }
@@ -30,6 +51,7 @@ public struct Perturbation: Codable, Sendable, Equatable {
         if shuffleSeconds > 0 { w.append("--shuffle \(DurationText.format(shuffleSeconds))") }
         if longReads { w.append("--long-reads") }
         if writerBursts { w.append("--writer-bursts") }
+        if hogs > 0 { w.append("--hogs \(hogs)") }
         return w
     }
 
