@@ -147,7 +147,8 @@ struct ConcurrentIndexTests {
             while true {
                 let seq = mm.seqReadBegin()
                 MembRCU.readLock()
-                found = mm.index.find(page, restarts: &restarts)
+                var freed: UInt64 = 0
+                found = mm.index.find(page, restarts: &restarts, freed: &freed)
                 let start = found?.start
                 MembRCU.readUnlock()
                 if kind == .btree || !mm.seqReadRetry(seq) {

@@ -56,14 +56,15 @@ public enum Audit {
         return found
     }
 
-    /// STALE-PTE evidence from mremap: PTEs already at a destination that
-    /// no fault could use before the move (each reported once).
-    public static func moves(_ mm: MM) -> [Finding] {
-        let (n, page) = mm.takeClobberedPTEs()
+    /// STALE-PTE evidence the mutations left (`MM.noteHolePTE`): PTEs in a
+    /// hole being mapped, or of a foreign generation in a VMA being moved or
+    /// merged away, found before the new mapping could hide them (each reported once).
+    public static func holes(_ mm: MM) -> [Finding] {
+        let (n, page) = mm.takeHolePTEs()
         guard n > 0 else { return [] }
         return [Finding(.stalePTE, page: page,
-                        expected: "mremap's destination has no PTE before its page tables move in (the new VMA is locked before it is reachable)",
-                        seen: "\(n) PTE(s) already there, overwritten by the move; last at page \(page)")]
+                        expected: "a hole has no PTE when a mutation maps it (mmap, mremap's destination), and a VMA moved or merged away has only PTEs of its own generation",
+                        seen: "\(n) PTE(s) found there, last in the range at page \(page)")]
     }
 
     /// STALE-PTE evidence from take-all-locks: a PTE changed while every lock was held.

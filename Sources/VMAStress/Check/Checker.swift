@@ -14,6 +14,8 @@ public final class Checker: @unchecked Sendable {
     let stallTimeout: UInt64
     /// The strategy's barrier (rcu_barrier and the like), run while parked.
     let quiesce: @Sendable () -> Void
+    /// MAPPING's reference model, compared whole at every checkpoint (`--check full`).
+    let model: MappingModel?
     let underflowsAtStart: UInt64
     /// Stutter: every `stutterEvery` the workers stay parked for `stutterHold` (0: off).
     var stutterEvery: UInt64 = 0
@@ -25,7 +27,9 @@ public final class Checker: @unchecked Sendable {
     private let stutterCount = Atomic<Int>(0)
 
     public init(mm: MM, control: RunControl, log: ViolationLog, workers: [WorkerStats],
-                intervalNanos: UInt64, stallTimeoutNanos: UInt64, quiesce: @escaping @Sendable () -> Void) {
+                intervalNanos: UInt64, stallTimeoutNanos: UInt64, model: MappingModel? = nil,
+                quiesce: @escaping @Sendable () -> Void) {
+        self.model = model
         self.mm = mm
         self.control = control
         self.log = log
@@ -97,7 +101,7 @@ public final class Checker: @unchecked Sendable {
         }
         if audit {
             quiesce()
-            for f in Self.audit(mm, underflowsBefore: underflowsAtStart) { log.report(f, thread: "checker") }
+            for f in Self.audit(mm, underflowsBefore: underflowsAtStart, model: model) { log.report(f, thread: "checker") }
         }
         if hold > 0 { _ = Clock.sleep(until: Clock.nanos() + hold, unless: { stopFlag.load(ordering: .relaxed) }) }
         control.resumeAll()
@@ -108,13 +112,15 @@ public final class Checker: @unchecked Sendable {
 
     /// Every checkpoint audit. TREE first: when the index is broken, the scans
     /// that search it would only repeat the same fault.
-    public static func audit(_ mm: MM, underflowsBefore: UInt64, pendingFrees: UInt64 = 0) -> [Finding] {
+    public static func audit(_ mm: MM, underflowsBefore: UInt64, pendingFrees: UInt64 = 0,
+                             model: MappingModel? = nil) -> [Finding] {
         let tree = Audit.tree(mm)
         if !tree.isEmpty { return tree }
         let index = Audit.index(mm)
         if !index.isEmpty { return index }
-        return Audit.refs(mm, underflowsBefore: underflowsBefore)
-            + Audit.moves(mm) + Audit.allLocks(mm)
+        return (model.map { m in m.lock.withLock { _ in m.compare(mm) } } ?? [])
+            + Audit.refs(mm, underflowsBefore: underflowsBefore)
+            + Audit.holes(mm) + Audit.allLocks(mm)
             + Audit.ptes(mm)
             + Audit.leak(mm, pending: pendingFrees)
     }

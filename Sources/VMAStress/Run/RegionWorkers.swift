@@ -35,7 +35,7 @@ func regionLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: U
             w.currentOp.pointee.store(OpKind.fault.rawValue, ordering: .relaxed)
             let sampled = n & env.sampleMask == 0
             let t0 = sampled ? Clock.ticks() : 0
-            let result = s.fault(page, write: write, &ctx)
+            let result = ctx.finish(s.fault(page, write: write, &ctx))
             if sampled { _ = w.histograms[OpKind.fault.rawValue].record(UInt64(Double(Clock.ticks() &- t0) * env.nsPerTick)) }
             w.counters[WorkerStats.doneBase + OpKind.fault.rawValue] &+= 1
             w.counters[WorkerStats.outcomeBase + FaultOutcome(result).rawValue] &+= 1
@@ -50,7 +50,9 @@ func regionLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: U
             if n & 15 == 0 { s.quiescentState() }
         } else if chunks.count < plan.maxChunks && (chunks.isEmpty || rng.below(2) == 0) {
             let count = plan.chunkPages(&rng)
-            let r = timedMutation(.mmap, w, env) { s.mmap(count: count, prot: .readWrite, within: plan.slice, hint: plan.slice.start) }
+            let r = timedMutation(.mmap, .mmap(count: count, prot: .readWrite, within: plan.slice, hint: plan.slice.start), s, w, env) {
+                s.mmap(count: count, prot: .readWrite, within: plan.slice, hint: plan.slice.start)
+            }
             if r.status == .done, let mapped = r.touched.first {
                 chunks.append(mapped)
                 touchNext = mapped.start
@@ -72,7 +74,7 @@ func regionLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: U
     gate.finish(w)
 
     func unmap(_ c: PageRange) {
-        _ = timedMutation(.munmap, w, env) { s.munmap(c) }
+        _ = timedMutation(.munmap, .munmap(c), s, w, env) { s.munmap(c) }
     }
 }
 

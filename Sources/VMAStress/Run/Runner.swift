@@ -29,11 +29,14 @@ public enum Runner {
         }
         let mm = MM(pages: layout.totalPages, maxVMAs: layout.maxVMAs, index: config.indexKind, memory: plan.memory)
         let strategy = S(mm: mm)
-        populate(strategy, config)
+        let model = config.check == .full ? MappingModel(pages: layout.totalPages) : nil
+        let setUpFindings = populate(strategy, config, model)
         mm.clearAnnouncement()
 
         let log = ViolationLog(strategy: S.info.name, seed: config.seed, reproduce: config.commandLine,
                                keepGoing: config.keepGoing)
+        // A set-up that broke the index disagrees with the model too: TREE, the cause, goes first.
+        for f in (setUpFindings.isEmpty ? [] : Audit.tree(mm)) + setUpFindings { log.report(f, thread: "set-up") }
         let control = RunControl(workers: config.workers)
         let workers = (0..<config.faulters).map { WorkerStats(name: "faulter-\($0)", role: .faulter, index: $0) }
             + (0..<config.mutators).map { WorkerStats(name: "mutator-\($0)", role: .mutator, index: $0) }
@@ -43,12 +46,13 @@ public enum Runner {
         let env = WorkerEnv(control: control, log: log, layout: layout, mix: config.mix,
                             nsPerTick: Clock.calibrateTicks(), sampleMask: UInt64(config.faultSampleEvery - 1),
                             check: config.check, perturbation: config.perturbation, workload: config.workload,
-                            regionThreads: config.faulters)
+                            regionThreads: config.faulters, model: model)
         mm.setTortureDelays(config.check == .full)
+        mm.setAuditsHoles(config.check != .off)
         let checker = Checker(
             mm: mm, control: control, log: log, workers: workers,
             intervalNanos: config.check == .off ? 0 : UInt64(config.checkpointIntervalSeconds * 1e9),
-            stallTimeoutNanos: UInt64(config.stallTimeoutSeconds * 1e9),
+            stallTimeoutNanos: UInt64(config.stallTimeoutSeconds * 1e9), model: model,
             quiesce: { strategy.quiesce() })
         checker.stutterEvery = UInt64(config.perturbation.stutterSeconds * 1e9)
         checker.stutterHold = config.perturbation.stutterHoldNanos
@@ -129,7 +133,7 @@ public enum Runner {
         if stuck.isEmpty {
             // Final audit, after every deferred free has run.
             strategy.quiesce()
-            for f in Checker.audit(mm, underflowsBefore: checker.underflowsAtStart) { log.report(f, thread: "final") }
+            for f in Checker.audit(mm, underflowsBefore: checker.underflowsAtStart, model: model) { log.report(f, thread: "final") }
         } else if !checker.didStall {
             log.report(Finding(.stall, expected: "every worker stops within \(joinWait) ms of being told to",
                                seen: stuck.map(\.name).joined(separator: ", ") + " still running"), thread: "harness")
@@ -195,14 +199,16 @@ public enum Runner {
     }
 
     /// Maps the stable region, then fills about `initialChurnPercent` of the churn region.
-    static func populate<S: Strategy>(_ s: S, _ config: RunConfig) {
+    /// Returns what MAPPING's model found wrong with the set-up's own mappings.
+    static func populate<S: Strategy>(_ s: S, _ config: RunConfig, _ model: MappingModel?) -> [Finding] {
         let scratch = WorkerStats(name: "populate", role: .mutator, index: 0)
         var ctx = scratch.faultContext()
         s.threadStart(&ctx)
         defer { s.threadStop(&ctx) }
         let layout = config.layout
         // flags 1: the stable region never merges with churn mappings.
-        _ = s.mmapFixed(layout.stable, prot: .readWrite, flags: 1)
+        let stable = s.mmapFixed(layout.stable, prot: .readWrite, flags: 1)
+        var found = model?.apply(.mmapFixed(layout.stable, .readWrite), stable) ?? []
         var rng = RNG(seed: config.seed ^ 0x5EED)
         let target = layout.churnPages * config.mix.initialChurnPercent / 100
         var mapped: UInt64 = 0
@@ -212,12 +218,15 @@ public enum Runner {
             let prot = OpMix.churnProts[Int(rng.below(UInt64(OpMix.churnProts.count)))]
             let hint = layout.churn.start + rng.below(layout.churn.count)
             // Leave a page free before each mapping so neighbours stay separate VMAs.
-            if s.mmap(count: count, prot: prot, within: layout.churn, hint: hint + 1).status == .done {
+            let r = s.mmap(count: count, prot: prot, within: layout.churn, hint: hint + 1)
+            found += model?.apply(.mmap(count: count, prot: prot, within: layout.churn, hint: hint + 1), r) ?? []
+            if r.status == .done {
                 mapped += count
             } else {
                 misses += 1
             }
         }
+        return found
     }
 
     static func summarise(config: RunConfig, workers: [WorkerStats], log: ViolationLog, checker: Checker, mm: MM,
@@ -272,6 +281,7 @@ public enum Runner {
             ops: ops, faultOutcomes: outcomes, faultEvents: events, threads: threads, process: process,
             checker: CheckerSummary(checkpoints: checker.checkpoints,
                                     invariantsChecked: (config.check == .off ? [] : [.stable])
+                                        + (config.check == .full ? [.mapping] : [])
                                         + (events.isEmpty || config.check == .off ? [] : [.uaf, .torn, .pipe])
                                         + Checker.checkpointInvariants,
                                     violationCount: log.count),

@@ -52,6 +52,8 @@ public enum StrategyRegistry {
         StrategyEntry(BustedLostPut.self),
         StrategyEntry(rcu: BustedStoreUnlockedFamily.self),
         StrategyEntry(rcu: BustedMissingEndReadFamily.self),
+        StrategyEntry(BustedUnmappedArea.self),
+        StrategyEntry(rcu: BustedNodeFreeNoGracePeriodFamily.self),
     ]
 
     public static var correct: [StrategyEntry] { all.filter { !$0.info.isBusted } }
@@ -85,4 +87,9 @@ enum BustedStoreUnlockedFamily: RCUStrategyFamily {
 enum BustedMissingEndReadFamily: RCUStrategyFamily {
     static var info: StrategyInfo { BustedMissingEndRead<MembRCU>.info }
     static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedMissingEndRead<F>.self, c) }
+}
+
+enum BustedNodeFreeNoGracePeriodFamily: RCUStrategyFamily {
+    static var info: StrategyInfo { BustedNodeFreeNoGracePeriod<MembRCU>.info }
+    static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedNodeFreeNoGracePeriod<F>.self, c) }
 }

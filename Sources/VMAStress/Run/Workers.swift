@@ -13,6 +13,8 @@ struct WorkerEnv: @unchecked Sendable {
     let workload: Workload
     /// Threads that split the churn region between them (`Workload.privateRegions`).
     let regionThreads: Int
+    /// MAPPING's reference model (`--check full`), stepped with every mutation.
+    let model: MappingModel?
     /// Audit the ranges a mutation touched, right after it returns.
     var auditMutations: Bool { check == .full }
 
@@ -94,7 +96,7 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
 
         let sampled = n & sampleMask == 0
         let t0 = sampled ? Clock.ticks() : 0
-        let result = s.fault(page, write: write, &ctx)
+        let result = ctx.finish(s.fault(page, write: write, &ctx))
         if sampled { _ = hist[OpKind.fault.rawValue].record(UInt64(Double(Clock.ticks() &- t0) * nsPerTick)) }
         ctx.hot = false
 
@@ -124,6 +126,10 @@ func checkFault(_ page: UInt64, write: Bool, _ r: FaultResult, stable: PageRange
         env.log.report(Finding(.stalePTE, page: page, expected: "a PTE of the faulting VMA's generation \(vmaGen)",
                                seen: "PTE \(pte)"), thread: w.name)
         return
+    case let .useAfterFree(id, tag) where id == 0:
+        env.log.report(Finding(.uaf, page: page, expected: "a \(access) fault's lookup reaches only memory that is not yet freed (index nodes and VMA records outlive every reader that can reach them)",
+                               seen: "the walk landed on a freed \(tag == BTree.freedMark ? "index node or VMA record" : "record (tag 0x\(String(tag, radix: 16)))")"),
+                       thread: w.name)
     case let .useAfterFree(id, tag):
         let seen = tag == VMA.poison ? "its record poisoned (freed)" : "its record reused (tag 0x\(String(tag, radix: 16)))"
         env.log.report(Finding(.uaf, page: page, expected: "VMA id \(id), found by this \(access) fault, stays allocated until the fault is done with it",
@@ -170,7 +176,14 @@ func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         let prot = OpMix.churnProts[Int(rng.below(UInt64(OpMix.churnProts.count)))]
         let hint = churn.start + rng.below(churn.count)
 
-        let result = timedMutation(op, w, env) { () -> MutationResult in
+        let call: MappingModel.Call? = switch op {
+        case .mmap: .mmap(count: count, prot: prot, within: churn, hint: hint)
+        case .munmap: .munmap(range)
+        case .mprotect: .mprotect(range, prot)
+        case .mremap: .mremap(vmaAt: start, within: churn, hint: hint)
+        case .takeAllLocks, .fault: nil
+        }
+        let result = timedMutation(op, call, s, w, env) { () -> MutationResult in
             switch op {
             case .mmap: return s.mmap(count: count, prot: prot, within: churn, hint: hint)
             case .munmap: return s.munmap(range)
@@ -191,9 +204,42 @@ func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
 }
 
 /// Runs one mutation, timed into its histogram and counted as done or
-/// failed; the stall dump sees it as the thread's current operation.
+/// failed; the stall dump sees it as the thread's current operation. Under
+/// `--check full` the MAPPING model is stepped with the call (under its
+/// lock, so it sees mutations in the mm's order) and compared with the
+/// store around what the call touched.
+///
+/// Writers read nothing under RCU: they are offline for the whole call
+/// (QSBR), so a writer that waits for a grace period under mmap_lock never
+/// waits for one blocked behind it.
 @inline(__always)
-func timedMutation(_ op: OpKind, _ w: WorkerStats, _ env: WorkerEnv, _ body: () -> MutationResult) -> MutationResult {
+func timedMutation<S: Strategy>(_ op: OpKind, _ call: MappingModel.Call?, _ s: S, _ w: WorkerStats, _ env: WorkerEnv,
+                                _ body: () -> MutationResult) -> MutationResult {
+    s.threadOffline()
+    defer { s.threadOnline() }
+    guard let model = env.model, let call else { return timed(op, w, env, body) }
+    return model.lock.withLock { _ -> MutationResult in
+        let r = timed(op, w, env, body)
+        var found = model.apply(call, r)
+        if r.status == .done {
+            s.mm.mmapLock.readLock()
+            for t in r.touched where found.isEmpty {
+                found = model.compare(s.mm, in: PageRange(t.start - min(t.start, 1), min(t.end + 1, s.mm.space.end)))
+            }
+            // A store that broke its own index disagrees with the model too: TREE, the cause, goes first.
+            if !found.isEmpty { found = r.touched.flatMap { Audit.tree(s.mm, around: $0) } + found }
+            s.mm.mmapLock.readUnlock()
+        }
+        for var f in found {
+            f.expected = "after \(op.name) returns: " + f.expected
+            env.log.report(f, thread: w.name)
+        }
+        return r
+    }
+}
+
+@inline(__always)
+private func timed(_ op: OpKind, _ w: WorkerStats, _ env: WorkerEnv, _ body: () -> MutationResult) -> MutationResult {
     w.currentOp.pointee.store(op.rawValue, ordering: .relaxed)
     let t0 = Clock.ticks()
     let r = body()
@@ -239,7 +285,7 @@ private func auditAfter(_ op: OpKind, _ result: MutationResult, _ mm: MM, _ w: W
         found += Audit.tree(mm, around: r)
         if found.isEmpty { found += Audit.ptes(mm, in: r) }
     }
-    found += Audit.moves(mm) + Audit.allLocks(mm)
+    found += Audit.holes(mm) + Audit.allLocks(mm)
     mm.mmapLock.readUnlock()
     for var f in found.prefix(4) {
         f.expected = "after \(op.name) returns: " + f.expected

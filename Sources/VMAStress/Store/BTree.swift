@@ -44,6 +44,7 @@ public struct BTree: @unchecked Sendable {
         @inline(__always) var isLeaf: Bool { w[0].load(ordering: .relaxed) & 0x100 != 0 }
         /// acquiring: pairs with the writer's releasing mark, after it published the replacement.
         @inline(__always) var isDead: Bool { w[1].load(ordering: .acquiring) != 0 }
+        @inline(__always) var mark: UInt64 { w[1].load(ordering: .acquiring) }
         @inline(__always) func key(_ i: Int) -> UInt64 { w[2 + i].load(ordering: .relaxed) }
         @inline(__always) func slot(_ i: Int) -> UInt64 { w[2 + BTree.fanout + i].load(ordering: .relaxed) }
         var header: UnsafeMutableRawPointer { UnsafeMutableRawPointer(bitPattern: raw)! - BTree.headerBytes }
@@ -58,10 +59,17 @@ public struct BTree: @unchecked Sendable {
 
     // MARK: Lockless read side (inside an RCU read section, or under a lock)
 
+    /// A node's mark word: 0 live, `deadMark` replaced (still readable until
+    /// its grace period ends), `freedMark` back in the free ring.
+    static let deadMark: UInt64 = 1
+    static let freedMark: UInt64 = VMA.poison
+
     /// The VMA covering `page`, or nil. `restarts` counts walks begun again
     /// because they met a dead node; after eight the walk gives up (a miss).
+    /// A walk that lands on a freed node counts it in `freed` and stops: no
+    /// reader may reach one, even if it would then restart cleanly.
     @inline(__always)
-    public func find(_ page: UInt64, restarts: inout UInt64) -> VMAPtr? {
+    public func find(_ page: UInt64, restarts: inout UInt64, freed: inout UInt64) -> VMAPtr? {
         var attempts = 0
         walk: while attempts < 8 {
             attempts &+= 1
@@ -72,7 +80,12 @@ public struct BTree: @unchecked Sendable {
                 let count = n.count
                 let i = n.entry(for: page)
                 let key = n.key(i), slot = n.slot(i), leaf = n.isLeaf
-                if n.isDead {
+                let mark = n.mark
+                if mark != 0 {
+                    if mark == Self.freedMark {
+                        freed &+= 1
+                        return nil
+                    }
                     restarts &+= 1
                     continue walk
                 }
@@ -268,7 +281,7 @@ final class BTreeWriter: @unchecked Sendable {
     /// Back to the free ring, poisoned.
     func free(_ n: Node) {
         n.w[0].store(0, ordering: .relaxed)
-        n.w[1].store(1, ordering: .relaxed)
+        n.w[1].store(BTree.freedMark, ordering: .relaxed)
         for j in 0..<(2 * Self.fanout) { n.w[2 + j].store(VMA.poison, ordering: .relaxed) }
         let slot = (UnsafeMutableRawPointer(bitPattern: n.raw)! - BTree.headerBytes - slab!) / BTree.stride
         freeLock.withLock { r in
@@ -442,7 +455,7 @@ final class BTreeWriter: @unchecked Sendable {
         root.pointee.store(newRoot?.raw ?? 0, ordering: .releasing)
         for n in retired {
             // releasing: a reader that sees the mark can also see the new root.
-            n.w[1].store(1, ordering: .releasing)
+            n.w[1].store(BTree.deadMark, ordering: .releasing)
             if let reclaim {
                 reclaim.retire(n.header, bytes: BTree.stride)
             } else {

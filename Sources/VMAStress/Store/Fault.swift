@@ -36,8 +36,7 @@ extension MM {
     /// under the PTL.
     @inline(__always)
     public func faultLocked(_ page: UInt64, write: Bool) -> FaultResult {
-        var restarts: UInt64 = 0
-        guard let v = index.find(page, restarts: &restarts) else { return .noVMA }
+        guard let v = index.find(page) else { return .noVMA }
         guard v.prot.contains(.access(write: write)) else { return .accessDenied }
         return installPTE(page, gen: v.gen, write: write)
     }

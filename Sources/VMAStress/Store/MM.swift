@@ -18,9 +18,12 @@ public struct MM: @unchecked Sendable {
         let lockSeq = Atomic<UInt64>(0)
         /// The tree rwlock of SPF v9 (`mm_rb_lock`).
         let treeLock = QRWLock()
-        /// PTEs mremap found already present at its destination (evidence for the checker).
+        /// PTEs a mutation found where none may be: in the hole it maps (mmap,
+        /// mremap's destination), or of a foreign generation in a VMA it moves
+        /// or merges away (evidence for the checker).
         let clobberedPTEs = Atomic<UInt64>(0)
         let lastClobberedPage = Atomic<UInt64>(0)
+        let auditHoles = Atomic<Bool>(true)
         /// The range the current mutation works on: start << 32 | pages.
         let hotRange = Atomic<UInt64>(0)
         /// What the mm's writer is doing, for the stall dump: a `WriterStep` and a VMA id.
@@ -125,11 +128,16 @@ public struct MM: @unchecked Sendable {
         return (WriterStep(rawValue: UInt8(w & 0xFF)) ?? .idle, w >> 8)
     }
 
+    /// Whether mutations look for PTEs in the holes they map (`--check` full
+    /// or light), before the run starts.
+    public var auditsHoles: Bool { shared.pointee.auditHoles.load(ordering: .relaxed) }
+    public func setAuditsHoles(_ on: Bool) { shared.pointee.auditHoles.store(on, ordering: .relaxed) }
+
     /// Turns the torture delays (`writerDelay`) on or off, before the run starts.
     public func setTortureDelays(_ on: Bool) { writeDelays.setEnabled(on) }
 
-    /// Records a PTE mremap found at its destination before moving one there.
-    public func noteClobberedPTE(_ page: UInt64) {
+    /// Records a PTE found where a mutation expected none (see `clobberedPTEs`).
+    public func noteHolePTE(_ page: UInt64) {
         shared.pointee.lastClobberedPage.store(page, ordering: .relaxed)
         shared.pointee.clobberedPTEs.wrappingAdd(1, ordering: .relaxed)
     }
@@ -146,7 +154,7 @@ public struct MM: @unchecked Sendable {
     }
 
     /// The clobbered PTEs recorded since the last call (each is reported once).
-    public func takeClobberedPTEs() -> (count: UInt64, lastPage: UInt64) {
+    public func takeHolePTEs() -> (count: UInt64, lastPage: UInt64) {
         (shared.pointee.clobberedPTEs.exchange(0, ordering: .relaxed), shared.pointee.lastClobberedPage.load(ordering: .relaxed))
     }
 

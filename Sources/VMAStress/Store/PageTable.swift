@@ -125,7 +125,9 @@ public struct PageTable: @unchecked Sendable {
     /// Returns the destination pages that already had a PTE, which the move
     /// overwrites: the destination was a free range whose new VMA no fault
     /// may use before the move is done (SPF v12 "protect mremap() against
-    /// SPF handler"; per-VMA locks: lock before storing in the tree).
+    /// SPF handler"; per-VMA locks: lock before storing in the tree); and
+    /// the source pages whose PTE was not of generation `expecting` (a stale
+    /// PTE the re-stamp would otherwise hide).
     ///
     /// Each source PTE is read under its PTL, never before it: a speculative
     /// fault that validated the old VMA before the caller's write section
@@ -134,7 +136,7 @@ public struct PageTable: @unchecked Sendable {
     /// under the old PTL); an unlocked "empty, skip" look left the fault's
     /// PTE behind in the old range.
     @discardableResult
-    public func move(from: PageRange, to: UInt64, gen: UInt64) -> [UInt64] {
+    public func move(from: PageRange, to: UInt64, gen: UInt64, expecting: UInt64) -> [UInt64] {
         var clobbered: [UInt64] = []
         for offset in 0..<from.count {
             let src = from.start + offset
@@ -152,6 +154,7 @@ public struct PageTable: @unchecked Sendable {
             let same = st.base == dt.base
             if !same { dt.lock() }
             if dt.pte(dstSlot).isPresent { clobbered.append(to + offset) }
+            if old.gen != expecting { clobbered.append(src) }
             st.setPTE(srcSlot, .none)
             dt.setPTE(dstSlot, old.restamped(gen: gen))
             if !same { dt.unlock() }

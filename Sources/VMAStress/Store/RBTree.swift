@@ -40,11 +40,20 @@ public struct RBTree: @unchecked Sendable {
     /// The VMA covering `page`, or nil (none, or missed during a rotation).
     /// acquiring loads: each pairs with the releasing store that published the node.
     @inline(__always)
-    public func find(_ page: UInt64) -> VMAPtr? {
+    /// A walk that passes a freed (poisoned) record counts it in `freed`
+    /// and stops: a lockless reader on freed memory is a use-after-free,
+    /// whatever it would have done next.
+    public func find(_ page: UInt64, freed: inout UInt64) -> VMAPtr? {
         var n = rootPtr.pointee.load(ordering: .acquiring)
         var steps = 0
         while let x = n, steps < Self.maxDepth {
-            if page < x.start {
+            let start = x.start
+            if page < start {
+                // A freed record's start is the poison, above every page: checked on this side only.
+                if start == VMA.poison {
+                    freed &+= 1
+                    return nil
+                }
                 n = x.pointee.rbLeft.load(ordering: .acquiring)
             } else if page >= x.end {
                 n = x.pointee.rbRight.load(ordering: .acquiring)

@@ -41,7 +41,10 @@ extension WriteSide {
     }
 
     /// Maps a free `gap`, merging with neighbours of the same prot and flags (vma_merge).
+    /// A PTE in the gap outlived the VMA that was there: noted before the new
+    /// mapping can cover it with a matching generation.
     func mapLocked(_ gap: PageRange, prot: Prot, flags: UInt32) -> MutationResult {
+        if mm.auditsHoles { mm.pageTable.update(gap) { pte in mm.noteHolePTE(gap.start); return pte } }
         func compatible(_ v: VMAPtr) -> Bool { v.prot == prot && v.flags == flags }
         var prev: VMAPtr? = nil
         if gap.start > 0, let p = mm.list.find(gap.start - 1), p.end == gap.start, compatible(p) {
@@ -139,7 +142,7 @@ extension WriteSide {
         link(n)
         mm.writerDelay(.linkedBeforeMove)
         vmaWriteBegin(v)
-        for page in mm.pageTable.move(from: old, to: gap.start, gen: n.gen) { mm.noteClobberedPTE(page) }
+        for page in mm.pageTable.move(from: old, to: gap.start, gen: n.gen, expecting: v.gen) { mm.noteHolePTE(page) }
         unlink(v)
         vmaWriteEnd(v)
         vmaWriteEnd(n)
@@ -251,8 +254,13 @@ extension WriteSide {
     func merge(_ left: VMAPtr, _ right: VMAPtr) {
         vmaWriteBegin(left)
         vmaWriteBegin(right)
-        let gen = left.gen
-        if right.gen != gen { mm.pageTable.update(right.range) { $0.restamped(gen: gen) } }
+        let gen = left.gen, absorbed = right.gen, start = right.start
+        if absorbed != gen {
+            mm.pageTable.update(right.range) { pte in
+                if pte.gen != absorbed { mm.noteHolePTE(start) }
+                return pte.restamped(gen: gen)
+            }
+        }
         left.setEnd(right.end)
         left.resealChecksum()
         unlink(right)

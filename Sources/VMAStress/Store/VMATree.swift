@@ -25,14 +25,14 @@ public struct VMATree: @unchecked Sendable {
     /// it gets (the rbtree may miss during a rotation; both may return a VMA
     /// being changed or removed); `restarts` counts B-tree walks begun again.
     @inline(__always)
-    public func find(_ page: UInt64, restarts: inout UInt64) -> VMAPtr? {
-        kind == .rbtree ? rb.find(page) : bt.find(page, restarts: &restarts)
+    public func find(_ page: UInt64, restarts: inout UInt64, freed: inout UInt64) -> VMAPtr? {
+        kind == .rbtree ? rb.find(page, freed: &freed) : bt.find(page, restarts: &restarts, freed: &freed)
     }
 
     @inline(__always)
     public func find(_ page: UInt64) -> VMAPtr? {
-        var restarts: UInt64 = 0
-        return find(page, restarts: &restarts)
+        var restarts: UInt64 = 0, freed: UInt64 = 0
+        return find(page, restarts: &restarts, freed: &freed)
     }
 
     public func insert(_ v: VMAPtr) {

@@ -10,6 +10,7 @@ public enum Invariant: String, CaseIterable, Codable, Sendable {
     case ref = "REF"
     case leak = "LEAK"
     case stall = "STALL"
+    case mapping = "MAPPING"
 
     public var meaning: String {
         switch self {
@@ -22,6 +23,7 @@ public enum Invariant: String, CaseIterable, Codable, Sendable {
         case .ref: return "at quiescence every attached VMA holds exactly the tree's reference; no underflow"
         case .leak: return "VMA allocations minus frees equal the VMAs in the index after the final barrier"
         case .stall: return "every worker makes progress"
+        case .mapping: return "every page is mapped, with the protection, that the completed mmap, munmap, mprotect and mremap calls say"
         }
     }
 }

@@ -151,6 +151,8 @@ public struct FaultContext {
     /// A test's hook, called at every read point passed (`ReadPointHook`).
     public var hook: ReadPointHook? { didSet { updateTortured() } }
     public var hookContext: UnsafeMutableRawPointer?
+    /// A violation an inline check found mid-fault (`find`), reported with the fault's result.
+    public var pending: FaultResult?
     /// Whether a delay point has anything to do: one load on the fast path.
     private(set) var tortured = true
     /// Blocking calls outside a read section (the fallback's wait for
@@ -242,10 +244,30 @@ public struct FaultContext {
         if sleep { usleep(1000) } else { spin(nanos: 100_000) }
     }
 
-    /// Looks `page` up in the mm's tree, counting B-tree walk restarts.
+    /// Looks `page` up in the mm's tree, counting B-tree walk restarts. A
+    /// walk that reached freed memory (a freed index node, a poisoned VMA)
+    /// leaves a UAF in `pending`: the read is the bug, even if the strategy
+    /// then backs off cleanly (a zero count, a detached or dead record).
     @inline(__always)
-    public func find(_ mm: MM, _ page: UInt64) -> VMAPtr? {
-        mm.index.find(page, restarts: &events[FaultEvent.retryIndexWalk.rawValue])
+    public mutating func find(_ mm: MM, _ page: UInt64) -> VMAPtr? {
+        var freed: UInt64 = 0
+        let v = mm.index.find(page, restarts: &events[FaultEvent.retryIndexWalk.rawValue], freed: &freed)
+        if checks && (freed != 0 || v?.pointee.tag.load(ordering: .relaxed) == VMA.poison) { noteFreedMemory(v) }
+        return v
+    }
+
+    @inline(never)
+    mutating func noteFreedMemory(_ v: VMAPtr?) {
+        if pending != nil { return }
+        pending = v.map { .useAfterFree(vmaID: 0, tag: $0.tag) } ?? .useAfterFree(vmaID: 0, tag: BTree.freedMark)
+    }
+
+    /// The fault's result, unless a check inside it left a violation in `pending`.
+    @inline(__always)
+    public mutating func finish(_ r: FaultResult) -> FaultResult {
+        guard let p = pending else { return r }
+        pending = nil
+        return p
     }
 
     /// rcutorture's reader pipe: records `v`'s stage (0 in the tree, 1
