@@ -10,7 +10,7 @@ struct SoakCommand: ParsableCommand {
         discussion: """
             Rotates through phases until --duration is up. Each phase runs one strategy (in turn) \
             with a workload, thread shape (up to 8 threads per core), RCU flavor, index and \
-            perturbations (stutter, shuffle, long reads, writer bursts) drawn from --seed, with \
+            perturbations (stutter, shuffle, long reads, writer bursts, CPU hogs) drawn from --seed, with \
             --check full. Prints '--- Start of test:' with every parameter, each phase's \
             'vmastress run' command before it runs, a stat line after it, and \
             '--- End of test: SUCCESS|FAILURE|INTERRUPTED'. A failing phase ends the soak \
