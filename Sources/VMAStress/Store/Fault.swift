@@ -76,12 +76,10 @@ extension MM {
     @inline(never)
     public func faultUnderMMapLock(_ page: UInt64, write: Bool, blockBegin: (@convention(c) () -> Void)? = nil,
                                    blockEnd: (@convention(c) () -> Void)? = nil) -> FaultResult {
-        if let blockBegin, !mmapLock.tryReadLock() {
-            blockBegin()
+        if !mmapLock.tryReadLock() {
+            blockBegin?()
             mmapLock.readLock()
             blockEnd?()
-        } else if blockBegin == nil {
-            mmapLock.readLock()
         }
         defer { mmapLock.readUnlock() }
         return faultLocked(page, write: write)

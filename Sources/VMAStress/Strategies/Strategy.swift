@@ -151,8 +151,9 @@ public struct FaultContext {
     /// A test's hook, called at every read point passed (`ReadPointHook`).
     public var hook: ReadPointHook? { didSet { updateTortured() } }
     public var hookContext: UnsafeMutableRawPointer?
-    /// A violation an inline check found mid-fault (`find`), reported with the fault's result.
-    public var pending: FaultResult?
+    /// The tag of the freed memory a lookup reached mid-fault (`find`), 0
+    /// when none: one word, so the per-fault test in `finish` stays cheap.
+    var freedTag: UInt64 = 0
     /// Whether a delay point has anything to do: one load on the fast path.
     private(set) var tortured = true
     /// Blocking calls outside a read section (the fallback's wait for
@@ -246,7 +247,7 @@ public struct FaultContext {
 
     /// Looks `page` up in the mm's tree, counting B-tree walk restarts. A
     /// walk that reached freed memory (a freed index node, a poisoned VMA)
-    /// leaves a UAF in `pending`: the read is the bug, even if the strategy
+    /// leaves its tag in `freedTag` for `finish`: the read is the bug, even if the strategy
     /// then backs off cleanly (a zero count, a detached or dead record).
     @inline(__always)
     public mutating func find(_ mm: MM, _ page: UInt64) -> VMAPtr? {
@@ -258,16 +259,19 @@ public struct FaultContext {
 
     @inline(never)
     mutating func noteFreedMemory(_ v: VMAPtr?) {
-        if pending != nil { return }
-        pending = v.map { .useAfterFree(vmaID: 0, tag: $0.tag) } ?? .useAfterFree(vmaID: 0, tag: BTree.freedMark)
+        if freedTag == 0 { freedTag = v?.tag ?? BTree.freedMark }
     }
 
-    /// The fault's result, unless a check inside it left a violation in `pending`.
+    /// The fault's result, unless its lookup reached freed memory: then that UAF.
     @inline(__always)
     public mutating func finish(_ r: FaultResult) -> FaultResult {
-        guard let p = pending else { return r }
-        pending = nil
-        return p
+        freedTag == 0 ? r : takeFreed()
+    }
+
+    @inline(never)
+    mutating func takeFreed() -> FaultResult {
+        defer { freedTag = 0 }
+        return .useAfterFree(vmaID: 0, tag: freedTag)
     }
 
     /// rcutorture's reader pipe: records `v`'s stage (0 in the tree, 1

@@ -101,7 +101,6 @@ public struct WriteDelays: @unchecked Sendable {
     }
 
     public func setEnabled(_ on: Bool) { flag.pointee.store(on, ordering: .relaxed) }
-    public var enabled: Bool { flag.pointee.load(ordering: .relaxed) }
 
     /// Passes `point`; now and then stalls there (see `WritePoint.firing`).
     @inline(__always)
