@@ -1,10 +1,9 @@
 import Synchronization
 
 /// The checker thread: every `interval` it parks all workers at an operation
-/// boundary (a checkpoint), runs the full audits and lets them go; between
-/// checkpoints it is the stall watchdog. A worker that makes no progress, or
-/// does not park, within `stallTimeout` is reported (STALL) with every
-/// thread's state, and the run ends instead of hanging.
+/// boundary (a checkpoint), runs the full audits and lets them go; stutters
+/// park them for a while too. The stall watchdog (`Watchdog`) runs on a
+/// thread of its own and watches this one as well as the workers.
 public final class Checker: @unchecked Sendable {
     public let mm: MM
     let control: RunControl
@@ -25,6 +24,13 @@ public final class Checker: @unchecked Sendable {
     private let checkpointCount = Atomic<Int>(0)
     private let stalled = Atomic<Bool>(false)
     private let stutterCount = Atomic<Int>(0)
+    private let busy = Atomic<UInt64>(0)
+    /// When the worker that moved longest ago last moved (the watchdog
+    /// writes it; 0 before its first tick): a checkpoint gives the workers
+    /// only the rest of that worker's stall time to park.
+    let oldestProgress = Atomic<UInt64>(0)
+    private let phaseIndex = Atomic<Int>(0)
+    private let ended = Atomic<UInt64>(0)
 
     public init(mm: MM, control: RunControl, log: ViolationLog, workers: [WorkerStats],
                 intervalNanos: UInt64, stallTimeoutNanos: UInt64, model: MappingModel? = nil,
@@ -48,62 +54,57 @@ public final class Checker: @unchecked Sendable {
     public var stutters: Int { stutterCount.load(ordering: .relaxed) }
     public func stop() { stopFlag.store(true, ordering: .relaxed) }
 
-    /// Checkpoints every `interval` (none when it is 0), and between them the
-    /// stall watchdog: a worker whose progress count has not moved for
-    /// `stallTimeout` is reported with every thread's state, and the run ends.
+    /// Checkpoints every `interval` (none when it is 0) and stutters every
+    /// `stutterEvery`, until stopped or a checkpoint fails to park the workers.
     public func run() {
-        let tick = max(stallTimeout / 4, 10_000_000)
         var nextCheckpoint = interval > 0 ? Clock.nanos() + interval : UInt64.max
         var nextStutter = stutterEvery > 0 ? Clock.nanos() + stutterEvery : UInt64.max
-        var seen = workers.map { $0.progress.pointee.load(ordering: .relaxed) }
-        var movedAt = [UInt64](repeating: Clock.nanos(), count: workers.count)
-        while Clock.sleep(until: min(nextCheckpoint, nextStutter, Clock.nanos() + tick),
-                          unless: { stopFlag.load(ordering: .relaxed) }) {
-            var now = Clock.nanos()
-            if now >= min(nextCheckpoint, nextStutter) {
-                let stutter = now >= nextStutter
-                // A worker that has not moved since before the checkpoint gets the rest of its stall time to park.
-                let deadline = (movedAt.min() ?? now) + stallTimeout
-                if !checkpoint(parkTimeout: max(deadline, now + 1_000_000) - now,
-                               hold: stutter ? stutterHold : 0, audit: interval > 0) { return }
-                now = Clock.nanos()
-                if stutter {
-                    stutterCount.wrappingAdd(1, ordering: .relaxed)
-                    nextStutter = now + stutterEvery
-                }
-                if interval > 0 { nextCheckpoint = now + interval }
-                // Time parked at the checkpoint is not a stall.
-                movedAt = movedAt.map { _ in now }
-                continue
+        while Clock.sleep(until: min(nextCheckpoint, nextStutter), unless: { stopFlag.load(ordering: .relaxed) }) {
+            let stutter = Clock.nanos() >= nextStutter
+            if !checkpoint(hold: stutter ? stutterHold : 0, audit: interval > 0 && Clock.nanos() >= nextCheckpoint) { return }
+            let now = Clock.nanos()
+            if stutter {
+                stutterCount.wrappingAdd(1, ordering: .relaxed)
+                nextStutter = now + stutterEvery
             }
-            for (i, w) in workers.enumerated() {
-                let p = w.progress.pointee.load(ordering: .relaxed)
-                if p != seen[i] {
-                    seen[i] = p
-                    movedAt[i] = now
-                } else if now - movedAt[i] > stallTimeout {
-                    stalled.store(true, ordering: .relaxed)
-                    log.report(stallFinding(stuck: w, for: now - movedAt[i]), thread: "watchdog")
-                    return
-                }
-            }
+            if interval > 0 && now >= nextCheckpoint { nextCheckpoint = now + interval }
         }
     }
 
+    /// When the current checkpoint began (0: none under way), and what it is doing, for the watchdog.
+    public var busySince: UInt64 { busy.load(ordering: .acquiring) }
+    public var phase: String { Self.phases[Int(phaseIndex.load(ordering: .relaxed))] }
+    static let phases = ["parking the workers", "in the strategy's barrier (waiting for grace periods)", "auditing the store", "holding the workers parked (stutter)"]
+    /// Checkpoints (and stutters) finished, audited or not.
+    public var checkpointsEnded: UInt64 { ended.load(ordering: .acquiring) }
+    func markStalled() { stalled.store(true, ordering: .relaxed) }
+
     /// One checkpoint: park, audit (unless `audit` is false), stay parked for
     /// `hold` nanoseconds (a stutter), resume. False when the workers did not park (a stall).
-    public func checkpoint(parkTimeout: UInt64? = nil, hold: UInt64 = 0, audit: Bool = true) -> Bool {
+    public func checkpoint(hold: UInt64 = 0, audit: Bool = true) -> Bool {
         let t0 = Clock.nanos()
-        guard control.pauseAll(timeoutNanos: parkTimeout ?? stallTimeout) else {
-            stalled.store(true, ordering: .relaxed)
-            log.report(stallFinding(), thread: "checker")
+        phaseIndex.store(0, ordering: .relaxed)
+        busy.store(t0, ordering: .releasing)
+        defer {
+            busy.store(0, ordering: .releasing)
+            ended.wrappingAdd(1, ordering: .releasing)
+        }
+        let oldest = oldestProgress.load(ordering: .relaxed)
+        let deadline = oldest == 0 ? t0 + stallTimeout : oldest + stallTimeout
+        guard control.pauseAll(timeoutNanos: max(deadline, t0 + 1_000_000) - t0) else {
+            if !stalled.exchange(true, ordering: .relaxed) { log.report(stallFinding(), thread: "checker") }
             return false
         }
         if audit {
+            phaseIndex.store(1, ordering: .relaxed)
             quiesce()
+            phaseIndex.store(2, ordering: .relaxed)
             for f in Self.audit(mm, underflowsBefore: underflowsAtStart, model: model) { log.report(f, thread: "checker") }
         }
-        if hold > 0 { _ = Clock.sleep(until: Clock.nanos() + hold, unless: { stopFlag.load(ordering: .relaxed) }) }
+        if hold > 0 {
+            phaseIndex.store(3, ordering: .relaxed)
+            _ = Clock.sleep(until: Clock.nanos() + hold, unless: { stopFlag.load(ordering: .relaxed) })
+        }
         control.resumeAll()
         if control.isMeasuring { control.addPaused(nanos: Clock.nanos() - t0) }
         if audit { checkpointCount.wrappingAdd(1, ordering: .relaxed) }

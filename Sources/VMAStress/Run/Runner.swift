@@ -30,13 +30,21 @@ public enum Runner {
         let mm = MM(pages: layout.totalPages, maxVMAs: layout.maxVMAs, index: config.indexKind, memory: plan.memory)
         let strategy = S(mm: mm)
         let model = config.check == .full ? MappingModel(pages: layout.totalPages) : nil
-        let setUpFindings = populate(strategy, config, model)
-        mm.clearAnnouncement()
-
         let log = ViolationLog(strategy: S.info.name, seed: config.seed, reproduce: config.commandLine,
                                keepGoing: config.keepGoing)
-        // A set-up that broke the index disagrees with the model too: TREE, the cause, goes first.
-        for f in (setUpFindings.isEmpty ? [] : Audit.tree(mm)) + setUpFindings { log.report(f, thread: "set-up") }
+        let stallNanos = UInt64(config.stallTimeoutSeconds * 1e9)
+
+        // The set-up runs on a thread of its own, so that one looping on a corrupt index is a STALL, not a hang.
+        let setUp = FindingsBox()
+        let setUpDone = bounded("set-up", nanos: stallNanos) { setUp.findings = populate(strategy, config, model) }
+        if setUpDone {
+            mm.clearAnnouncement()
+            // A set-up that broke the index disagrees with the model too: TREE, the cause, goes first.
+            for f in (setUp.findings.isEmpty ? [] : Audit.tree(mm)) + setUp.findings { log.report(f, thread: "set-up") }
+        } else {
+            log.report(Finding(.stall, expected: "the set-up (populating the address space) ends within \(config.stallTimeoutSeconds) s",
+                               seen: "it was still running; no worker was started"), thread: "set-up")
+        }
         let control = RunControl(workers: config.workers)
         let workers = (0..<config.faulters).map { WorkerStats(name: "faulter-\($0)", role: .faulter, index: $0) }
             + (0..<config.mutators).map { WorkerStats(name: "mutator-\($0)", role: .mutator, index: $0) }
@@ -52,16 +60,18 @@ public enum Runner {
         let checker = Checker(
             mm: mm, control: control, log: log, workers: workers,
             intervalNanos: config.check == .off ? 0 : UInt64(config.checkpointIntervalSeconds * 1e9),
-            stallTimeoutNanos: UInt64(config.stallTimeoutSeconds * 1e9), model: model,
+            stallTimeoutNanos: stallNanos, model: model,
             quiesce: { strategy.quiesce() })
         checker.stutterEvery = UInt64(config.perturbation.stutterSeconds * 1e9)
         checker.stutterHold = config.perturbation.stutterHoldNanos
 
         var threads: [OSThread] = []
         var hogs: CPUHogs?
+        let watchdog = Watchdog(checker: checker)
+        var checkerThread: OSThread?, watchdogThread: OSThread?
         do {
-            hogs = try CPUHogs(count: config.perturbation.hogs)
-            for w in workers {
+            hogs = try CPUHogs(count: setUpDone ? config.perturbation.hogs : 0)
+            for w in workers where setUpDone {
                 let seed = config.seed &+ UInt64(w.role == .faulter ? w.index : 1000 + w.index) &* 0x9E37_79B9
                 threads.append(try OSThread.spawn(name: w.name) {
                     w.applyPlacement()
@@ -73,17 +83,23 @@ public enum Runner {
                     }
                 })
             }
+            // A verdict needs both: without the watchdog a hang is not a STALL, without the checker nothing is audited.
+            if setUpDone {
+                checkerThread = try OSThread.spawn(name: "checker") {
+                    checkerPlacement.applyPlacement()
+                    checker.run()
+                    noteCPU(checkerPlacement.cpusSeen)
+                }
+                watchdogThread = try OSThread.spawn(name: "watchdog") { watchdog.run() }
+            }
         } catch {
             _ = hogs?.stop()
+            checker.stop()
+            watchdog.stop()
+            checkerThread?.join()
             control.stopAll()
             threads.forEach { $0.join() }
             throw Failure(description: "\(error)")
-        }
-        // The checker thread always runs: it is the stall watchdog even with checkpoints off.
-        let checkerThread = try? OSThread.spawn(name: "checker") {
-            checkerPlacement.applyPlacement()
-            checker.run()
-            noteCPU(checkerPlacement.cpusSeen)
         }
 
         let shuffler = config.perturbation.shuffleSeconds > 0
@@ -92,7 +108,7 @@ public enum Runner {
         let shufflerThread = try shuffler.map { s in try OSThread.spawn(name: "shuffler") { s.run() } }
 
         // Warm up, then measure; a violation (unless --keep-going), a stall or a stop signal ends either early.
-        let shouldStop = { log.shouldStop || checker.didStall || vms_stop_signal() != 0 }
+        let shouldStop = { !setUpDone || log.shouldStop || checker.didStall || vms_stop_signal() != 0 }
         let started = Clock.nanos()
         var finished = Clock.sleep(until: started + UInt64(config.warmupSeconds * 1e9), unless: shouldStop)
         var usage0 = rusage()
@@ -117,7 +133,11 @@ public enum Runner {
         let t1 = Clock.nanos()
 
         checker.stop()
-        checkerThread?.join()
+        watchdog.stop()
+        // A checker stuck in a checkpoint was reported by the watchdog: wait for it only briefly.
+        let checkerWait = checker.didStall ? 1000 : Int(config.stallTimeoutSeconds * 1000) + 1000
+        let checkerStuck = !(checkerThread?.join(timeoutMilliseconds: checkerWait) ?? true)
+        watchdogThread?.join()
         shuffler?.stop()
         shufflerThread?.join()
         let hogSpins = hogs?.stop() ?? 0
@@ -130,13 +150,29 @@ public enum Runner {
         var usage1 = rusage()
         getrusage(Int32(RUSAGE_SELF.rawValue), &usage1)
 
-        if stuck.isEmpty {
-            // Final audit, after every deferred free has run.
-            strategy.quiesce()
-            for f in Checker.audit(mm, underflowsBefore: checker.underflowsAtStart, model: model) { log.report(f, thread: "final") }
-        } else if !checker.didStall {
+        if !stuck.isEmpty && !checker.didStall {
             log.report(Finding(.stall, expected: "every worker stops within \(joinWait) ms of being told to",
                                seen: stuck.map(\.name).joined(separator: ", ") + " still running"), thread: "harness")
+        }
+        if checkerStuck && !checker.didStall {
+            log.report(Finding(.stall, expected: "the checker stops within \(checkerWait) ms of being told to",
+                               seen: "it is still in a checkpoint, \(checker.phase)"), thread: "harness")
+        }
+        var abandoned = !stuck.isEmpty || checkerStuck || !setUpDone
+        if !abandoned {
+            // Final audit, after every deferred free has run; bounded like the rest (a grace period may never end).
+            let final = FindingsBox()
+            abandoned = !bounded("final-audit", nanos: stallNanos) {
+                strategy.quiesce()
+                final.findings = Checker.audit(mm, underflowsBefore: checker.underflowsAtStart, model: model)
+            }
+            if abandoned {
+                log.report(Finding(.stall, expected: "the final barrier and audit end within \(config.stallTimeoutSeconds) s",
+                                   seen: "they were still running (a grace period that does not end, or an audit looping on a corrupt index)"),
+                           thread: "harness")
+            } else {
+                for f in final.findings { log.report(f, thread: "final") }
+            }
         }
 
         let signal = vms_stop_signal()
@@ -149,7 +185,7 @@ public enum Runner {
                 ThreadPlacement(thread: $0.name, planned: $0.plannedCPUs.map(CPUList.format),
                                 affinity: CPUList.format($0.affinity), ranOn: CPUList.format($0.cpusSeenList))
             },
-            memory: stuck.isEmpty ? mm.residency() : [])
+            memory: abandoned ? [] : mm.residency())
         result.deferredFree = strategy.deferredStats
         if !config.perturbation.isNone {
             result.perturbations = PerturbationCounts(stutters: checker.stutters, shuffles: shuffler?.moves ?? 0,
@@ -160,12 +196,23 @@ public enum Runner {
             result.interruptedBy = stopSignalName()
         }
         // Stuck threads may still touch the mm: leave it (the process is about to report and exit).
-        if stuck.isEmpty {
+        if !abandoned {
             strategy.shutdown()
             control.destroy()
             mm.destroy()
         }
         return result
+    }
+
+    /// Runs `body` on a thread of its own and waits for it at most `nanos`:
+    /// false when it is still running then (it is left to run; the caller
+    /// reports a STALL and leaves what it touches alone).
+    static func bounded(_ name: String, nanos: UInt64, _ body: @escaping @Sendable () -> Void) -> Bool {
+        guard let t = try? OSThread.spawn(name: name, body) else {
+            body()
+            return true
+        }
+        return t.join(timeoutMilliseconds: Int(nanos / 1_000_000))
     }
 
     /// The stop signal that arrived, by name (nil while none has): what
@@ -304,4 +351,9 @@ public enum Runner {
     }
 
     static func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+}
+
+/// Findings handed back from a bounded helper thread (read only after it was joined).
+final class FindingsBox: @unchecked Sendable {
+    var findings: [Finding] = []
 }
