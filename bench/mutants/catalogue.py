@@ -1,0 +1,113 @@
+"""The mutants `make mutants` applies, one at a time: small bugs of the kinds
+the seeds discuss, written into the shipped strategies, primitives, indexes
+and store operations. Each names the strategy that exercises it and the
+invariant it should break. `equivalent` marks a mutant that cannot change
+behaviour on this machine (x86-64, or a check another step repeats), with
+the reason; those are left out of the detection rate.
+
+`edits` are (file, old, new): `old` must occur exactly once in the file."""
+
+S = "Sources/VMAStress/"
+SPEC = S + "Strategies/Speculative/SpeculativeFault.swift"
+PVL = S + "Strategies/PerVMALock.swift"
+OPS = S + "Store/VMAOperations.swift"
+
+MUTANTS = [
+    # --- the speculative fault (SPF family) ---
+    dict(id="spf-odd-seq-accepted", strategy="spf-srcu", expect="TORN",
+         edits=[(SPEC, "if s & 1 != 0 {", "if false && s & 1 != 0 {")]),
+    dict(id="spf-no-field-recheck", strategy="spf-rcu", expect="TORN",
+         edits=[(SPEC, "ctx.delay(.betweenChecks)\n        if v.pointee.seq.readRetry(s) {",
+                 "ctx.delay(.betweenChecks)\n        if false {")]),
+    dict(id="spf-commit-checks-attached-only", strategy="spf-srcu", expect="STALE-PTE",
+         edits=[(SPEC, "if recheckAtCommit && (v.pointee.seq.readRetry(s) || !v.isAttached) {",
+                 "if recheckAtCommit && !v.isAttached {")]),
+    dict(id="spf-commit-checks-seq-only", strategy="spf-rcu", expect="STALE-PTE", equivalent=
+         "unlink happens inside the VMA's write section, so the seqcount re-check already sees a detach",
+         edits=[(SPEC, "if recheckAtCommit && (v.pointee.seq.readRetry(s) || !v.isAttached) {",
+                 "if recheckAtCommit && v.pointee.seq.readRetry(s) {")]),
+    dict(id="spf-no-detached-check", strategy="spf-rwlock", expect="STALE-PTE", equivalent=
+         "a detached VMA's seqcount moved when it was unlinked; the field re-check and the commit re-check both catch it",
+         edits=[(SPEC, "if !v.isAttached {\n            ctx.note(.abortDetached)", "if false {\n            ctx.note(.abortDetached)")]),
+    dict(id="spf-trylock-loop-no-recheck", strategy="spf-rwlock", expect="STALE-PTE", equivalent=
+         "the loop's re-check only shortens the wait; the commit re-check under the PTL follows",
+         edits=[(SPEC, "ctx.note(.retryPTLTrylock)\n                if v.pointee.seq.readRetry(s) {",
+                 "ctx.note(.retryPTLTrylock)\n                if false {")]),
+    dict(id="spf-no-bounds-check", strategy="spf-srcu", expect="STALE-PTE",
+         edits=[(SPEC, "guard start <= page && page < end else {", "guard start <= page else {")]),
+    dict(id="spf-no-access-check", strategy="spf-rcu", expect="STALE-PTE",
+         edits=[(SPEC, "guard prot.contains(.access(write: write)) else {\n            ctx.note(.abortAccess)",
+                 "guard true else {\n            ctx.note(.abortAccess)")]),
+    # --- spf-rwlock (SPF v9) ---
+    dict(id="rwlock-no-vma-get", strategy="spf-rwlock", expect="UAF",
+         edits=[(S + "Strategies/Speculative/SPFRWLock.swift", "            v.pointee.refs.get()\n", "")]),
+    dict(id="rwlock-tree-writes-unlocked", strategy="spf-rwlock", expect="UAF",
+         edits=[(S + "Strategies/Speculative/SPFRWLock.swift", "public func treeWriteBegin() { mm.treeWriteLock() }", "public func treeWriteBegin() {}"),
+                (S + "Strategies/Speculative/SPFRWLock.swift", "public func treeWriteEnd() { mm.treeWriteUnlock() }", "public func treeWriteEnd() {}")]),
+    # --- spf-rcu (SPF v12) ---
+    dict(id="rcu-get-on-zero", strategy="spf-rcu", expect="UAF",
+         edits=[(S + "Strategies/Speculative/SPFRCU.swift", "pinned = v.pointee.refs.getUnlessZero()",
+                 "v.pointee.refs.get(); pinned = true")]),
+    dict(id="rcu-retire-without-grace-period", strategy="spf-rcu", expect="UAF",
+         edits=[(S + "Strategies/Speculative/SPFRCU.swift",
+                 "deferred.retire(VMAAllocator.header(of: v), bytes: mm.vmas.bytesPerRecord)", "mm.put(v)")]),
+    dict(id="rcu-lookup-without-mm-seq-retry", strategy="spf-rcu", expect="STALE-PTE", equivalent=
+         "a lookup that raced a rotation finds the wrong VMA or none; the VMA's own bounds and seqcount checks reject it",
+         edits=[(S + "Strategies/Speculative/SPFRCU.swift", "if !mm.seqReadRetry(s) { break }", "break")]),
+    # --- per-vma-lock (Linux 6.4) ---
+    dict(id="pvl-no-second-lock-seq-compare", strategy="per-vma-lock", expect="STALE-PTE",
+         edits=[(PVL, "        if v.pointee.lockSeq.load(ordering: .relaxed) == mm.lockSeq {\n            v.pointee.lock.readUnlock()",
+                 "        if false {\n            v.pointee.lock.readUnlock()")]),
+    dict(id="pvl-no-first-lock-seq-compare", strategy="per-vma-lock", expect="STALE-PTE", equivalent=
+         "the early compare only saves a trylock; the compare after the trylock decides",
+         edits=[(PVL, "if v.pointee.lockSeq.load(ordering: .relaxed) == mm.lockSeq { return .abortLockSeq }", "")]),
+    dict(id="pvl-start-write-never-locks", strategy="per-vma-lock", expect="STALE-PTE",
+         edits=[(PVL, "if v.pointee.lockSeq.load(ordering: .relaxed) == seq { return }", "if true { return }")]),
+    dict(id="pvl-no-bounds-check", strategy="per-vma-lock", expect="STALE-PTE",
+         edits=[(PVL, "guard v.start <= page && page < v.end else {", "guard true else {")]),
+    dict(id="pvl-no-attached-check", strategy="per-vma-lock", expect="STALE-PTE",
+         edits=[(PVL, "guard v.isAttached else {", "guard true else {")]),
+    dict(id="pvl-free-without-grace-period", strategy="per-vma-lock", expect="UAF",
+         edits=[(PVL, "public func vmaRetire(_ v: VMAPtr) { deferred.retireVMA(v, mm) }", "public func vmaRetire(_ v: VMAPtr) { mm.put(v) }")]),
+    dict(id="pvl-unlock-without-lock-seq-bump", strategy="per-vma-lock", expect="STALL", equivalent=
+         "every VMA stays write-locked, so every fault falls back to mmap_lock: slower, never wrong",
+         edits=[(PVL, "        mm.bumpLockSeq()\n", "")]),
+    # --- primitives ---
+    dict(id="srcu-flip-without-first-wait", strategy="spf-srcu", expect="UAF",
+         edits=[(S + "Sync/SRCU.swift", "        waitForReaders(index: Int((c &- 1) & 1))\n", "")]),
+    dict(id="srcu-flip-without-drain", strategy="spf-srcu", expect="UAF",
+         edits=[(S + "Sync/SRCU.swift", "        waitForReaders(index: Int(c & 1))\n", "")]),
+    dict(id="srcu-read-lock-without-barrier", strategy="spf-srcu", expect="UAF",
+         edits=[(S + "Sync/SRCU.swift", "        atomicMemoryFence(ordering: .sequentiallyConsistent)  // B\n", "")]),
+    dict(id="refcount-get-unless-zero-ignores-zero", strategy="spf-rcu", expect="UAF",
+         edits=[(S + "Sync/RefCount.swift", "        return false\n    }\n\n    /// Drops a reference.", "        count.wrappingAdd(1, ordering: .relaxed)\n        return true\n    }\n\n    /// Drops a reference.")]),
+    dict(id="qrwlock-reader-ignores-writer", strategy="spf-rwlock", expect="UAF",
+         edits=[(S + "Sync/QRWLock.swift", "if c & Self.writerMask != 0 { readLockSlow() }", "_ = c")]),
+    dict(id="seqcount-write-end-no-bump", strategy="spf-srcu", expect="TORN",
+         edits=[(S + "Sync/SeqCount.swift", "        atomicMemoryFence(ordering: .releasing)\n        seq.wrappingAdd(1, ordering: .relaxed)\n    }\n\n    /// read_seqcount_begin",
+                 "        atomicMemoryFence(ordering: .releasing)\n        seq.wrappingSubtract(1, ordering: .relaxed)\n    }\n\n    /// read_seqcount_begin")]),
+    # --- indexes and page tables ---
+    dict(id="btree-replaced-nodes-not-marked-dead", strategy="per-vma-lock", expect="UAF", equivalent=
+         "a replaced node keeps consistent (older) entries until its grace period ends; walking it is a legal RCU read",
+         edits=[(S + "Store/BTree.swift", "            n.w[1].store(BTree.deadMark, ordering: .releasing)\n", "")]),
+    dict(id="move-skips-unlocked-empty-pte", strategy="spf-rwlock", expect="STALE-PTE",
+         edits=[(S + "Store/PageTable.swift", "            let srcSlot = Self.split(src).slot\n            st.lock()",
+                 "            let srcSlot = Self.split(src).slot\n            guard st.pte(srcSlot).isPresent else { continue }\n            st.lock()")]),
+    # --- store operations ---
+    dict(id="mprotect-read-only-keeps-writable-ptes", strategy="mmap-lock", expect="STALE-PTE",
+         edits=[(OPS, "mm.pageTable.update(v.range) { $0.readOnly() }", "_ = v")]),
+    dict(id="merge-without-restamp", strategy="mmap-lock", expect="STALE-PTE",
+         edits=[(OPS, "return pte.restamped(gen: gen)", "return pte")]),
+    dict(id="split-off-by-one", strategy="mmap-lock", expect="TREE",
+         edits=[(OPS, "modify(v) { v.setEnd(page) }", "modify(v) { v.setEnd(page + 1) }")]),
+    dict(id="link-without-prepare", strategy="per-vma-lock", expect="STALE-PTE",
+         edits=[(OPS, "        vmaPrepare(v)\n        treeWriteBegin()", "        treeWriteBegin()")]),
+    dict(id="munmap-spares-last-page", strategy="mmap-lock", expect="MAPPING",
+         edits=[(OPS, "while i < mm.list.count && mm.list[i].start < range.end {\n            remove(",
+                 "while i < mm.list.count && mm.list[i].start < range.end - 1 {\n            remove(")]),
+    dict(id="gap-search-skips-hint", strategy="mmap-lock", expect="MAPPING",
+         edits=[(S + "Store/WriteSide.swift", "let from = min(max(hint, within.start), within.end - count)",
+                 "let from = min(max(hint + 1, within.start), within.end - count)")]),
+    dict(id="mmap-lock-fault-unlocked", strategy="mmap-lock", expect="STALE-PTE",
+         edits=[(S + "Strategies/MMapLock.swift", "        mm.mmapLock.readLock()\n        defer { mm.mmapLock.readUnlock() }\n", "")]),
+]
