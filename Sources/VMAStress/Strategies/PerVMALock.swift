@@ -126,8 +126,10 @@ public struct PerVMALock<F: RCUFlavor>: RCUReaders {
     @inline(__always)
     func startRead(_ v: VMAPtr, _ ctx: inout FaultContext) -> FaultEvent? {
         if v.pointee.lockSeq.load(ordering: .relaxed) == mm.lockSeq { return .abortLockSeq }
-        if !v.pointee.lock.tryReadLock() { return .abortVMATrylock }
+        // The race the second compare exists for: a writer locks the VMA (sets
+        // vm_lock_seq and drops its lock) between the first compare and the trylock.
         ctx.delay(.betweenChecks)
+        if !v.pointee.lock.tryReadLock() { return .abortVMATrylock }
         // The trylock's acquire makes a writer's vm_lock_seq store (made under its write lock) visible.
         if v.pointee.lockSeq.load(ordering: .relaxed) == mm.lockSeq {
             v.pointee.lock.readUnlock()

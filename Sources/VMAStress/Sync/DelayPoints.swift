@@ -13,7 +13,7 @@ public enum ReadPoint: Int, CaseIterable, Sendable {
     /// The VMA is pinned (a reference, the per-VMA read lock), not yet validated.
     case afterPin
     /// Between two checks of one validation (fields read, seqcount not yet re-checked;
-    /// trylock taken, vm_lock_seq not yet compared again).
+    /// vm_lock_seq compared once, the trylock and the second compare not yet done).
     case betweenChecks
     /// Validated, the PTL not yet taken.
     case beforePTL
