@@ -45,7 +45,8 @@ MUTANTS = [
          edits=[(S + "Strategies/Speculative/SPFRWLock.swift", "public func treeWriteBegin() { mm.treeWriteLock() }", "public func treeWriteBegin() {}"),
                 (S + "Strategies/Speculative/SPFRWLock.swift", "public func treeWriteEnd() { mm.treeWriteUnlock() }", "public func treeWriteEnd() {}")]),
     # --- spf-rcu (SPF v12) ---
-    dict(id="rcu-get-on-zero", strategy="spf-rcu", expect="UAF",
+    dict(id="rcu-get-on-zero", strategy="spf-rcu", expect="UAF", equivalent=
+         "the tree's reference is dropped only after a grace period (call_rcu), so a reader inside its RCU section never meets a count of zero",
          edits=[(S + "Strategies/Speculative/SPFRCU.swift", "pinned = v.pointee.refs.getUnlessZero()",
                  "v.pointee.refs.get(); pinned = true")]),
     dict(id="rcu-retire-without-grace-period", strategy="spf-rcu", expect="UAF",
@@ -79,7 +80,8 @@ MUTANTS = [
          edits=[(S + "Sync/SRCU.swift", "        waitForReaders(index: Int(c & 1))\n", "")]),
     dict(id="srcu-read-lock-without-barrier", strategy="spf-srcu", expect="UAF",
          edits=[(S + "Sync/SRCU.swift", "        atomicMemoryFence(ordering: .sequentiallyConsistent)  // B\n", "")]),
-    dict(id="refcount-get-unless-zero-ignores-zero", strategy="spf-rcu", expect="UAF",
+    dict(id="refcount-get-unless-zero-ignores-zero", strategy="spf-rcu", expect="UAF", equivalent=
+         "as rcu-get-on-zero: spf-rcu's readers never meet a count of zero, the only user of get_unless_zero",
          edits=[(S + "Sync/RefCount.swift", "        return false\n    }\n\n    /// Drops a reference.", "        count.wrappingAdd(1, ordering: .relaxed)\n        return true\n    }\n\n    /// Drops a reference.")]),
     dict(id="qrwlock-reader-ignores-writer", strategy="spf-rwlock", expect="UAF",
          edits=[(S + "Sync/QRWLock.swift", "if c & Self.writerMask != 0 { readLockSlow() }", "_ = c")]),
@@ -100,7 +102,8 @@ MUTANTS = [
          edits=[(OPS, "return pte.restamped(gen: gen)", "return pte")]),
     dict(id="split-off-by-one", strategy="mmap-lock", expect="TREE",
          edits=[(OPS, "modify(v) { v.setEnd(page) }", "modify(v) { v.setEnd(page + 1) }")]),
-    dict(id="link-without-prepare", strategy="per-vma-lock", expect="STALE-PTE",
+    dict(id="link-without-prepare", strategy="per-vma-lock", expect="STALE-PTE", equivalent=
+         "every VMA the model links unlocked is new or a split piece whose contents are final, and every later change write-locks it first; mremap write-locks its new VMA itself before linking",
          edits=[(OPS, "        vmaPrepare(v)\n        treeWriteBegin()", "        treeWriteBegin()")]),
     dict(id="munmap-spares-last-page", strategy="mmap-lock", expect="MAPPING",
          edits=[(OPS, "while i < mm.list.count && mm.list[i].start < range.end {\n            remove(",

@@ -36,10 +36,10 @@ def build(tree, wmo):
     return r.returncode == 0, time.time() - t0, r.stdout[-2000:] + r.stderr[-2000:]
 
 
-def run_once(tree, strategy, seed, seconds):
+def run_once(tree, strategy, seed, seconds, extra):
     """(invariant, seconds) of the first report, or None."""
     binary = os.path.join(tree, ".build", "release", "vmastress")
-    cmd = [binary, "run", "--strategy", strategy, "--duration", f"{seconds}s", "--warmup", "0s", "--seed", str(seed)]
+    cmd = [binary, "run", "--strategy", strategy, "--duration", f"{seconds}s", "--warmup", "0s", "--seed", str(seed)] + extra
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds * 4 + 30).stdout
     except subprocess.TimeoutExpired:
@@ -60,6 +60,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--wmo", action="store_true", help="build with whole-module optimisation, as make does")
     ap.add_argument("--out", help="also write the table (Markdown) here")
+    ap.add_argument("--run-args", default="", help="more `vmastress run` arguments, e.g. '--hogs 2'")
     args = ap.parse_args()
     mutants = [m for m in MUTANTS if not args.only or m["id"] in args.only.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -87,7 +88,7 @@ def main():
             found = None
             if ok:
                 for seed in seeds:
-                    found = run_once(tree, m["strategy"], seed, args.seconds)
+                    found = run_once(tree, m["strategy"], seed, args.seconds, args.run_args.split())
                     if found:
                         found = (*found, seed)
                         break
@@ -121,7 +122,8 @@ def render(rows, args):
     caught = [r for r in counted if r["found"] and r["found"][1] is not None]
     out = [f"# Mutants, {datetime.date.today().isoformat()}",
            "",
-           f"`python3 bench/mutants/run.py --seeds {args.seeds} --seconds {args.seconds}{' --wmo' if args.wmo else ''}`: "
+           f"`python3 bench/mutants/run.py --seeds {args.seeds} --seconds {args.seconds}{' --wmo' if args.wmo else ''}"
+           f"{' --run-args ' + repr(args.run_args) if args.run_args else ''}`: "
            f"{len(caught)} of {len(counted)} non-equivalent mutants caught "
            f"({100 * len(caught) / max(1, len(counted)):.0f}%); {sum(1 for r in rows if r.get('equivalent'))} equivalent, left out.",
            "",
