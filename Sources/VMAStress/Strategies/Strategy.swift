@@ -140,6 +140,8 @@ public struct FaultContext {
     public var srcu: SRCUReader?
     /// Delay-point passes through this context, hashed to pick the stalls.
     var passes: UInt32 = 0
+    /// The read section's first stall fired (`preemptTwice`); the next point stalls again.
+    var preemptedInSection = false
     /// The current fault aims at the range a mutation announced (`MM.announce`).
     public var hot = false
     /// `--check`: the inline checks (UAF, PIPE, TORN) run unless `off`; the
@@ -227,10 +229,38 @@ public struct FaultContext {
         }
         guard delays else { return }
         delayCounts[2 * p.rawValue] &+= 1
+        if p == .insideReadLock || preemptedInSection { return preemptTwice(p, hash) }
         if hash >> (32 - (hot ? Self.hotDelayBits : Self.shortDelay.bits)) == 0 {
             delayCounts[2 * p.rawValue + 1] &+= 1
             spin(nanos: hash >> (32 - Self.longDelay.bits) == 0 ? Self.longDelay.nanos : Self.shortDelay.nanos)
         }
+    }
+
+    /// A reader preempted at the start of its read section and again after
+    /// its lookup (`ReadPoint.insideReadLock`): one pass in 2^16 sleeps
+    /// until a grace period has flipped the SRCU index it read, then, at
+    /// the next point, inside the section, until the next flip and 300 µs
+    /// more (each sleep at most 2 ms: a correct grace period waits for this
+    /// reader before it flips again).
+    public static let preemptedTwice = (bits: UInt32(16), maxMicros: UInt32(2_000), afterMicros: UInt32(300))
+
+    mutating func preemptTwice(_ p: ReadPoint, _ hash: UInt32) {
+        guard let reader = srcu else { return }
+        if preemptedInSection {
+            preemptedInSection = false
+        } else if hash >> (32 - Self.preemptedTwice.bits) == 0 {
+            preemptedInSection = true
+        } else {
+            return
+        }
+        delayCounts[2 * p.rawValue + 1] &+= 1
+        let first = reader.flips
+        var slept: UInt32 = 0
+        while reader.flips == first && slept < Self.preemptedTwice.maxMicros {
+            usleep(50)
+            slept += 50
+        }
+        if !preemptedInSection { usleep(Self.preemptedTwice.afterMicros) }
     }
 
     /// The reader met a writer at work on its VMA: stay a while, still inside the read section.

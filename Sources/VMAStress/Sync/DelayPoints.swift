@@ -8,6 +8,11 @@ import Synchronization
 /// window opens; the run reports how often each point was passed and fired,
 /// as rcutorture's Reader Batch shows that readers ran.
 public enum ReadPoint: Int, CaseIterable, Sendable {
+    /// SRCU: srcu_read_lock read the index, its count not yet raised. A
+    /// fired pass here is a reader preempted twice: a long stall (a grace
+    /// period can pass) and another one after its lookup (the next can
+    /// start), the window synchronize_srcu's first wait exists for.
+    case insideReadLock
     /// The lookup found a VMA; nothing pins it yet but the read section (SRCU, RCU, tree lock).
     case afterLookup
     /// The VMA is pinned (a reference, the per-VMA read lock), not yet validated.
@@ -24,6 +29,7 @@ public enum ReadPoint: Int, CaseIterable, Sendable {
 
     public var name: String {
         switch self {
+        case .insideReadLock: return "inside-read-lock"
         case .afterLookup: return "after-lookup"
         case .afterPin: return "after-pin"
         case .betweenChecks: return "between-checks"

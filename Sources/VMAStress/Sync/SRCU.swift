@@ -204,8 +204,20 @@ public struct SRCUReader: @unchecked Sendable {
 
     /// srcu_read_lock: returns the index to pass to `unlock`.
     @inline(__always)
-    public func lock() -> Int {
-        let idx = Int(completed.pointee.load(ordering: .relaxed) & 1)
+    public func lock() -> Int { enter(index()) }
+
+    /// srcu_read_lock's first step: the index new readers take. A reader
+    /// may stall here for as long as it likes; `synchronize` waits for the
+    /// inactive index first so that one that stalled across a flip is caught.
+    @inline(__always)
+    public func index() -> Int { Int(completed.pointee.load(ordering: .relaxed) & 1) }
+
+    /// Index flips so far (a delay point waits for one).
+    public var flips: UInt64 { completed.pointee.load(ordering: .relaxed) }
+
+    /// srcu_read_lock's second step: counts this reader on `idx`.
+    @inline(__always)
+    public func enter(_ idx: Int) -> Int {
         // Only this thread writes its slot: a plain increment, no locked instruction.
         counters[idx].store(counters[idx].load(ordering: .relaxed) &+ 1, ordering: .relaxed)
         atomicMemoryFence(ordering: .sequentiallyConsistent)  // B

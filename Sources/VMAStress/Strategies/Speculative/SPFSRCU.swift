@@ -46,7 +46,9 @@ public struct SPFSRCU: Strategy, SeqlockedTreeWrites {
     public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
         ctx.note(.speculativeAttempt)
         let reader = ctx.srcu.unsafelyUnwrapped
-        let idx = reader.lock()
+        let first = reader.index()
+        ctx.delay(.insideReadLock)
+        let idx = reader.enter(first)
         var found: VMAPtr?
         while true {
             let s = mm.seqReadBegin()
