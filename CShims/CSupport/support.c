@@ -1,6 +1,8 @@
 #include "CSupport.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <malloc.h>
 #include <sched.h>
 #include <signal.h>
@@ -69,9 +71,26 @@ int vms_rwlock_init_prefer_writer(pthread_rwlock_t *lock) {
 }
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_count;
+static volatile sig_atomic_t quit_requests;
 
 static void on_stop_signal(int signo) {
-    stop_signal = signo;
+    if (stop_signal == 0) stop_signal = signo;
+    stop_count++;
+    // GNU timeout signals the child and then its process group, and people
+    // press Ctrl-C twice: a second signal must not lose the results. A third
+    // is someone who wants out now.
+    if (stop_count >= 3) {
+        static const char msg[] = "vmastress: third stop signal: exiting at once, without writing results\n";
+        ssize_t ignored = write(2, msg, sizeof msg - 1);
+        (void)ignored;
+        _exit(128 + stop_signal);
+    }
+}
+
+static void on_quit_signal(int signo) {
+    (void)signo;
+    quit_requests++;
 }
 
 void vms_install_stop_signals(void) {
@@ -79,21 +98,40 @@ void vms_install_stop_signals(void) {
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    // The first signal asks for a clean stop; the handler is then reset, so a
-    // second one kills the process the usual way.
-    sa.sa_flags = SA_RESETHAND | SA_RESTART;
+    sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    // SIGQUIT asks for a thread dump (the stall watchdog prints it); the
+    // Swift runtime's crash handler would print a backtrace and stall the run.
+    sa.sa_handler = on_quit_signal;
+    sigaction(SIGQUIT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
     // A parent may have left them blocked (test runners do); threads created
     // after this inherit the unblocked mask.
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGQUIT);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 int vms_stop_signal(void) { return stop_signal; }
+
+int vms_stop_signal_count(void) { return stop_count; }
+
+int vms_quit_requests(void) { return quit_requests; }
+
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+int vms_rename_exchange(const char *a, const char *b) {
+    return (int)syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
+}
 
 void vms_raise_stop(int signo) { stop_signal = signo; }
 

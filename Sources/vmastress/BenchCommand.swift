@@ -24,10 +24,10 @@ struct BenchPrimitivesCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "How long each measurement runs.")
     var cellTime = "100ms"
 
-    @Option(help: "Slices per language per cell, alternating (medians are reported).")
+    @Option(parsing: .unconditional, help: "Slices per language per cell, alternating (medians are reported).")
     var repetitions = 11
 
-    @Option(help: "Thread counts, comma-separated (more than the cores oversubscribes).")
+    @Option(parsing: .unconditional, help: "Thread counts, comma-separated (more than the cores oversubscribes).")
     var threads = "1,2,8"
 
     @Option(help: "Only these primitives, comma-separated: \(PrimitiveBench.primitives.joined(separator: ", ")).")
@@ -73,7 +73,7 @@ struct BenchPrimitivesCommand: ParsableCommand {
 
     func run() throws {
         let report = PrimitiveBench.run(try options()) { Console.error("bench: \($0)") }
-        print(TextReport.table(
+        Console.out(TextReport.table(
             header: ["primitive", "side", "threads", "swift ns/op", "c ns/op", "swift/c", "swift Mops/s", "c Mops/s"],
             rows: report.cells.map { c in
                 [c.primitive, c.side, "\(c.threads)", TextReport.fixed(c.swiftNsPerOp, 2),

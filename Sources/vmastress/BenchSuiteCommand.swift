@@ -13,10 +13,13 @@ struct BenchSuiteCommand: ParsableCommand {
             bench/README.md. Repetitions interleave strategies. Each cell reports median, min, max and \
             standard deviation, and its ratio to the baseline (mmap-lock) on the same cell. Writes to \
             --out: results.json, results.csv, results.md (for pull requests), report.html (SVG charts) \
-            and hgrm/ (HdrHistogram percentile distributions per cell and op), all atomically, also when \
-            SIGINT or SIGTERM cuts the suite short. Progress goes to stderr when it is a terminal.
+            and hgrm/ (HdrHistogram percentile distributions per cell and op), as one set: written into \
+            a fresh directory beside --out and swapped into place, also when a stop signal cuts the \
+            suite short. --out must be new, empty or a previous output. Progress goes to stderr when \
+            it is a terminal.
             Exit codes: 0 done, 1 a run found a violation, 2 usage error or bad suite file, 3 runtime \
-            error, 130/143 interrupted (what was measured is written).
+            error, 128+N interrupted by signal N (129 SIGHUP, 130 SIGINT, 143 SIGTERM; what was \
+            measured is written).
             """)
 
     @Argument(help: "Suite file or name in bench/suites/.")
@@ -31,10 +34,10 @@ struct BenchSuiteCommand: ParsableCommand {
     @Option(help: "Override the suite's workloads (comma-separated presets).")
     var workload: String?
 
-    @Option(help: "Override the suite's thread counts (comma-separated).")
+    @Option(parsing: .unconditional, help: "Override the suite's thread counts (comma-separated).")
     var threads: String?
 
-    @Option(help: "Override the suite's repetitions.")
+    @Option(parsing: .unconditional, help: "Override the suite's repetitions.")
     var repetitions: Int?
 
     @Option(parsing: .unconditional, help: "Override the suite's measured duration per run.")
@@ -82,6 +85,9 @@ struct BenchSuiteCommand: ParsableCommand {
         return s
     }
 
+    /// What a bench writes into --out; a directory holding anything else is refused.
+    static let resultNames: Set<String> = ["results.json", "results.csv", "results.md", "report.html", "hgrm"]
+
     func outDir(for suite: Suite) -> String { out ?? "results/bench-\(suite.name)" }
 
     func validate() throws {
@@ -95,10 +101,7 @@ struct BenchSuiteCommand: ParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        try usageChecks {
-            try FileManager.default.createDirectory(atPath: outDir + "/hgrm", withIntermediateDirectories: true)
-            try AtomicFile.checkWritable(outDir + "/results.json")
-        }
+        try usageChecks { try AtomicFile.checkDirectory(outDir, known: Self.resultNames) }
     }
 
     func run() throws {
@@ -118,19 +121,16 @@ struct BenchSuiteCommand: ParsableCommand {
         }
         progress.finish()
         let r = output.result
-        print(BenchReport.terminal(r))
+        Console.out(BenchReport.terminal(r))
         do {
-            try AtomicFile.writeJSON(r, to: "\(outDir)/results.json")
-            try AtomicFile.write(Data(BenchReport.csv(r).utf8), to: "\(outDir)/results.csv")
-            try AtomicFile.write(Data(BenchReport.markdown(r).utf8), to: "\(outDir)/results.md")
-            try AtomicFile.write(Data(HTMLReport.render(r).utf8), to: "\(outDir)/report.html")
-            for (name, text) in output.percentileFiles {
-                try AtomicFile.write(Data(text.utf8), to: "\(outDir)/hgrm/\(name)")
-            }
+            let files = [("results.json", try AtomicFile.jsonData(r)), ("results.csv", Data(BenchReport.csv(r).utf8)),
+                         ("results.md", Data(BenchReport.markdown(r).utf8)), ("report.html", Data(HTMLReport.render(r).utf8))]
+                + output.percentileFiles.map { ("hgrm/\($0.0)", Data($0.1.utf8)) }
+            try AtomicFile.writeDirectory(files.map { (path: $0.0, data: $0.1) }, to: outDir)
         } catch {
             throw Exit(status: ExitStatus.runtime, message: "\(error)")
         }
-        print("\nwrote \(outDir)/results.json, results.csv, results.md, report.html and \(output.percentileFiles.count) files in hgrm/")
+        Console.out("\nwrote \(outDir)/results.json, results.csv, results.md, report.html and \(output.percentileFiles.count) files in hgrm/")
         for f in output.failures.prefix(3) {
             Console.error("vmastress: violation in \(f.strategy): reproduce with: \(f.reproduce)")
         }

@@ -37,7 +37,7 @@ struct RunCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Warm-up before measuring.")
     var warmup = "1s"
 
-    @Option(help: "Seed for every thread's RNG (default: chosen from the clock and printed).")
+    @Option(parsing: .unconditional, help: "Seed for every thread's RNG (default: chosen from the clock and printed).")
     var seed: UInt64?
 
     @Option(help: "Write results as JSON to this file (atomically; schema in docs/results-schema.md).")
@@ -49,25 +49,25 @@ struct RunCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Report a stall (with a thread dump) when a worker makes no progress, or does not reach a checkpoint, within this.")
     var stallTimeout = "10s"
 
-    @Option(help: "Time one fault in this many (a power of two).")
+    @Option(parsing: .unconditional, help: "Time one fault in this many (a power of two).")
     var sampleEvery = 64
 
     @Flag(help: "Count every violation instead of stopping at the first.")
     var keepGoing = false
 
-    @Option(help: "Pages in the stable region (mapped read-write, never changed).")
+    @Option(parsing: .unconditional, help: "Pages in the stable region (mapped read-write, never changed).")
     var stablePages: UInt64 = Layout().stablePages
 
-    @Option(help: "Pages in the never-mapped guard region.")
+    @Option(parsing: .unconditional, help: "Pages in the never-mapped guard region.")
     var guardPages: UInt64 = Layout().guardPages
 
-    @Option(help: "Pages in the churn region, where mutators work.")
+    @Option(parsing: .unconditional, help: "Pages in the churn region, where mutators work.")
     var churnPages: UInt64 = Layout().churnPages
 
-    @Option(help: "Largest mutation, in pages (default: the workload's; the same as --mix max-pages=N).")
+    @Option(parsing: .unconditional, help: "Largest mutation, in pages (default: the workload's; the same as --mix max-pages=N).")
     var maxOpPages: UInt64?
 
-    @Option(help: "Percent of faults that write (default: the workload's; the same as --mix write=N).")
+    @Option(parsing: .unconditional, help: "Percent of faults that write (default: the workload's; the same as --mix write=N).")
     var writePercent: UInt64?
 
     @Option(parsing: .unconditional, help: "Stutter: every this long, park all workers for a fifth of it (0: off).")
@@ -82,25 +82,25 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Writer bursts: mutators run 64 to 1023 operations back to back, then pause 1 to 20 ms.")
     var writerBursts = false
 
-    @Option(help: "CPU hogs: N threads spin beside the workers at normal priority, so workers are preempted inside their windows (0 to \(Perturbation.maxHogs)).")
+    @Option(parsing: .unconditional, help: "CPU hogs: N threads spin beside the workers at normal priority, so workers are preempted inside their windows (0 to \(Perturbation.maxHogs)).")
     var hogs = 0
 
     @Option(help: "Run worker threads only on these CPUs (a list like 0-3,6).")
     var cpus: String?
 
-    @Option(help: "Run faulters on this NUMA node's CPUs.")
+    @Option(parsing: .unconditional, help: "Run faulters on this NUMA node's CPUs.")
     var faultersNode: Int?
 
-    @Option(help: "Run mutators on this NUMA node's CPUs.")
+    @Option(parsing: .unconditional, help: "Run mutators on this NUMA node's CPUs.")
     var mutatorsNode: Int?
 
-    @Option(help: "Run the checker thread on this CPU.")
+    @Option(parsing: .unconditional, help: "Run the checker thread on this CPU.")
     var checkerCPU: Int?
 
     @Option(help: "Within its role's CPUs, a thread may use them all (none), takes one, node by node (compact), or one, nodes in turn (scatter).")
     var pin: PinPolicy = .none
 
-    @Option(help: "Put VMA records, the index and page tables on NUMA node N, on the allocating thread's node (local), or interleave them.")
+    @Option(parsing: .unconditional, help: "Put VMA records, the index and page tables on NUMA node N, on the allocating thread's node (local), or interleave them.")
     var memNode: String?
 
     @Option(help: "Lookup tree: rbtree or btree (default: the strategy's own; 'vmastress strategies' lists which each allows).")
@@ -127,7 +127,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func configs(seed: UInt64) throws -> [RunConfig] {
-        let names = strategy.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        let names = strategy.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
         guard !names.isEmpty, !names.contains("") else { throw ValidationError("--strategy needs a name") }
         var layout = Layout()
         layout.stablePages = stablePages
@@ -186,12 +186,12 @@ struct RunCommand: ParsableCommand {
             } catch {
                 throw Exit(status: ExitStatus.runtime, message: "\(error)")
             }
-            if !results.isEmpty { print("") }
+            if !results.isEmpty { Console.out("") }
             results.append(result)
-            print(TextReport.render(result))
+            Console.out(TextReport.render(result))
             if result.verdict == .interrupted { break }
         }
-        if results.count > 1 { print("\n" + TextReport.comparison(results)) }
+        if results.count > 1 { Console.out("\n" + TextReport.comparison(results)) }
         if json != nil {
             try writeResults(ResultsFile(tool: "vmastress \(VMAStressCommand.configuration.version)",
                                          createdAt: ISO8601DateFormatter().string(from: Date()),

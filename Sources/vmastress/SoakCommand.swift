@@ -17,8 +17,10 @@ struct SoakCommand: ParsableCommand {
             (unless --keep-going) and its command line reproduces it alone. RSS is sampled \
             every second and after every phase; RSS after phases that rises steadily by more \
             than --rss-limit fails the soak.
-            Exit codes: 0 SUCCESS, 1 FAILURE, 2 usage error, 3 runtime error, 130/143 \
-            interrupted by SIGINT/SIGTERM (the summary so far is printed and written).
+            Until the end the --json file says INCOMPLETE. \
+            Exit codes: 0 SUCCESS, 1 FAILURE, 2 usage error, 3 runtime error, 128+N \
+            interrupted by signal N (129 SIGHUP, 130 SIGINT, 143 SIGTERM; the summary so far is \
+            printed and written).
             """)
 
     @Option(parsing: .unconditional, help: "How long the whole soak runs, like 2m, 10m, 1h.")
@@ -27,7 +29,7 @@ struct SoakCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Length of one phase (the last may be shorter).")
     var phase = "15s"
 
-    @Option(help: "Seed the phases are drawn from (default: chosen from the clock and printed).")
+    @Option(parsing: .unconditional, help: "Seed the phases are drawn from (default: chosen from the clock and printed).")
     var seed: UInt64?
 
     @Option(help: "Strategies to rotate through, comma-separated (default: every correct one).")
@@ -42,7 +44,7 @@ struct SoakCommand: ParsableCommand {
     @Flag(help: "Go on after a failing phase instead of ending the soak.")
     var keepGoing = false
 
-    @Option(help: "Fail when RSS after phases grows steadily by more than this many MiB.")
+    @Option(parsing: .unconditional, help: "Fail when RSS after phases grows steadily by more than this many MiB.")
     var rssLimit = 16
 
     @Option(parsing: .unconditional, help: "Stat lines inside each phase this often (0: only after each phase).")
@@ -53,6 +55,8 @@ struct SoakCommand: ParsableCommand {
 
     @Option(help: "Write a JUnit XML report to this file (atomically, at the end).")
     var junit: String?
+
+    static let maxRSSLimitMiB = 1 << 20
 
     func options(seed: UInt64) throws -> Soak.Options {
         let correct = StrategyRegistry.correct.map(\.info.name)
@@ -82,7 +86,9 @@ struct SoakCommand: ParsableCommand {
         plan.statIntervalSeconds = try DurationText.seconds(statInterval)
         var o = Soak.Options(plan: plan, durationSeconds: try DurationText.seconds(duration))
         guard o.durationSeconds > 0 else { throw ValidationError("--duration must be more than zero") }
-        guard rssLimit >= 1 else { throw ValidationError("--rss-limit must be at least 1 (MiB)") }
+        guard (1...Self.maxRSSLimitMiB).contains(rssLimit) else {
+            throw ValidationError("--rss-limit must be between 1 and \(Self.maxRSSLimitMiB) (MiB)")
+        }
         o.keepGoing = keepGoing
         o.rssLimitKiB = rssLimit * 1024
         o.tool = "vmastress \(VMAStressCommand.configuration.version)"
@@ -124,7 +130,7 @@ struct SoakCommand: ParsableCommand {
         }
         switch result.verdict {
         case .failure: throw Exit(status: ExitStatus.violation, message: nil)
-        case .interrupted: throw Exit(status: ExitStatus.interrupted(by: vms_stop_signal()), message: nil)
+        case .interrupted, .incomplete: throw Exit(status: ExitStatus.interrupted(by: vms_stop_signal()), message: nil)
         case .success: break
         }
     }

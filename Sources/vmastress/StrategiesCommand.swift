@@ -14,15 +14,15 @@ struct StrategiesCommand: ParsableCommand {
             [e.info.name, e.info.indexes.map(\.rawValue).joined(separator: ","), e.info.usesRCU ? "yes" : "-",
              e.info.summary, e.info.origin]
         }
-        print(TextReport.table(header: ["strategy", "--index", "--rcu-flavor", "what it does", "origin"],
+        Console.out(TextReport.table(header: ["strategy", "--index", "--rcu-flavor", "what it does", "origin"],
                                rows: rows, leftColumns: 5))
-        print("\n--index: the trees a strategy is correct on, its default first; --rcu-flavor: its readers use liburcu. docs/strategies.md has each protocol.")
+        Console.out("\n--index: the trees a strategy is correct on, its default first; --rcu-flavor: its readers use liburcu. docs/strategies.md has each protocol.")
         if busted {
-            print("")
+            Console.out("")
             let twins = StrategyRegistry.busted.map { t in
                 [t.info.name, t.info.breaks!.rawValue, t.info.base ?? "-", t.info.summary]
             }
-            print(TextReport.table(header: ["busted twin", "breaks", "twin of", "the bug"], rows: twins, leftColumns: 4))
+            Console.out(TextReport.table(header: ["busted twin", "breaks", "twin of", "the bug"], rows: twins, leftColumns: 4))
         }
     }
 }

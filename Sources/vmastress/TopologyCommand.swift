@@ -15,7 +15,7 @@ struct TopologyCommand: ParsableCommand {
 
     func run() throws {
         let t = Topology.current()
-        print(TextReport.topology(t))
+        Console.out(TextReport.topology(t))
         try writeResults(t, to: json)
     }
 }

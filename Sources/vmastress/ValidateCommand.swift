@@ -33,8 +33,8 @@ struct ValidateCommand: ParsableCommand {
 
     func validate() throws {
         try usageChecks {
-            _ = try DurationText.seconds(duration)
-            _ = try DurationText.seconds(bustedTimeout)
+            guard try DurationText.seconds(duration) > 0 else { throw ValidationError("--duration must be more than zero") }
+            guard try DurationText.seconds(bustedTimeout) > 0 else { throw ValidationError("--busted-timeout must be more than zero") }
             _ = try selected()
             if let json { try AtomicFile.checkWritable(json) }
         }
@@ -49,7 +49,9 @@ struct ValidateCommand: ParsableCommand {
             return flavors.contains(kind)
         }
         guard let only else { return all }
-        return try only.split(separator: ",").map { name in
+        let names = only.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !names.contains("") else { throw ValidationError("--only needs a comma-separated list of names ('vmastress validate --list')") }
+        return try names.map { name in
             guard let e = PrimitiveValidation.named(String(name)) else {
                 throw ValidationError("unknown validation '\(name)'; 'vmastress validate --list' lists them")
             }
@@ -60,7 +62,7 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         let entries = try selected()
         if list {
-            print(TextReport.table(header: ["name", "test", "kind", "what"], rows: entries.map {
+            Console.out(TextReport.table(header: ["name", "test", "kind", "what"], rows: entries.map {
                 [$0.name, $0.test, $0.busted ? "busted twin" : "primitive", $0.summary]
             }, leftColumns: 4))
             return
@@ -68,7 +70,7 @@ struct ValidateCommand: ParsableCommand {
         let results = PrimitiveValidation.run(
             entries, seconds: try DurationText.seconds(duration), bustedSeconds: try DurationText.seconds(bustedTimeout)
         ) { Console.error("validate: \($0.name) (\($0.test))") }
-        print(TextReport.table(
+        Console.out(TextReport.table(
             header: ["name", "test", "ops", "updates", "failures", "result", "pipe 0..10"],
             rows: results.map { r in
                 let result: String
@@ -82,11 +84,11 @@ struct ValidateCommand: ParsableCommand {
             }, leftColumns: 2))
         try writeResults(results, to: json)
         let failed = results.filter { !$0.passed }
-        print("")
+        Console.out("")
         if failed.isEmpty {
-            print("--- End of test: SUCCESS (\(results.count) validations)")
+            Console.out("--- End of test: SUCCESS (\(results.count) validations)")
         } else {
-            print("--- End of test: FAILURE: " + failed.map(\.name).joined(separator: ", "))
+            Console.out("--- End of test: FAILURE: " + failed.map(\.name).joined(separator: ", "))
             throw Exit(status: ExitStatus.violation, message: nil)
         }
     }

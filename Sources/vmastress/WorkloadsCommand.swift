@@ -7,12 +7,12 @@ struct WorkloadsCommand: ParsableCommand {
         abstract: "List the workload presets and the --mix settings.")
 
     func run() throws {
-        print(TextReport.table(
+        Console.out(TextReport.table(
             header: ["workload", "mutators", "what it does"],
             rows: Workload.allCases.map { [$0.rawValue, "\($0.defaultMutators)", $0.summary] }, leftColumns: 3))
         let base = OpMix()
-        print("\n--mix key=value,... adjusts the preset:")
-        print(TextReport.table(
+        Console.out("\n--mix key=value,... adjusts the preset:")
+        Console.out(TextReport.table(
             header: ["key", "stress", "meaning"],
             rows: OpMix.specKeys.map { [$0.key, "\(base[keyPath: $0.path])", $0.help] }, leftColumns: 3))
     }

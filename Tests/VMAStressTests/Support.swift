@@ -49,20 +49,30 @@ struct ProcessResult {
     var secondsAfterSignal: Double?
 }
 
-/// Runs the binary; `interruptAfter` sends SIGINT after that many seconds.
-func runVMAStress(_ args: [String], interruptAfter: Double? = nil) throws -> ProcessResult {
+/// Runs the binary; `interruptAfter` sends SIGINT after that many seconds;
+/// `signals` sends each signal that many seconds after the start (in order).
+func runVMAStress(_ args: [String], interruptAfter: Double? = nil, signals: [(after: Double, signal: Int32)] = [],
+                  in directory: String? = nil) throws -> ProcessResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: vmastressBinary())
     p.arguments = args
+    if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err
+    let started = Date()
     try p.run()
     var signalledAt: Date?
     if let t = interruptAfter {
         Thread.sleep(forTimeInterval: t)
         signalledAt = Date()
         kill(p.processIdentifier, SIGINT)
+    }
+    for s in signals {
+        let wait = s.after - Date().timeIntervalSince(started)
+        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+        if signalledAt == nil { signalledAt = Date() }
+        kill(p.processIdentifier, s.signal)
     }
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()

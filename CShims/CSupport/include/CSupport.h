@@ -30,12 +30,22 @@ int vms_malloc_trim(void);
 /// blocks new readers, so continuous faulters cannot starve munmap.
 int vms_rwlock_init_prefer_writer(pthread_rwlock_t *lock);
 
-// Stop signals: SIGINT and SIGTERM set a flag the harness polls; a second signal kills.
+// Stop signals: SIGINT, SIGTERM and SIGHUP set a flag the harness polls; the
+// first one's number is kept (the exit status is 128 + it). A second one
+// while stopping changes nothing; a third ends the process at once.
+// SIGQUIT counts a request for a thread dump; SIGPIPE is ignored (a write to
+// a closed pipe fails with EPIPE and the run goes on).
 void vms_install_stop_signals(void);
-/// 0 while no stop signal arrived, else the signal number.
+/// 0 while no stop signal arrived, else the first one's number.
 int vms_stop_signal(void);
+/// Stop signals received so far.
+int vms_stop_signal_count(void);
+/// SIGQUITs received so far.
+int vms_quit_requests(void);
 /// Simulates a stop signal (tests, watchdog).
 void vms_raise_stop(int signo);
+/// renameat2(RENAME_EXCHANGE): swaps two paths atomically; -1 and errno on failure.
+int vms_rename_exchange(const char *a, const char *b);
 
 static inline uint64_t vms_rdtsc(void) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -62,14 +62,38 @@ public struct Suite: Codable, Sendable, Equatable {
             throw ParseError(file: path, line: 0, field: "file", message: "cannot be read")
         }
         let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return try parse(String(decoding: data, as: UTF8.self), file: path, name: stem)
+        return try parse(try text(of: data, file: path), file: path, name: stem)
+    }
+
+    /// The file's text: UTF-8 without a byte-order mark, no control
+    /// characters but tabs and line ends. Anything else is an error that
+    /// shows the offending byte escaped, never raw.
+    static func text(of data: Data, file: String) throws -> String {
+        var bytes = [UInt8](data)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        var line = 1
+        for (i, b) in bytes.enumerated() {
+            if b == 0x0A { line += 1 }
+            if b < 0x20 && b != 0x09 && b != 0x0A && b != 0x0D || b == 0x7F {
+                throw ParseError(file: file, line: line, field: "file",
+                                 message: "not a text file (byte \(String(format: "0x%02X", b)) at offset \(i))")
+            }
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ParseError(file: file, line: 0, field: "file", message: "not UTF-8 text")
+        }
+        return text
     }
 
     /// Parses suite text; `validate` also checks that every cell is a valid run.
     public static func parse(_ text: String, file: String, name: String, validate: Bool = true) throws -> Suite {
         var suite = Suite(name: name)
         var seenWorkloads = false
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        var firstLine: [String: Int] = [:]
+        // CRLF and CR line ends read as LF ("\r\n" is one Character: split after replacing it).
+        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+            .split(separator: "\n", omittingEmptySubsequences: false)
+        for (n, raw) in lines.enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
             if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             let fail = { (field: String, message: String) in ParseError(file: file, line: n + 1, field: field, message: message) }
@@ -79,6 +103,10 @@ public struct Suite: Codable, Sendable, Equatable {
             let key = line[..<eq].trimmingCharacters(in: .whitespaces)
             let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
             guard keys.contains(key) else { throw fail(key, "unknown field; fields are \(keys.joined(separator: ", "))") }
+            if key != "workload", let first = firstLine[key] {
+                throw fail(key, "given twice, on lines \(first) and \(n + 1)")
+            }
+            firstLine[key] = n + 1
             guard !value.isEmpty else { throw fail(key, "needs a value") }
             let items = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             func number(_ s: String, _ range: ClosedRange<Int>) throws -> Int {

@@ -1,3 +1,4 @@
+import CSupport
 import Synchronization
 
 /// The stall watchdog, on a thread of its own: nothing it waits for can
@@ -5,13 +6,15 @@ import Synchronization
 /// moved within the stall timeout, and that the checker is not stuck inside
 /// a checkpoint (parking, a grace period that never ends, an audit looping
 /// on a corrupt tree). A stall is reported once, with the thread dump, and
-/// the run ends.
+/// the run ends. A SIGQUIT prints the same dump to stderr and the run goes on.
 public final class Watchdog: @unchecked Sendable {
     let checker: Checker
     let workers: [WorkerStats]
     let log: ViolationLog
     let stallTimeout: UInt64
     private let stopFlag = Atomic<Bool>(false)
+    /// SIGQUITs answered with a thread dump during this run.
+    public private(set) var quitDumps = 0
 
     public init(checker: Checker) {
         self.checker = checker
@@ -28,12 +31,20 @@ public final class Watchdog: @unchecked Sendable {
     var checkerAllowance: UInt64 { stallTimeout + checker.stutterHold + stallTimeout / 2 }
 
     public func run() {
-        let tick = max(stallTimeout / 4, 10_000_000)
+        // At most 250 ms, so a SIGQUIT is answered at once.
+        let tick = min(max(stallTimeout / 4, 10_000_000), 250_000_000)
+        var quitsSeen = vms_quit_requests()
         var seen = workers.map { $0.progress.pointee.load(ordering: .relaxed) }
         var movedAt = [UInt64](repeating: Clock.nanos(), count: workers.count)
         var checkpointsSeen = checker.checkpointsEnded
         while Clock.sleep(until: Clock.nanos() + tick, unless: { stopFlag.load(ordering: .relaxed) }) {
             if checker.didStall { return }
+            let quits = vms_quit_requests()
+            if quits != quitsSeen {
+                quitsSeen = quits
+                quitDumps += 1
+                Console.error("--- SIGQUIT: thread dump (the run goes on):\n            " + checker.threadDump())
+            }
             let now = Clock.nanos()
             let busySince = checker.busySince
             if busySince != 0 {

@@ -47,7 +47,11 @@ public struct StoreSummary: Codable, Sendable {
 
 /// One run's results: what `--json` writes (schema in docs/results-schema.md).
 public struct RunResult: Codable, Sendable {
-    public enum Verdict: String, Codable, Sendable { case success = "SUCCESS", failure = "FAILURE", interrupted = "INTERRUPTED" }
+    public enum Verdict: String, Codable, Sendable {
+        case success = "SUCCESS", failure = "FAILURE", interrupted = "INTERRUPTED"
+        /// A soak's summary written between phases: not a verdict yet.
+        case incomplete = "INCOMPLETE"
+    }
 
     public var strategy: String
     public var config: RunConfig
@@ -55,6 +59,8 @@ public struct RunResult: Codable, Sendable {
     public var verdict: Verdict
     /// The signal that cut the run short, if any.
     public var interruptedBy: String?
+    /// SIGQUITs answered with a thread dump on stderr while the run went on (absent: none).
+    public var quitDumps: Int?
     /// Wall time of the measured window, and that time less checkpoint pauses (the ops/s divisor).
     public var wallSeconds: Double
     public var measuredSeconds: Double
@@ -82,7 +88,7 @@ public struct RunResult: Codable, Sendable {
     public var histograms: [String: Histogram<UInt64>] = [:]
 
     enum CodingKeys: String, CodingKey {
-        case strategy, config, reproduce, verdict, interruptedBy, wallSeconds, measuredSeconds, ops,
+        case strategy, config, reproduce, verdict, interruptedBy, quitDumps, wallSeconds, measuredSeconds, ops,
              faultOutcomes, faultEvents, threads, process, checker, store, violations, placement, index,
              readerPipe, deferredFree, perturbations, delayPoints
     }

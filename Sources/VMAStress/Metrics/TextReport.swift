@@ -59,6 +59,7 @@ public enum TextReport {
             out.append("perturbations: \(p.stutters) stutter(s), \(p.shuffles) shuffle(s)"
                 + (p.hogSpins.map { ", hogs spun \(human(Double($0))) iterations" } ?? ""))
         }
+        if let q = r.quitDumps { out.append("SIGQUIT: \(q) thread dump(s) printed to stderr; the run went on") }
         out.append("checker: \(r.checker.checkpoints) checkpoint(s), checked "
             + r.checker.invariantsChecked.map(\.rawValue).joined(separator: " ")
             + ", \(r.checker.violationCount) violation(s)")
@@ -76,7 +77,7 @@ public enum TextReport {
             let kinds = Set(r.violations.map(\.invariant.rawValue)).sorted().joined(separator: " ")
             out.append("--- End of test: FAILURE (\(r.strategy)): \(r.checker.violationCount) violation(s) of \(kinds)")
             out.append("reproduce: \(r.reproduce)")
-        case .interrupted:
+        case .interrupted, .incomplete:
             out.append("--- End of test: INTERRUPTED by \(r.interruptedBy ?? "a signal") (\(r.strategy)); results cover \(fixed(r.measuredSeconds, 2)) s")
         }
         return out.joined(separator: "\n")

@@ -71,6 +71,10 @@ public struct RunConfig: Codable, Sendable, Equatable {
 
     public var workers: Int { faulters + mutators }
 
+    /// Worker threads a run may start (faulters and mutators together).
+    public static let maxWorkers = 512
+    public static let maxSampleEvery = 1 << 20
+
     public struct Invalid: Error, CustomStringConvertible {
         public let description: String
     }
@@ -83,20 +87,41 @@ public struct RunConfig: Codable, Sendable, Equatable {
         if let index, !type.info.indexes.contains(index) {
             throw Invalid(description: "strategy '\(strategy)' runs on --index \(type.info.indexes.map(\.rawValue).joined(separator: " or ")), not \(index.rawValue)")
         }
-        guard faulters >= 1 else { throw Invalid(description: "--faulters must be at least 1 (got \(faulters))") }
-        guard mutators >= 0 else { throw Invalid(description: "--mutators must not be negative (got \(mutators))") }
+        guard (1...Self.maxWorkers).contains(faulters) else {
+            throw Invalid(description: "--faulters must be between 1 and \(Self.maxWorkers) (got \(faulters))")
+        }
+        guard (0...Self.maxWorkers).contains(mutators) else {
+            throw Invalid(description: "--mutators must be between 0 and \(Self.maxWorkers) (got \(mutators))")
+        }
+        guard workers <= Self.maxWorkers else {
+            throw Invalid(description: "--faulters and --mutators add up to at most \(Self.maxWorkers) (got \(workers))")
+        }
         if let most = type.info.maxWorkers, workers > most {
             throw Invalid(description: "strategy '\(strategy)' runs at most \(most) worker thread(s); got \(faulters) faulter(s) and \(mutators) mutator(s)")
         }
         guard durationSeconds > 0 else { throw Invalid(description: "--duration must be more than zero") }
-        guard faultSampleEvery >= 1, faultSampleEvery & (faultSampleEvery - 1) == 0 else {
-            throw Invalid(description: "--sample-every must be a power of two")
+        guard stallTimeoutSeconds >= 0.1 else { throw Invalid(description: "--stall-timeout must be at least 100ms") }
+        for (name, s) in [("--checkpoint-interval", checkpointIntervalSeconds), ("--stat-interval", statIntervalSeconds)] where s > 0 && s < 0.01 {
+            throw Invalid(description: "\(name) must be 0 (off) or at least 10ms")
+        }
+        guard (1...Self.maxSampleEvery).contains(faultSampleEvery), faultSampleEvery & (faultSampleEvery - 1) == 0 else {
+            throw Invalid(description: "--sample-every must be a power of two from 1 to \(Self.maxSampleEvery)")
         }
         guard layout.stablePages >= 1, layout.guardPages >= 1, layout.churnPages >= 16 else {
             throw Invalid(description: "regions too small: stable and guard need 1 page, churn 16")
         }
-        guard layout.totalPages <= 1 << 26 else { throw Invalid(description: "address space above 2^26 pages") }
-        guard mix.faultStablePercent + mix.faultGuardPercent <= 100, mix.faultWritePercent <= 100 else {
+        let most = Layout.maxRegionPages
+        guard layout.stablePages <= most, layout.guardPages <= most, layout.churnPages <= most, layout.totalPages <= most else {
+            throw Invalid(description: "--stable-pages, --guard-pages and --churn-pages add up to at most \(most) (2^26) pages")
+        }
+        for (key, path) in [("stable", \OpMix.faultStablePercent), ("guard", \.faultGuardPercent), ("hot", \.faultHotPercent),
+                            ("write", \.faultWritePercent), ("populate", \.initialChurnPercent)] where mix[keyPath: path] > 100 {
+            throw Invalid(description: "--mix \(key)=\(mix[keyPath: path]): a percentage, 0 to 100")
+        }
+        guard [mix.mmapWeight, mix.munmapWeight, mix.mprotectWeight, mix.mremapWeight, mix.takeAllLocksWeight].allSatisfy({ $0 <= OpMix.maxWeight }) else {
+            throw Invalid(description: "mutation weights go up to \(OpMix.maxWeight)")
+        }
+        guard mix.faultStablePercent + mix.faultGuardPercent <= 100 else {
             throw Invalid(description: "fault percentages must add up to at most 100")
         }
         guard mix.maxMutationPages >= 1, mix.maxMutationPages <= layout.churnPages else {

@@ -191,6 +191,7 @@ public enum Runner {
             result.perturbations = PerturbationCounts(stutters: checker.stutters, shuffles: shuffler?.moves ?? 0,
                                                       hogSpins: config.perturbation.hogs > 0 ? hogSpins : nil)
         }
+        if watchdog.quitDumps > 0 { result.quitDumps = watchdog.quitDumps }
         if signal != 0 && log.count == 0 {
             result.verdict = .interrupted
             result.interruptedBy = stopSignalName()
@@ -223,6 +224,7 @@ public enum Runner {
         case 0: return nil
         case SIGINT: return "SIGINT"
         case SIGTERM: return "SIGTERM"
+        case SIGHUP: return "SIGHUP"
         default: return "signal \(signal)"
         }
     }

@@ -17,7 +17,7 @@ public enum JUnit {
                 let text = "reproduce: \(p.reproduce)\n\n" + p.violations.map(\.text).joined(separator: "\n\n")
                 body = "<failure type=\"\(escape(first?.invariant.rawValue ?? "violation"))\" message=\"\(escape(message))\">"
                     + escape(text) + "</failure>"
-            case .interrupted:
+            case .interrupted, .incomplete:
                 body = "<skipped message=\"\(escape("interrupted by \(s.interruptedBy ?? "a signal")"))\"/>"
             case .success:
                 break

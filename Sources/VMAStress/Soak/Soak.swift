@@ -54,7 +54,8 @@ public enum Soak {
                                               limitKiB: o.rssLimitKiB)
             var fails = failures
             if final && verdictRSS.growing { fails.append("RSS: " + verdictRSS.reason) }
-            let verdict: RunResult.Verdict = !fails.isEmpty ? .failure : interruptedBy != nil ? .interrupted : .success
+            // Between phases the file says INCOMPLETE: a soak killed there never reads as a SUCCESS.
+            let verdict: RunResult.Verdict = !fails.isEmpty ? .failure : interruptedBy != nil ? .interrupted : final ? .success : .incomplete
             let samples = sampler.samples
             var end = "--- End of test: \(verdict.rawValue): soak \(String(format: "%.1f", elapsed())) s of "
                 + "\(DurationText.format(o.durationSeconds)), seed \(plan.seed), \(totals.phases) phase(s), "
@@ -71,6 +72,7 @@ public enum Soak {
                                verdict: verdictRSS))
         }
 
+        checkpoint(summary(final: false))
         var i = 0
         while vms_stop_signal() == 0 {
             let left = Double(deadline - min(Clock.nanos(), deadline)) / 1e9 - plan.warmupSeconds - 0.3

@@ -142,13 +142,25 @@ public final class SRCU: @unchecked Sendable {
             }
             return
         }
-        queue.withLock {
+        let queuedForWorker = queue.withLock { () -> Bool in
+            if worker == nil { worker = try? OSThread.spawn(name: "srcu-gp") { [self] in runWorker() } }
+            guard worker != nil else { return false }
             let wasEmpty = callbacks.isEmpty
             callbacks.append((head, callback))
             queued += 1
-            if worker == nil { worker = try? OSThread.spawn(name: "srcu-gp") { [self] in runWorker() } }
             // Wake the worker only for the first callback of a batch; the rest ride along.
             if wasEmpty { queue.broadcast() }
+            return true
+        }
+        if !queuedForWorker {
+            // No thread could be started for the worker: wait the grace period here.
+            synchronize()
+            callback(head)
+            queue.withLock {
+                queued += 1
+                invoked += 1
+                queue.broadcast()
+            }
         }
     }
 

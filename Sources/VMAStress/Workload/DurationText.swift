@@ -12,7 +12,10 @@ public enum DurationText {
         ("ms", 0.001), ("us", 0.000_001), ("s", 1), ("m", 60), ("h", 3600),
     ]
 
-    /// Seconds in `text`; throws for garbage, negatives and non-finite values.
+    /// The longest duration any option takes: 30 days.
+    public static let maxSeconds: Double = 30 * 24 * 3600
+
+    /// Seconds in `text`; throws for garbage, negatives, non-finite values and more than 30 days.
     public static func seconds(_ text: String) throws -> Double {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         var number = Substring(t)
@@ -26,6 +29,7 @@ public enum DurationText {
             throw Invalid(text: text, reason: "write a number with a unit, like 500ms, 10s, 2m or 1h")
         }
         guard value >= 0 else { throw Invalid(text: text, reason: "it must not be negative") }
+        guard value * scale <= maxSeconds else { throw Invalid(text: text, reason: "the longest is 30 days (720h)") }
         return value * scale
     }
 

@@ -6,6 +6,9 @@ public struct Layout: Sendable, Codable, Equatable {
     public var guardPages: UInt64
     public var churnPages: UInt64
 
+    /// The largest address space a run takes, in pages (each region and all three together).
+    public static let maxRegionPages: UInt64 = 1 << 26
+
     public init(stablePages: UInt64 = 256, guardPages: UInt64 = 64, churnPages: UInt64 = 4096) {
         self.stablePages = stablePages
         self.guardPages = guardPages

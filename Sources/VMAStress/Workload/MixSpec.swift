@@ -22,6 +22,18 @@ extension OpMix {
         public let description: String
     }
 
+    /// The largest value a `--mix` setting takes: 100 for percentages,
+    /// a million for weights, 2^26 pages for the largest mutation.
+    public static func specMaximum(_ key: String) -> UInt64 {
+        switch key {
+        case "stable", "guard", "hot", "write", "populate": return 100
+        case "max-pages": return Layout.maxRegionPages
+        default: return maxWeight
+        }
+    }
+
+    public static let maxWeight: UInt64 = 1_000_000
+
     /// Applies `key=value` pairs separated by commas.
     public mutating func apply(spec: String) throws {
         for item in spec.split(separator: ",", omittingEmptySubsequences: true) {
@@ -35,6 +47,10 @@ extension OpMix {
             }
             guard let value = UInt64(parts[1]) else {
                 throw SpecError(description: "--mix \(parts[0])=\(parts[1]): not a non-negative integer")
+            }
+            let most = Self.specMaximum(entry.key)
+            guard value <= most else {
+                throw SpecError(description: "--mix \(parts[0])=\(parts[1]): the most it takes is \(most)")
             }
             self[keyPath: entry.path] = value
         }
