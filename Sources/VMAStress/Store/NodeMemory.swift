@@ -47,17 +47,26 @@ public enum NodeMemory {
     public static func allocate(bytes: Int, alignment: Int = 64, policy: MemoryPolicy) -> UnsafeMutableRawPointer {
         let p: UnsafeMutableRawPointer?
         switch policy {
-        case .system: return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: alignment)
+        case .system:
+            var q: UnsafeMutableRawPointer?
+            p = posix_memalign(&q, max(alignment, MemoryLayout<Int>.size), max(bytes, 1)) == 0 ? q : nil
         case let .node(n): p = numa_alloc_onnode(bytes, Int32(n))
         case .local: p = numa_alloc_local(bytes)
         case .interleave: p = numa_alloc_interleaved(bytes)
         }
-        guard let p else { fatalError("libnuma could not allocate \(bytes) bytes (policy \(policy))") }
+        guard let p else { outOfMemory(bytes) }
         return p
     }
 
     public static func free(_ p: UnsafeMutableRawPointer, bytes: Int, policy: MemoryPolicy) {
-        if policy == .system { p.deallocate() } else { numa_free(p, bytes) }
+        if policy == .system { Glibc.free(p) } else { numa_free(p, bytes) }
+    }
+
+    /// The store cannot be built: one line and exit 3 (a runtime error), not a crash with a backtrace.
+    static func outOfMemory(_ bytes: Int) -> Never {
+        Console.error("vmastress: error: out of memory: cannot allocate \(bytes / 1024) KiB for the model address space "
+            + "(an address-space or cgroup limit?); try fewer --churn-pages or threads")
+        exit(3)
     }
 
     /// Where `count` sampled pages of `[start, start + bytes)` actually live
