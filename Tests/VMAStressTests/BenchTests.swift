@@ -10,6 +10,16 @@ private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
 
 @Suite("Bench suites, reports and compare")
 struct BenchTests {
+    @Test(arguments: ["\r\n", "\n", "\r"])
+    func crlfAndAByteOrderMarkReadAsPlainText(_ end: String) throws {
+        let text = ["# a suite", "strategies = mmap-lock, spf-srcu", "threads = 1, 2", "", "repetitions = 2", "duration = 1s"]
+            .joined(separator: end) + end
+        let path = temporaryPath("bom\(end.utf8.count)\(end.first == "\r" ? "r" : "n").suite")
+        try Data([0xEF, 0xBB, 0xBF] + Array(text.utf8)).write(to: URL(fileURLWithPath: path))
+        let s = try Suite.load(path: path)
+        #expect(s.strategies == ["mmap-lock", "spf-srcu"] && s.threads == [1, 2] && s.repetitions == 2 && s.durationSeconds == 1)
+    }
+
     @Test(arguments: [
         ("strategies = mmap-lock\nthreads = 1, 0\n", 2, "threads", "'0' is not a whole number from 1 to 256"),
         ("# c\n\nthreds = 1\n", 3, "threds", "unknown field"),
