@@ -18,6 +18,7 @@ struct MalformedInvocationTests {
         mkfifo(dir + "/fifo", 0o644)
         symlink("/dev/null", dir + "/devnull-link")
         symlink("/nonexistent/x", dir + "/dangling")
+        symlink("/proc/self/fd/1", dir + "/stdout-link")
         let files: [String: [UInt8]] = [
             "dup.suite": Array("name = x\r\nthreads = 1\r\nthreads = 2\r\n".utf8),
             "dup-lf.suite": Array("strategies = mmap-lock\nrepetitions = 2\n\nrepetitions = 3\n".utf8),
@@ -125,6 +126,9 @@ struct MalformedInvocationTests {
         (["run", "--json", "@devnull-link"], "regular file"),
         (["run", "--json", "@adir"], "directory"),
         (["run", "--json", "@dangling"], "dangling"),
+        (["run", "--json", "@stdout-link"], "cannot write"),
+        (["run", "--json", "/proc/self/fd/1"], "cannot write"),
+        (["run", "--json", "/sys/kernel/r.json"], "/sys/"),
         (["run", "--json", "/nonexistent-dir/r.json"], "does not exist"),
         // soak.
         (["soak", "--duration", "1e11s"], "30 days"),

@@ -28,6 +28,11 @@ public enum AtomicFile {
             throw Failure(description: "cannot write '\(path)': it is a dangling symbolic link")
         }
         let target = resolved(path)
+        for p in [path, linkTarget(path) ?? "", target] {
+            if let fs = ["/proc/", "/sys/", "/dev/"].first(where: { p.hasPrefix($0) && !p.hasPrefix("/dev/shm/") }) {
+                throw Failure(description: "cannot write '\(path)': it leads into \(fs), not a place for result files")
+            }
+        }
         let dir = (target as NSString).deletingLastPathComponent
         try probe(directory: dir.isEmpty ? "." : dir, for: path)
     }
@@ -45,6 +50,14 @@ public enum AtomicFile {
         }
         close(fd)
         unlink(probe)
+    }
+
+    /// Where the symbolic link `path` points, as written in the link (nil: not a link).
+    static func linkTarget(_ path: String) -> String? {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink(path, &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// A symbolic link to a regular file is written through: the link stays, its target is replaced.
