@@ -13,7 +13,7 @@
 /// vma_start_read may report "locked" falsely (a fallback, harmless), never
 /// "unlocked" falsely: a writer sets vm_lock_seq under the VMA's write lock,
 /// after the readers holding it drained.
-public struct PerVMALock<F: RCUFlavor>: RCUReaders {
+public struct PerVMALock<F: RCUFlavor>: RCUReaders, LocklessSteps {
     public typealias Flavor = F
 
     public static var info: StrategyInfo {
@@ -61,65 +61,71 @@ public struct PerVMALock<F: RCUFlavor>: RCUReaders {
         mm.setWriterStep(.holdingMMapLock)
     }
 
-    @inline(__always)
-    public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
-        lockedFault(page, write: write, endReadOnAccessError: true, &ctx)
-    }
+    // The read side (lock_vma_under_rcu, then the fault under the VMA's read lock), in LocklessFault's steps.
 
+    public static var lookupRetriesOnMMSeq: Bool { false }
+
+    /// No read side spans the fault: the VMA's read lock keeps it.
+    @inline(__always) public func enterFault(_ ctx: inout FaultContext) {}
+    @inline(__always) public func leaveFault(_ s: Void) {}
+
+    /// rcu_read_lock around the walk and vma_start_read.
+    @inline(__always) public func enterLookup() { F.readLock() }
+    @inline(__always) public func leaveLookup() { F.readUnlock() }
+
+    /// Inside the RCU section: the UAF and pipe checks, vma_start_read,
+    /// then the bounds and whether it is still attached (it may have been
+    /// changed or detached between the walk and the lock).
     @inline(__always)
-    func lockedFault(_ page: UInt64, write: Bool, endReadOnAccessError: Bool, _ ctx: inout FaultContext) -> FaultResult {
-        ctx.note(.speculativeAttempt)
-        F.readLock()
-        guard let v = ctx.find(mm, page) else {
-            F.readUnlock()
-            return ctx.fallback(mm, .abortNotFound, page, write: write)
-        }
-        let id = v.id
-        ctx.delay(.afterLookup)
-        if let violation = ctx.checkLive(v, id: id) ?? ctx.readPipe(v, id: id) {
-            F.readUnlock()
-            return violation
-        }
+    public func pin(_ v: VMAPtr, id: UInt64, _ page: UInt64, _ ctx: inout FaultContext) -> PinOutcome {
+        if let violation = ctx.checkLive(v, id: id) ?? ctx.readPipe(v, id: id) { return .violation(violation) }
         if let failed = startRead(v, &ctx) {
             ctx.linger()
-            F.readUnlock()
-            return ctx.fallback(mm, failed, page, write: write)
+            return .failed(failed)
         }
         guard v.start <= page && page < v.end else {
             v.pointee.lock.readUnlock()
-            F.readUnlock()
-            return ctx.fallback(mm, .abortBounds, page, write: write)
+            return .failed(.abortBounds)
         }
         guard v.isAttached else {
             v.pointee.lock.readUnlock()
-            F.readUnlock()
-            return ctx.fallback(mm, .abortDetached, page, write: write)
+            return .failed(.abortDetached)
         }
-        F.readUnlock()
-        ctx.delay(.afterPin)
+        return .pinned
+    }
 
-        // Under the VMA read lock no writer changes the fields: a bad checksum is TORN.
+    /// Under the VMA read lock no writer changes the fields: a bad checksum
+    /// is TORN. The access check, then the PTE under the PTL (the page
+    /// table may be allocated: the fault holds the VMA).
+    @inline(__always)
+    public func validateAndCommit(_ v: VMAPtr, id: UInt64, _ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult? {
         let start = v.start, end = v.end, prot = v.prot, flags = v.flags, gen = v.gen
         if ctx.isTorn(start: start, end: end, prot: prot, flags: flags, gen: gen,
                       checksum: v.pointee.checksum.load(ordering: .relaxed)) {
-            v.pointee.lock.readUnlock()
             return .torn(vmaID: id)
         }
         guard prot.contains(.access(write: write)) else {
-            if endReadOnAccessError { v.pointee.lock.readUnlock() }
-            return ctx.fallback(mm, .abortAccess, page, write: write)
+            ctx.note(.abortAccess)
+            return nil
         }
         ctx.delay(.beforePTL)
         let t = mm.pageTable.table(for: page)
         t.lock()
         ctx.delay(.underPTL)
-        var result = mm.installLocked(t, Int(page % UInt64(PageTable.ptesPerTable)), gen: gen, write: write)
+        let result = mm.installLocked(t, Int(page % UInt64(PageTable.ptesPerTable)), gen: gen, write: write)
         t.unlock()
-        ctx.delay(.afterCommit)
-        if let dead = ctx.checkLive(v, id: id) { result = dead }
-        v.pointee.lock.readUnlock()
-        if !result.isViolation { ctx.note(.speculativeSuccess) }
         return result
+    }
+
+    @inline(__always)
+    public func recheck(_ v: VMAPtr, id: UInt64, _ ctx: inout FaultContext) -> FaultResult? { ctx.checkLive(v, id: id) }
+
+    /// vma_end_read, on every exit.
+    @inline(__always) public func unpin(_ v: VMAPtr, aborted: Bool) { v.pointee.lock.readUnlock() }
+
+    @inline(__always)
+    public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
+        locklessFault(page, write: write, &ctx)
     }
 
     /// vma_start_read: nil when the VMA is now read-locked, else why not.

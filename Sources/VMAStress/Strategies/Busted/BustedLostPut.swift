@@ -1,6 +1,6 @@
 /// spf-rwlock whose abort paths forget vma_put after vma_get: the count
 /// creeps above the tree's one reference and the VMA is never freed.
-public struct BustedLostPut: BustedTwin {
+public struct BustedLostPut: BustedLocklessTwin {
     public static let info = SPFRWLock.info.twin(
         name: "busted-lost-put",
         summary: "spf-rwlock's speculative abort path returns without vma_put",
@@ -10,8 +10,6 @@ public struct BustedLostPut: BustedTwin {
     public let base: SPFRWLock
     public init(mm: MM) { base = SPFRWLock(mm: mm) }
 
-    @inline(__always)
-    public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
-        base.speculativeFault(page, write: write, putOnAbort: false, &ctx)
-    }
+    /// The broken step: vma_put only on success.
+    @inline(__always) public func unpin(_ v: VMAPtr, aborted: Bool) { if !aborted { base.unpin(v, aborted: false) } }
 }

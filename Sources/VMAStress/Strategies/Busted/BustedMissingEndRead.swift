@@ -2,7 +2,7 @@
 /// vma_end_read: the VMA stays read-locked for ever, the next writer to
 /// vma_start_write it waits for ever while holding mmap_lock, and every
 /// fault that falls back queues behind it. A deadlock for the watchdog.
-public struct BustedMissingEndRead<F: RCUFlavor>: BustedTwin {
+public struct BustedMissingEndRead<F: RCUFlavor>: BustedLocklessTwin {
     public static var info: StrategyInfo {
         PerVMALock<F>.info.twin(
             name: "busted-missing-end-read",
@@ -14,8 +14,7 @@ public struct BustedMissingEndRead<F: RCUFlavor>: BustedTwin {
     public let base: PerVMALock<F>
     public init(mm: MM) { base = PerVMALock(mm: mm) }
 
-    @inline(__always)
-    public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
-        base.lockedFault(page, write: write, endReadOnAccessError: false, &ctx)
-    }
+    /// The broken step: vma_end_read only on success. The one abort after
+    /// the pin is the access error.
+    @inline(__always) public func unpin(_ v: VMAPtr, aborted: Bool) { if !aborted { base.unpin(v, aborted: false) } }
 }

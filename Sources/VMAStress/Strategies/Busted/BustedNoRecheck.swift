@@ -1,7 +1,7 @@
 /// spf-rcu without the VMA seqcount re-check under the PTL at commit: a
 /// fault validated before munmap or mprotect installs its PTE after the
 /// writer zapped or downgraded the range.
-public struct BustedNoRecheck<F: RCUFlavor>: BustedTwin {
+public struct BustedNoRecheck<F: RCUFlavor>: BustedLocklessTwin {
     public static var info: StrategyInfo {
         SPFRCU<F>.info.twin(
             name: "busted-no-recheck",
@@ -13,8 +13,19 @@ public struct BustedNoRecheck<F: RCUFlavor>: BustedTwin {
     public let base: SPFRCU<F>
     public init(mm: MM) { base = SPFRCU(mm: mm) }
 
+    /// The broken step: validation as spf-rcu's, then the PTE installed under the PTL without re-checking the seqcount.
     @inline(__always)
-    public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
-        base.speculativeFault(page, write: write, recheckAtCommit: false, &ctx)
+    public func validateAndCommit(_ v: VMAPtr, id: UInt64, _ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult? {
+        switch SpeculativeFault.validate(mm, v, id: id, page, write: write, &ctx) {
+        case .abort: return nil
+        case let .violation(r): return r
+        case let .valid(snap):
+            ctx.delay(.beforePTL)
+            snap.table.lock()
+            ctx.delay(.underPTL)
+            let r = mm.installLocked(snap.table, Int(page % UInt64(PageTable.ptesPerTable)), gen: snap.gen, write: write)
+            snap.table.unlock()
+            return r
+        }
     }
 }

@@ -7,7 +7,7 @@
 /// Write side: mmap_lock for write; the mm seqlock around tree inserts and
 /// erases; the VMA seqcount around every change; on erase the tree's
 /// reference is dropped through call_rcu, and the last put frees.
-public struct SPFRCU<F: RCUFlavor>: RCUReaders, SeqlockedTreeWrites {
+public struct SPFRCU<F: RCUFlavor>: RCUReaders, LocklessSteps, SeqlockedTreeWrites {
     public typealias Flavor = F
 
     public static var info: StrategyInfo {
@@ -35,58 +35,40 @@ public struct SPFRCU<F: RCUFlavor>: RCUReaders, SeqlockedTreeWrites {
         deferred.retire(VMAAllocator.header(of: v), bytes: mm.vmas.bytesPerRecord)
     }
 
+    // The read side, in LocklessFault's steps.
+
+    public static var lookupRetriesOnMMSeq: Bool { true }
+
+    /// No read side spans the fault: the reference keeps the VMA.
+    @inline(__always) public func enterFault(_ ctx: inout FaultContext) {}
+    @inline(__always) public func leaveFault(_ s: Void) {}
+
+    /// rcu_read_lock around the lookup and the get; the whole is retried while the mm seqlock moves.
+    @inline(__always) public func enterLookup() { F.readLock() }
+    @inline(__always) public func leaveLookup() { F.readUnlock() }
+
+    /// Inside the RCU section the pipe stage says how long ago `v` was
+    /// retired; then get_unless_zero (the tree's reference may be gone).
+    @inline(__always)
+    public func pin(_ v: VMAPtr, id: UInt64, _ page: UInt64, _ ctx: inout FaultContext) -> PinOutcome {
+        if let seen = ctx.readPipe(v, id: id) { return .violation(seen) }
+        return v.pointee.refs.getUnlessZero() ? .pinned : .failed(.abortRefZero)
+    }
+
+    @inline(__always)
+    public func validateAndCommit(_ v: VMAPtr, id: UInt64, _ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult? {
+        SpeculativeFault.handle(mm, v, id: id, page, write: write, ptl: .lock, &ctx)
+    }
+
+    @inline(__always)
+    public func recheck(_ v: VMAPtr, id: UInt64, _ ctx: inout FaultContext) -> FaultResult? { ctx.checkLive(v, id: id) }
+
+    /// put; the last reference frees.
+    @inline(__always) public func unpin(_ v: VMAPtr, aborted: Bool) { mm.put(v) }
+
     @inline(__always)
     public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
-        speculativeFault(page, write: write, recheckAtCommit: true, &ctx)
-    }
-
-    @inline(__always)
-    func speculativeFault(_ page: UInt64, write: Bool, recheckAtCommit: Bool, _ ctx: inout FaultContext) -> FaultResult {
-        ctx.note(.speculativeAttempt)
-        var found: VMAPtr?
-        var pinned = false
-        var seen: FaultResult? = nil
-        while true {
-            let s = mm.seqReadBegin()
-            F.readLock()
-            found = ctx.find(mm, page)
-            if let v = found {
-                // Inside the read section: the pipe stage says how long ago v was retired.
-                ctx.delay(.afterLookup)
-                seen = ctx.readPipe(v, id: v.id)
-                pinned = v.pointee.refs.getUnlessZero()
-            }
-            F.readUnlock()
-            if !mm.seqReadRetry(s) { break }
-            if pinned, let v = found { mm.put(v) }
-            pinned = false
-            ctx.note(.retryTreeSeq)
-        }
-        if let seen { return unpin(found, pinned, seen) }
-        guard let v = found else {
-            return ctx.fallback(mm, .abortNotFound, page, write: write)
-        }
-        guard pinned else {
-            return ctx.fallback(mm, .abortRefZero, page, write: write)
-        }
-        let id = v.id
-        ctx.delay(.afterPin)
-        var result = ctx.checkLive(v, id: id)
-            ?? SpeculativeFault.handle(mm, v, id: id, page, write: write, ptl: .lock,
-                                       recheckAtCommit: recheckAtCommit, &ctx)
-        ctx.delay(.afterCommit)
-        if let dead = ctx.checkLive(v, id: id) { result = dead }
-        mm.put(v)
-        if let result {
-            if !result.isViolation { ctx.note(.speculativeSuccess) }
-            return result
-        }
-        return ctx.fallback(mm, nil, page, write: write)
-    }
-
-    private func unpin(_ v: VMAPtr?, _ pinned: Bool, _ r: FaultResult) -> FaultResult {
-        if pinned, let v { mm.put(v) }
-        return r
+        locklessFault(page, write: write, &ctx)
     }
 
     public func quiesce() {

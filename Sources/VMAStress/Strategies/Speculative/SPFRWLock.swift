@@ -7,7 +7,7 @@
 /// Write side: mmap_lock for write; write_lock(tree) around inserts and
 /// erases only; the VMA seqcount around every change; the tree's reference
 /// is dropped on erase, and whoever drops the last one frees, at once.
-public struct SPFRWLock: Strategy, SequencedVMAWrites {
+public struct SPFRWLock: LocklessSteps, SequencedVMAWrites {
     public static let info = StrategyInfo(
         name: "spf-rwlock",
         summary: "speculative faults with a tree rwlock and VMA use counts; PTL trylock at commit; the last vma_put frees",
@@ -19,36 +19,42 @@ public struct SPFRWLock: Strategy, SequencedVMAWrites {
     public func treeWriteBegin() { mm.treeWriteLock() }
     public func treeWriteEnd() { mm.treeWriteUnlock() }
 
+    // The read side, in LocklessFault's steps.
+
+    public static let lookupRetriesOnMMSeq = false
+
+    /// No read side spans the fault: the reference keeps the VMA.
+    @inline(__always) public func enterFault(_ ctx: inout FaultContext) {}
+    @inline(__always) public func leaveFault(_ s: Void) {}
+
+    /// read_lock(tree) around the lookup and vma_get.
+    @inline(__always) public func enterLookup() { mm.treeReadLock() }
+    @inline(__always) public func leaveLookup() { mm.treeReadUnlock() }
+
+    /// vma_get, under the tree lock: a VMA in the tree holds the tree's reference, so the count is not zero.
     @inline(__always)
-    public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
-        speculativeFault(page, write: write, putOnAbort: true, &ctx)
+    public func pin(_ v: VMAPtr, id: UInt64, _ page: UInt64, _ ctx: inout FaultContext) -> PinOutcome {
+        v.pointee.refs.get()
+        return .pinned
     }
 
+    /// The speculative steps, committing with spin_trylock on the PTL (v9's pte_map_lock).
     @inline(__always)
-    func speculativeFault(_ page: UInt64, write: Bool, putOnAbort: Bool, _ ctx: inout FaultContext) -> FaultResult {
-        ctx.note(.speculativeAttempt)
-        mm.treeReadLock()
-        let found = ctx.find(mm, page)
-        if let v = found {
-            ctx.delay(.afterLookup)
-            v.pointee.refs.get()
-        }
-        mm.treeReadUnlock()
-        guard let v = found else {
-            return ctx.fallback(mm, .abortNotFound, page, write: write)
-        }
-        let id = v.id
-        ctx.delay(.afterPin)
-        var result = ctx.checkLive(v, id: id)
-            ?? SpeculativeFault.handle(mm, v, id: id, page, write: write, ptl: .trylock, &ctx)
-        ctx.delay(.afterCommit)
-        if let violation = ctx.readPipe(v, id: id) ?? ctx.checkLive(v, id: id) { result = violation }
-        if let result {
-            mm.put(v)
-            if !result.isViolation { ctx.note(.speculativeSuccess) }
-            return result
-        }
-        if putOnAbort { mm.put(v) }
-        return ctx.fallback(mm, nil, page, write: write)
+    public func validateAndCommit(_ v: VMAPtr, id: UInt64, _ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult? {
+        SpeculativeFault.handle(mm, v, id: id, page, write: write, ptl: .trylock, &ctx)
+    }
+
+    /// The reference holds the record: it may be retired, never freed.
+    @inline(__always)
+    public func recheck(_ v: VMAPtr, id: UInt64, _ ctx: inout FaultContext) -> FaultResult? {
+        ctx.readPipe(v, id: id) ?? ctx.checkLive(v, id: id)
+    }
+
+    /// vma_put, also on the abort paths; the last reference frees.
+    @inline(__always) public func unpin(_ v: VMAPtr, aborted: Bool) { mm.put(v) }
+
+    @inline(__always)
+    public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
+        locklessFault(page, write: write, &ctx)
     }
 }

@@ -9,7 +9,7 @@
 /// classic fault under mmap_lock.
 /// Write side: mmap_lock for write; the mm seqlock around tree inserts and
 /// erases; the VMA seqcount around every change; call_srcu to free.
-public struct SPFSRCU: Strategy, SeqlockedTreeWrites {
+public struct SPFSRCU: LocklessSteps, SeqlockedTreeWrites {
     public static let info = StrategyInfo(
         name: "spf-srcu",
         summary: "speculative faults under SRCU: seqlock-retried rbtree lookup, VMA seqcount validation, commit under the PTL; call_srcu frees",
@@ -42,40 +42,47 @@ public struct SPFSRCU: Strategy, SeqlockedTreeWrites {
 
     public func vmaRetire(_ v: VMAPtr) { deferred.retireVMA(v, mm) }
 
+    // The read side, in LocklessFault's steps.
+
+    public static let lookupRetriesOnMMSeq = true
+
+    /// srcu_read_lock, in its two steps: the index, then the count on it.
     @inline(__always)
-    public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
-        ctx.note(.speculativeAttempt)
+    public func enterFault(_ ctx: inout FaultContext) -> (reader: SRCUReader, index: Int) {
         let reader = ctx.srcu.unsafelyUnwrapped
         let first = reader.index()
         ctx.delay(.insideReadLock)
-        let idx = reader.enter(first)
-        var found: VMAPtr?
-        while true {
-            let s = mm.seqReadBegin()
-            found = ctx.find(mm, page)
-            if !mm.seqReadRetry(s) { break }
-            ctx.note(.retryTreeSeq)
-        }
-        var result: FaultResult? = nil
-        if let v = found {
-            let id = v.id
-            ctx.delay(.afterLookup)
-            if let dead = ctx.checkLive(v, id: id) {
-                result = dead
-            } else {
-                result = SpeculativeFault.handle(mm, v, id: id, page, write: write, ptl: .lock, &ctx)
-                ctx.delay(.afterCommit)
-                if let violation = ctx.readPipe(v, id: id) ?? ctx.checkLive(v, id: id) { result = violation }
-            }
-        } else {
-            ctx.note(.abortNotFound)
-        }
-        reader.unlock(idx)
-        if let result {
-            if !result.isViolation { ctx.note(.speculativeSuccess) }
-            return result
-        }
-        return ctx.fallback(mm, nil, page, write: write)
+        return (reader, reader.enter(first))
+    }
+
+    /// The lookup runs inside the SRCU section; nothing more to enter.
+    @inline(__always) public func enterLookup() {}
+    @inline(__always) public func leaveLookup() {}
+
+    /// Nothing pins the VMA but the SRCU section: call_srcu frees it only after the section ends.
+    @inline(__always)
+    public func pin(_ v: VMAPtr, id: UInt64, _ page: UInt64, _ ctx: inout FaultContext) -> PinOutcome { .pinned }
+
+    @inline(__always)
+    public func validateAndCommit(_ v: VMAPtr, id: UInt64, _ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult? {
+        SpeculativeFault.handle(mm, v, id: id, page, write: write, ptl: .lock, &ctx)
+    }
+
+    /// Still inside the section: the VMA may be retired, never two grace periods ago.
+    @inline(__always)
+    public func recheck(_ v: VMAPtr, id: UInt64, _ ctx: inout FaultContext) -> FaultResult? {
+        ctx.readPipe(v, id: id) ?? ctx.checkLive(v, id: id)
+    }
+
+    @inline(__always) public func unpin(_ v: VMAPtr, aborted: Bool) {}
+
+    /// srcu_read_unlock.
+    @inline(__always)
+    public func leaveFault(_ s: (reader: SRCUReader, index: Int)) { s.reader.unlock(s.index) }
+
+    @inline(__always)
+    public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
+        locklessFault(page, write: write, &ctx)
     }
 
     public func quiesce() { deferred.barrier() }

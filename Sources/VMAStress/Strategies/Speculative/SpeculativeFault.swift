@@ -20,19 +20,45 @@ public enum SpeculativeFault {
         case trylock
     }
 
+    /// What validation read and checked: the seqcount to re-check at commit, the page table, the generation to stamp.
+    public struct Snapshot {
+        let seq: UInt32
+        let gen: UInt64
+        let table: PageTable.Table
+    }
+
+    public enum Validation {
+        case valid(Snapshot)
+        /// Abort to the fallback (counted).
+        case abort
+        case violation(FaultResult)
+    }
+
+    /// Steps 1 to 4, then the commit.
     @inline(__always)
     public static func handle(_ mm: MM, _ v: VMAPtr, id: UInt64, _ page: UInt64, write: Bool, ptl: PTLMode,
-                              recheckAtCommit: Bool = true, _ ctx: inout FaultContext) -> FaultResult? {
+                              _ ctx: inout FaultContext) -> FaultResult? {
+        switch validate(mm, v, id: id, page, write: write, &ctx) {
+        case let .valid(snap): return commit(mm, v, snap, page, write: write, ptl: ptl, &ctx)
+        case .abort: return nil
+        case let .violation(r): return r
+        }
+    }
+
+    /// Steps 1 to 4: the seqcount, the fields and their re-check, bounds and access, the page table.
+    @inline(__always)
+    public static func validate(_ mm: MM, _ v: VMAPtr, id: UInt64, _ page: UInt64, write: Bool,
+                                _ ctx: inout FaultContext) -> Validation {
         let s = v.pointee.seq.readRaw()
         if s & 1 != 0 {
             ctx.note(.abortSeqChanged)
             ctx.linger()
-            return nil
+            return .abort
         }
         if !v.isAttached {
             ctx.note(.abortDetached)
             ctx.linger()
-            return nil
+            return .abort
         }
         let start = v.start, end = v.end, prot = v.prot, flags = v.flags, gen = v.gen
         let sum = v.pointee.checksum.load(ordering: .relaxed)
@@ -40,23 +66,31 @@ public enum SpeculativeFault {
         if v.pointee.seq.readRetry(s) {
             ctx.note(.abortSeqChanged)
             ctx.linger()
-            return nil
+            return .abort
         }
         if ctx.isTorn(start: start, end: end, prot: prot, flags: flags, gen: gen, checksum: sum) {
-            return .torn(vmaID: id)
+            return .violation(.torn(vmaID: id))
         }
         guard start <= page && page < end else {
             ctx.note(.abortBounds)
-            return nil
+            return .abort
         }
         guard prot.contains(.access(write: write)) else {
             ctx.note(.abortAccess)
-            return nil
+            return .abort
         }
         guard let t = mm.pageTable.existingTable(for: page) else {
             ctx.note(.abortNoPageTable)
-            return nil
+            return .abort
         }
+        return .valid(Snapshot(seq: s, gen: gen, table: t))
+    }
+
+    /// Step 5: the PTL, the re-check under it, the PTE.
+    @inline(__always)
+    public static func commit(_ mm: MM, _ v: VMAPtr, _ snap: Snapshot, _ page: UInt64, write: Bool, ptl: PTLMode,
+                              _ ctx: inout FaultContext) -> FaultResult? {
+        let t = snap.table
         ctx.delay(.beforePTL)
         switch ptl {
         case .lock:
@@ -64,7 +98,7 @@ public enum SpeculativeFault {
         case .trylock:
             while !t.tryLock() {
                 ctx.note(.retryPTLTrylock)
-                if v.pointee.seq.readRetry(s) {
+                if v.pointee.seq.readRetry(snap.seq) {
                     ctx.note(.abortSeqChanged)
                     return nil
                 }
@@ -74,13 +108,13 @@ public enum SpeculativeFault {
         // Under the PTL: a writer that changed the VMA after our check zaps
         // or downgrades this PTE after we drop the lock; one that changed it
         // before is visible here (its seqcount bump precedes its PTL section).
-        if recheckAtCommit && (v.pointee.seq.readRetry(s) || !v.isAttached) {
+        if v.pointee.seq.readRetry(snap.seq) || !v.isAttached {
             t.unlock()
             ctx.note(.abortSeqChanged)
             return nil
         }
         ctx.delay(.underPTL)
-        let r = mm.installLocked(t, Int(page % UInt64(PageTable.ptesPerTable)), gen: gen, write: write)
+        let r = mm.installLocked(t, Int(page % UInt64(PageTable.ptesPerTable)), gen: snap.gen, write: write)
         t.unlock()
         return r
     }

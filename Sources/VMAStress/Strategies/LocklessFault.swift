@@ -1,0 +1,125 @@
+/// The lockless fault, written once. Every strategy whose faults try to
+/// run without mmap_lock (the SPF family, per-VMA locks) supplies its
+/// steps; this path orders them, counts them, passes the delay points
+/// between them, runs the inline checks and falls back to mmap_lock:
+///
+///     enter the fault's read side (SRCU)
+///     repeat: enter the lookup's read side; look up; pin; leave it
+///             (again while the mm seqlock moved, for strategies that retry)
+///     validate and commit under the PTL
+///     re-check; unpin; leave the fault's read side
+///     on any abort: the classic fault under mmap_lock
+///
+/// Each strategy's file reads top to bottom against its kernel protocol; a
+/// busted twin overrides one step (`BustedLocklessTwin`).
+public protocol LocklessSteps: Strategy {
+    /// What leaving the fault's read side needs (an SRCU index; nothing for the others).
+    associatedtype Section
+    /// The lookup is retried while the mm seqlock moves (SPF's mm->mm_seq).
+    static var lookupRetriesOnMMSeq: Bool { get }
+
+    /// Enters the read side that spans the whole fault (srcu_read_lock).
+    func enterFault(_ ctx: inout FaultContext) -> Section
+    /// The read side the lookup and the pin run under (rcu_read_lock, the tree's read lock).
+    func enterLookup()
+    func leaveLookup()
+    /// Inside the lookup's read side, with `v` found: the checks that must
+    /// run there, then the pin (a reference, the VMA's read lock).
+    func pin(_ v: VMAPtr, id: UInt64, _ page: UInt64, _ ctx: inout FaultContext) -> PinOutcome
+    /// Checks what was read and installs the PTE under the PTL; nil: abort
+    /// (the reason is counted in `ctx`).
+    func validateAndCommit(_ v: VMAPtr, id: UInt64, _ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult?
+    /// After the commit, still pinned: the re-checks (reader pipe, UAF).
+    func recheck(_ v: VMAPtr, id: UInt64, _ ctx: inout FaultContext) -> FaultResult?
+    /// Drops the pin; `aborted` when the fault goes on to the fallback or the lookup is retried.
+    func unpin(_ v: VMAPtr, aborted: Bool)
+    func leaveFault(_ s: Section)
+}
+
+/// What a pin step came to.
+public enum PinOutcome {
+    case pinned
+    /// Not pinned: fall back to mmap_lock, counting why.
+    case failed(FaultEvent)
+    /// A check inside the read side failed: the fault reports it.
+    case violation(FaultResult)
+}
+
+extension LocklessSteps {
+    @inline(__always)
+    public func locklessFault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
+        ctx.note(.speculativeAttempt)
+        let section = enterFault(&ctx)
+        var found: VMAPtr?
+        var id: UInt64 = 0
+        var outcome = PinOutcome.failed(.abortNotFound)
+        while true {
+            let s = Self.lookupRetriesOnMMSeq ? mm.seqReadBegin() : 0
+            enterLookup()
+            found = ctx.find(mm, page)
+            if let v = found {
+                id = v.id
+                ctx.delay(.afterLookup)
+                outcome = pin(v, id: id, page, &ctx)
+            } else {
+                outcome = .failed(.abortNotFound)
+            }
+            leaveLookup()
+            guard Self.lookupRetriesOnMMSeq && mm.seqReadRetry(s) else { break }
+            // A violation seen inside the read side stands, retry or not.
+            if case .violation = outcome { break }
+            if case .pinned = outcome, let v = found { unpin(v, aborted: true) }
+            ctx.note(.retryTreeSeq)
+        }
+        let v: VMAPtr
+        switch outcome {
+        case .pinned:
+            v = found.unsafelyUnwrapped
+        case let .violation(r):
+            leaveFault(section)
+            return r
+        case let .failed(why):
+            leaveFault(section)
+            return ctx.fallback(mm, why, page, write: write)
+        }
+        ctx.delay(.afterPin)
+        var result = ctx.checkLive(v, id: id) ?? validateAndCommit(v, id: id, page, write: write, &ctx)
+        ctx.delay(.afterCommit)
+        if let r = recheck(v, id: id, &ctx) { result = r }
+        unpin(v, aborted: result == nil)
+        leaveFault(section)
+        if let result {
+            if !result.isViolation { ctx.note(.speculativeSuccess) }
+            return result
+        }
+        return ctx.fallback(mm, nil, page, write: write)
+    }
+}
+
+/// A busted twin of a lockless strategy: every step forwards to `base`
+/// unless the twin overrides it, and faults run the shared path over the
+/// twin's own steps.
+public protocol BustedLocklessTwin: BustedTwin, LocklessSteps where Base: LocklessSteps, Section == Base.Section {}
+
+extension BustedLocklessTwin {
+    public static var lookupRetriesOnMMSeq: Bool { Base.lookupRetriesOnMMSeq }
+    @inline(__always) public func enterFault(_ ctx: inout FaultContext) -> Section { base.enterFault(&ctx) }
+    @inline(__always) public func enterLookup() { base.enterLookup() }
+    @inline(__always) public func leaveLookup() { base.leaveLookup() }
+    @inline(__always)
+    public func pin(_ v: VMAPtr, id: UInt64, _ page: UInt64, _ ctx: inout FaultContext) -> PinOutcome {
+        base.pin(v, id: id, page, &ctx)
+    }
+    @inline(__always)
+    public func validateAndCommit(_ v: VMAPtr, id: UInt64, _ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult? {
+        base.validateAndCommit(v, id: id, page, write: write, &ctx)
+    }
+    @inline(__always)
+    public func recheck(_ v: VMAPtr, id: UInt64, _ ctx: inout FaultContext) -> FaultResult? { base.recheck(v, id: id, &ctx) }
+    @inline(__always) public func unpin(_ v: VMAPtr, aborted: Bool) { base.unpin(v, aborted: aborted) }
+    @inline(__always) public func leaveFault(_ s: Section) { base.leaveFault(s) }
+    @inline(__always)
+    public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
+        locklessFault(page, write: write, &ctx)
+    }
+}
