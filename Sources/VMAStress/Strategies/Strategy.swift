@@ -229,7 +229,7 @@ public struct FaultContext {
         }
         guard delays else { return }
         delayCounts[2 * p.rawValue] &+= 1
-        if p == .insideReadLock || preemptedInSection { return preemptTwice(p, hash) }
+        if p == .insideReadLock || preemptedInSection && p == .afterPin { return preemptTwice(p, hash) }
         if hash >> (32 - (hot ? Self.hotDelayBits : Self.shortDelay.bits)) == 0 {
             delayCounts[2 * p.rawValue + 1] &+= 1
             spin(nanos: hash >> (32 - Self.longDelay.bits) == 0 ? Self.longDelay.nanos : Self.shortDelay.nanos)
@@ -239,7 +239,7 @@ public struct FaultContext {
     /// A reader preempted at the start of its read section and again after
     /// its lookup (`ReadPoint.insideReadLock`): one pass in 2^16 sleeps
     /// until a grace period has flipped the SRCU index it read, then, at
-    /// the next point, inside the section, until the next flip and 300 µs
+    /// after-pin (past the lookup's mm-seq retry), until the next flip and 300 µs
     /// more (each sleep at most 2 ms: a correct grace period waits for this
     /// reader before it flips again).
     public static let preemptedTwice = (bits: UInt32(16), maxMicros: UInt32(2_000), afterMicros: UInt32(300))

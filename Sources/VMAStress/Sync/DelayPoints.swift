@@ -10,15 +10,15 @@ import Synchronization
 public enum ReadPoint: Int, CaseIterable, Sendable {
     /// SRCU: srcu_read_lock read the index, its count not yet raised. A
     /// fired pass here is a reader preempted twice: a long stall (a grace
-    /// period can pass) and another one after its lookup (the next can
-    /// start), the window synchronize_srcu's first wait exists for.
+    /// period can pass) and another one at after-pin, past its lookup (the
+    /// next can start), the window synchronize_srcu's first wait exists for.
     case insideReadLock
     /// The lookup found a VMA; nothing pins it yet but the read section (SRCU, RCU, tree lock).
     case afterLookup
     /// The VMA is pinned (a reference, the per-VMA read lock), not yet validated.
     case afterPin
-    /// Between two checks of one validation (fields read, seqcount not yet re-checked;
-    /// vm_lock_seq compared once, the trylock and the second compare not yet done).
+    /// Between two checks of one validation (seqcount read, fields not yet read nor
+    /// re-checked; vm_lock_seq compared once, the trylock and the second compare not yet done).
     case betweenChecks
     /// Validated, the PTL not yet taken.
     case beforePTL

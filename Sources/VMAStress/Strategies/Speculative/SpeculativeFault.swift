@@ -60,9 +60,10 @@ public enum SpeculativeFault {
             ctx.linger()
             return .abort
         }
+        // A writer that begins here changes the fields while they are read: the re-check below must catch it.
+        ctx.delay(.betweenChecks)
         let start = v.start, end = v.end, prot = v.prot, flags = v.flags, gen = v.gen
         let sum = v.pointee.checksum.load(ordering: .relaxed)
-        ctx.delay(.betweenChecks)
         if v.pointee.seq.readRetry(s) {
             ctx.note(.abortSeqChanged)
             ctx.linger()
