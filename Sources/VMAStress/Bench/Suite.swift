@@ -27,7 +27,8 @@ public struct Suite: Codable, Sendable, Equatable {
 
     public var name: String
     public var description = ""
-    public var strategies: [String] = ["mmap-lock", "spf-srcu", "spf-rwlock", "spf-rcu", "per-vma-lock"]
+    /// Every correct strategy that runs several threads (from the registry).
+    public var strategies: [String] = StrategyRegistry.correct.filter { $0.info.maxWorkers == nil }.map(\.info.name)
     public var workloads: [WorkloadSpec] = []
     /// Faulter counts (for page-fault and ebizzy, the threads that map and fault).
     public var threads: [Int] = [1, 2]

@@ -125,7 +125,16 @@ public enum FaultEvent: Int, CaseIterable, Sendable {
         }
     }
 
-    public var isAbort: Bool { (FaultEvent.abortNotFound.rawValue...FaultEvent.abortVMATrylock.rawValue).contains(rawValue) }
+    /// Named case by case: a new event must say whether it is an abort (no default).
+    public var isAbort: Bool {
+        switch self {
+        case .abortNotFound, .abortSeqChanged, .abortDetached, .abortBounds, .abortAccess, .abortNoPageTable,
+             .abortRefZero, .abortLockSeq, .abortVMATrylock:
+            return true
+        case .speculativeAttempt, .speculativeSuccess, .fallback, .retryTreeSeq, .retryPTLTrylock, .retryIndexWalk:
+            return false
+        }
+    }
 }
 
 /// The fault path's per-thread state, owned by one worker: event counters,
