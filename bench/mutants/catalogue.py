@@ -5,7 +5,10 @@ invariant it should break. `equivalent` marks a mutant that cannot change
 behaviour on this machine (x86-64, or a check another step repeats), with
 the reason; those are left out of the detection rate.
 
-`edits` are (file, old, new): `old` must occur exactly once in the file."""
+`edits` are (file, old, new): `old` must occur exactly once in the file.
+`validate` names the `vmastress validate` stress of the primitive a mutant
+changes: when the strategy's runs miss it, that stress runs too (the
+project checks primitives there, with a busted twin of each)."""
 
 S = "Sources/VMAStress/"
 SPEC = S + "Strategies/Speculative/SpeculativeFault.swift"
@@ -78,12 +81,12 @@ MUTANTS = [
          edits=[(S + "Sync/SRCU.swift", "        waitForReaders(index: Int((c &- 1) & 1))\n", "")]),
     dict(id="srcu-flip-without-drain", strategy="spf-srcu", expect="UAF",
          edits=[(S + "Sync/SRCU.swift", "        waitForReaders(index: Int(c & 1))\n", "")]),
-    dict(id="srcu-read-lock-without-barrier", strategy="spf-srcu", expect="UAF",
+    dict(id="srcu-read-lock-without-barrier", strategy="spf-srcu", expect="UAF", validate="srcu",
          edits=[(S + "Sync/SRCU.swift", "        atomicMemoryFence(ordering: .sequentiallyConsistent)  // B\n", "")]),
     dict(id="refcount-get-unless-zero-ignores-zero", strategy="spf-rcu", expect="UAF", equivalent=
          "as rcu-get-on-zero: spf-rcu's readers never meet a count of zero, the only user of get_unless_zero",
          edits=[(S + "Sync/RefCount.swift", "        return false\n    }\n\n    /// Drops a reference.", "        count.wrappingAdd(1, ordering: .relaxed)\n        return true\n    }\n\n    /// Drops a reference.")]),
-    dict(id="qrwlock-reader-ignores-writer", strategy="spf-rwlock", expect="UAF",
+    dict(id="qrwlock-reader-ignores-writer", strategy="spf-rwlock", expect="UAF", validate="qrwlock",
          edits=[(S + "Sync/QRWLock.swift", "if c & Self.writerMask != 0 { readLockSlow() }", "_ = c")]),
     dict(id="seqcount-write-end-no-bump", strategy="spf-srcu", expect="TORN",
          edits=[(S + "Sync/SeqCount.swift", "        atomicMemoryFence(ordering: .releasing)\n        seq.wrappingAdd(1, ordering: .relaxed)\n    }\n\n    /// read_seqcount_begin",

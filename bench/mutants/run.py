@@ -53,6 +53,23 @@ def run_once(tree, strategy, seed, seconds, extra):
     return None
 
 
+def validate_once(tree, name, seconds):
+    """A mutant of a primitive is also run through `vmastress validate --only NAME`,
+    the project's own stress of that primitive: (report, seconds) when it fails."""
+    binary = os.path.join(tree, ".build", "release", "vmastress")
+    out = os.path.join(tree, ".build", "mutant-validate.json")
+    cmd = [binary, "validate", "--only", name, "--duration", f"{seconds}s", "--json", out]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds * 4 + 30)
+    except subprocess.TimeoutExpired:
+        return ("HANG (validate killed by the outside timeout)", None)
+    if r.returncode != 1:
+        return None
+    import json
+    result = json.load(open(out))[0]
+    return (f"validate {name} ({result['test']})", result.get("firstFailureSeconds") or float(seconds))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", help="comma-separated mutant ids")
@@ -92,6 +109,9 @@ def main():
                     if found:
                         found = (*found, seed)
                         break
+                if not found and m.get("validate"):
+                    found = validate_once(tree, m["validate"], args.seconds)
+                    found = (*found, "-") if found else None
         finally:
             for path, text in originals.items():
                 open(path, "w").write(text)
@@ -110,7 +130,7 @@ def line(r):
         verdict = "does not build"
     elif r["found"]:
         inv, at, seed = r["found"]
-        verdict = f"caught: {inv}" + (f" at {at:.3f} s" if at is not None else "") + f" (seed {seed})"
+        verdict = f"caught: {inv}" + (f" at {at:.3f} s" if at is not None else "") + (f" (seed {seed})" if seed != "-" else "")
     else:
         verdict = "MISSED"
     eq = " [equivalent]" if r.get("equivalent") else ""
