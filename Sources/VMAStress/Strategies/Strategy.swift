@@ -149,7 +149,7 @@ public struct FaultContext {
     public var srcu: SRCUReader?
     /// Delay-point passes through this context, hashed to pick the stalls.
     var passes: UInt32 = 0
-    /// The read section's first stall fired (`preemptTwice`); the next point stalls again.
+    /// The read section's first stall fired (`preemptTwice`); the next after-pin stalls again.
     var preemptedInSection = false
     /// The current fault aims at the range a mutation announced (`MM.announce`).
     public var hot = false
