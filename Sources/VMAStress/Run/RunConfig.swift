@@ -114,12 +114,9 @@ public struct RunConfig: Codable, Sendable, Equatable {
         guard layout.stablePages <= most, layout.guardPages <= most, layout.churnPages <= most, layout.totalPages <= most else {
             throw Invalid(description: "--stable-pages, --guard-pages and --churn-pages add up to at most \(most) (2^26) pages")
         }
-        for (key, path) in [("stable", \OpMix.faultStablePercent), ("guard", \.faultGuardPercent), ("hot", \.faultHotPercent),
-                            ("write", \.faultWritePercent), ("populate", \.initialChurnPercent)] where mix[keyPath: path] > 100 {
-            throw Invalid(description: "--mix \(key)=\(mix[keyPath: path]): a percentage, 0 to 100")
-        }
-        guard [mix.mmapWeight, mix.munmapWeight, mix.mprotectWeight, mix.mremapWeight, mix.takeAllLocksWeight].allSatisfy({ $0 <= OpMix.maxWeight }) else {
-            throw Invalid(description: "mutation weights go up to \(OpMix.maxWeight)")
+        // The same bounds `--mix` applies, for mixes that come from elsewhere (presets, suites, code).
+        for k in OpMix.specKeys where mix[keyPath: k.path] > OpMix.specMaximum(k.key) {
+            throw Invalid(description: "--mix \(k.key)=\(mix[keyPath: k.path]): the most it takes is \(OpMix.specMaximum(k.key))")
         }
         guard mix.faultStablePercent + mix.faultGuardPercent <= 100 else {
             throw Invalid(description: "fault percentages must add up to at most 100")
