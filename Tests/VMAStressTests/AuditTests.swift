@@ -44,7 +44,7 @@ struct AuditTests {
         #expect(Audit.refs(f.mm, underflowsBefore: 0).first?.seen == "2 references")
         _ = v.pointee.refs.put()
         #expect(Audit.refs(f.mm, underflowsBefore: 0).isEmpty)
-        f.mm.noteRefUnderflow(v)
+        f.mm.evidence.noteRefUnderflow(v)
         #expect(Audit.refs(f.mm, underflowsBefore: 0).first?.expected == "no reference count underflow")
     }
 

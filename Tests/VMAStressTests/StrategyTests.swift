@@ -6,7 +6,12 @@ import Testing
 /// paths actually taken.
 @Suite("Lockless strategies end to end", .serialized)
 struct StrategyTests {
-    static let lockless = ["spf-srcu", "spf-rwlock", "spf-rcu", "per-vma-lock"]
+    static let lockless = StrategyRegistry.correct.filter(\.isLockless).map(\.info.name)
+
+    @Test func theRegistryListsTheLocklessStrategies() {
+        #expect(Set(Self.lockless).isSuperset(of: ["spf-srcu", "spf-rwlock", "spf-rcu", "per-vma-lock"]))
+        #expect(!Self.lockless.contains("mmap-lock") && !Self.lockless.contains("none"))
+    }
 
     @Test(arguments: lockless)
     func cleanWithTwoFaultersAndTwoMutators(_ name: String) throws {
@@ -24,7 +29,7 @@ struct StrategyTests {
         #expect(r.checker.invariantsChecked.contains(.uaf) && r.checker.invariantsChecked.contains(.pipe))
     }
 
-    static let flavorRuns: [(String, RCUFlavorKind)] = ["spf-rcu", "per-vma-lock"].flatMap { s in
+    static let flavorRuns: [(String, RCUFlavorKind)] = StrategyRegistry.correct.filter(\.info.usesRCU).map(\.info.name).flatMap { s in
         RCUFlavorKind.allCases.filter { $0 != .memb }.map { (s, $0) }
     }
 
@@ -39,7 +44,9 @@ struct StrategyTests {
         #expect(r.reproduce.contains("--rcu-flavor \(flavor.rawValue)"))
     }
 
-    static let otherTrees: [(String, IndexKind)] = [("mmap-lock", .btree), ("spf-rwlock", .btree), ("spf-rcu", .btree)]
+    /// Each correct strategy on the trees besides its default (`none` runs one worker, so not here).
+    static let otherTrees: [(String, IndexKind)] = StrategyRegistry.correct.filter { $0.info.maxWorkers == nil }
+        .flatMap { e in e.info.indexes.dropFirst().map { (e.info.name, $0) } }
 
     @Test(arguments: otherTrees)
     func cleanOnTheirOtherTree(_ name: String, _ index: IndexKind) throws {
@@ -53,6 +60,12 @@ struct StrategyTests {
     }
 
     @Test func treesAStrategyIsNotCorrectOnAreRejected() {
+        for e in StrategyRegistry.all {
+            for index in IndexKind.allCases where !e.info.indexes.contains(index) {
+                let config = RunConfig(strategy: e.info.name, index: index)
+                #expect(throws: RunConfig.Invalid.self) { try config.validate() }
+            }
+        }
         for (name, index) in [("spf-srcu", IndexKind.btree), ("per-vma-lock", .rbtree)] {
             let config = RunConfig(strategy: name, index: index)
             #expect(throws: RunConfig.Invalid.self) { try config.validate() }

@@ -115,13 +115,6 @@ func swiftRefCount(_ count: UnsafeMutablePointer<RefCount>, _ stop: StopFlag) ->
     }
 }
 
-/// Two words written together under a seqlock; readers must see them equal.
-public struct SeqPair: ~Copyable {
-    let lock = SeqLock()
-    let a = Atomic<UInt64>(0)
-    let b = Atomic<UInt64>(0)
-}
-
 @inline(never)
 func swiftSeqCountRead(_ pair: UnsafeMutablePointer<SeqPair>, _ stop: StopFlag) -> UInt64 {
     batches(stop) {

@@ -56,11 +56,11 @@ public enum Audit {
         return found
     }
 
-    /// STALE-PTE evidence the mutations left (`MM.noteHolePTE`): PTEs in a
+    /// STALE-PTE evidence the mutations left (`WriteEvidence.noteHolePTE`): PTEs in a
     /// hole being mapped, or of a foreign generation in a VMA being moved or
     /// merged away, found before the new mapping could hide them (each reported once).
     public static func holes(_ mm: MM) -> [Finding] {
-        let (n, page) = mm.takeHolePTEs()
+        let (n, page) = mm.evidence.takeHolePTEs()
         guard n > 0 else { return [] }
         return [Finding(.stalePTE, page: page,
                         expected: "a hole has no PTE when a mutation maps it (mmap, mremap's destination), and a VMA moved or merged away has only PTEs of its own generation",
@@ -69,7 +69,7 @@ public enum Audit {
 
     /// STALE-PTE evidence from take-all-locks: a PTE changed while every lock was held.
     public static func allLocks(_ mm: MM) -> [Finding] {
-        let (n, page) = mm.takeChangedUnderAllLocks()
+        let (n, page) = mm.evidence.takeChangedUnderAllLocks()
         guard n > 0 else { return [] }
         return [Finding(.stalePTE, page: page,
                         expected: "no PTE changes while take-all-locks holds every lock (every fault in flight is excluded)",
@@ -104,7 +104,7 @@ public enum Audit {
                                      seen: "\(n) references"))
             }
         }
-        let (underflows, lastID) = mm.refUnderflows
+        let (underflows, lastID) = mm.evidence.refUnderflows
         if underflows > underflowsBefore {
             found.append(Finding(.ref, expected: "no reference count underflow",
                                  seen: "\(underflows - underflowsBefore) underflow(s), last on VMA id \(lastID)"))

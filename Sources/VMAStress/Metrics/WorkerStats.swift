@@ -3,40 +3,6 @@ import Glibc
 import Histogram
 import Synchronization
 
-/// How a fault ended, as counted.
-public enum FaultOutcome: Int, CaseIterable, Sendable {
-    case installed, upgraded, present, noVMA, accessDenied, stalePTE, useAfterFree, torn, pipe
-
-    public var name: String {
-        switch self {
-        case .installed: return "installed"
-        case .upgraded: return "upgraded"
-        case .present: return "present"
-        case .noVMA: return "segv-no-vma"
-        case .accessDenied: return "segv-access"
-        case .stalePTE: return "stale-pte"
-        case .useAfterFree: return "use-after-free"
-        case .torn: return "torn"
-        case .pipe: return "pipe"
-        }
-    }
-
-    @inline(__always)
-    public init(_ r: FaultResult) {
-        switch r {
-        case .installed: self = .installed
-        case .upgraded: self = .upgraded
-        case .present: self = .present
-        case .noVMA: self = .noVMA
-        case .accessDenied: self = .accessDenied
-        case .stalePTE: self = .stalePTE
-        case .useAfterFree: self = .useAfterFree
-        case .torn: self = .torn
-        case .pipe: self = .pipe
-        }
-    }
-}
-
 /// One worker's counters and latency histograms. Written only by its own
 /// thread (the hot path touches raw pointers, never this object); read by
 /// the harness after the thread has been joined, except `progress`, which
@@ -72,7 +38,7 @@ public final class WorkerStats: @unchecked Sendable {
     static let doneBase = 0
     static let failedBase = ops
     static let outcomeBase = 2 * ops
-    static let eventBase = outcomeBase + FaultOutcome.allCases.count
+    static let eventBase = outcomeBase + FaultResult.Kind.allCases.count
     static let pipeBase = eventBase + FaultEvent.allCases.count
     static let delayBase = pipeBase + FaultContext.pipeBuckets
     static let counterCount = delayBase + FaultContext.delayCounters
@@ -137,7 +103,7 @@ public final class WorkerStats: @unchecked Sendable {
 
     public func done(_ op: OpKind) -> UInt64 { counters[Self.doneBase + op.rawValue] }
     public func failed(_ op: OpKind) -> UInt64 { counters[Self.failedBase + op.rawValue] }
-    public func outcome(_ o: FaultOutcome) -> UInt64 { counters[Self.outcomeBase + o.rawValue] }
+    public func outcome(_ o: FaultResult.Kind) -> UInt64 { counters[Self.outcomeBase + o.rawValue] }
     public func event(_ e: FaultEvent) -> UInt64 { counters[Self.eventBase + e.rawValue] }
     public func pipe(_ bucket: Int) -> UInt64 { counters[Self.pipeBase + bucket] }
     public func delayPasses(_ p: ReadPoint) -> UInt64 { counters[Self.delayBase + 2 * p.rawValue] }

@@ -38,7 +38,7 @@ func regionLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: U
             let result = ctx.finish(s.fault(page, write: write, &ctx))
             if sampled { _ = w.histograms[OpKind.fault.rawValue].record(UInt64(Double(Clock.ticks() &- t0) * env.nsPerTick)) }
             w.counters[WorkerStats.doneBase + OpKind.fault.rawValue] &+= 1
-            w.counters[WorkerStats.outcomeBase + FaultOutcome(result).rawValue] &+= 1
+            w.counters[WorkerStats.outcomeBase + result.kind.rawValue] &+= 1
             if checking && !result.succeeded {
                 checkFault(page, write: write, result, stable: env.layout.stable, guardRegion: env.layout.guardRegion, s.mm, w, env)
                 if isSegv(result) {
@@ -90,17 +90,13 @@ struct RegionPlan {
         let churn = env.layout.churn
         let per = churn.count / UInt64(env.regionThreads)
         slice = PageRange(start: churn.start + per * UInt64(thread), count: per - 1)
-        if env.workload == .ebizzy {
-            // ebizzy: several chunks of assorted sizes, searched between allocations.
-            maxChunks = 4
-            searchesPerChunk = 16
-            chunkRange = (1, max(1, min(env.mix.maxMutationPages, slice.count / 4)))
+        let shape = env.workload.spec.regions!
+        maxChunks = shape.maxChunks
+        searchesPerChunk = shape.searchesPerChunk
+        if let pages = shape.chunkPages {
+            chunkRange = (min(pages, slice.count), min(pages, slice.count))
         } else {
-            // page_fault2: one region at a time (as large as the slice allows), touched once, unmapped.
-            maxChunks = 1
-            searchesPerChunk = 0
-            let pages = min(2048, slice.count)
-            chunkRange = (pages, pages)
+            chunkRange = (1, max(1, min(env.mix.maxMutationPages, slice.count / 4)))
         }
     }
 

@@ -38,7 +38,7 @@ public enum Runner {
         let setUp = FindingsBox()
         let setUpDone = bounded("set-up", nanos: stallNanos) { setUp.findings = populate(strategy, config, model) }
         if setUpDone {
-            mm.clearAnnouncement()
+            mm.probes.clearAnnouncement()
             // A set-up that broke the index disagrees with the model too: TREE, the cause, goes first.
             for f in (setUp.findings.isEmpty ? [] : Audit.tree(mm)) + setUp.findings { log.report(f, thread: "set-up") }
         } else {
@@ -55,8 +55,8 @@ public enum Runner {
                             nsPerTick: Clock.calibrateTicks(), sampleMask: UInt64(config.faultSampleEvery - 1),
                             check: config.check, perturbation: config.perturbation, workload: config.workload,
                             regionThreads: config.faulters, model: model)
-        mm.setTortureDelays(config.check == .full)
-        mm.setAuditsHoles(config.check != .off)
+        mm.probes.delays.setEnabled(config.check == .full)
+        mm.evidence.setAuditsHoles(config.check != .off)
         let checker = Checker(
             mm: mm, control: control, log: log, workers: workers,
             intervalNanos: config.check == .off ? 0 : UInt64(config.checkpointIntervalSeconds * 1e9),
@@ -299,7 +299,7 @@ public enum Runner {
             histograms[kind.name] = merged
         }
         var outcomes: [String: UInt64] = [:]
-        for o in FaultOutcome.allCases { outcomes[o.name] = workers.reduce(0) { $0 + $1.outcome(o) } }
+        for o in FaultResult.Kind.allCases { outcomes[o.name] = workers.reduce(0) { $0 + $1.outcome(o) } }
         var events: [String: UInt64] = [:]
         for e in FaultEvent.allCases {
             let n = workers.reduce(0) { $0 + $1.event(e) }
@@ -347,7 +347,7 @@ public enum Runner {
                     .init(point: p.name, passes: workers.reduce(0) { $0 + $1.delayPasses(p) },
                           fired: workers.reduce(0) { $0 + $1.delayFired(p) })
                 },
-                write: WritePoint.allCases.map { .init(point: $0.name, passes: mm.writeDelays.passes($0), fired: mm.writeDelays.fired($0)) })
+                write: WritePoint.allCases.map { .init(point: $0.name, passes: mm.probes.delays.passes($0), fired: mm.probes.delays.fired($0)) })
         }
         return result
     }

@@ -5,15 +5,19 @@
 /// runner opens `--rcu-flavor` into the concrete type first.
 public struct StrategyEntry: Sendable {
     public let info: StrategyInfo
+    /// Its fault is `locklessFault` over its `LocklessSteps`.
+    public let isLockless: Bool
     let runner: @Sendable (RunConfig) throws -> RunResult
 
     public init<S: Strategy>(_: S.Type) {
         info = S.info
+        isLockless = S.self is any LocklessSteps.Type
         runner = { try Runner.run(S.self, $0) }
     }
 
     public init<Family: RCUStrategyFamily>(rcu _: Family.Type) {
         info = Family.info
+        isLockless = Family.Member.self is any LocklessSteps.Type
         runner = { config in try config.rcuFlavor.visit(FamilyRunner<Family>(config: config)) }
     }
 
@@ -21,10 +25,15 @@ public struct StrategyEntry: Sendable {
 }
 
 /// A strategy generic over the RCU flavor, named without one: `run` builds
-/// the concrete type for the flavor a run asks for.
+/// the concrete type for the flavor a run asks for. `Member` is the family
+/// on one flavor, for what does not depend on it (its info).
 public protocol RCUStrategyFamily: SendableMetatype {
-    static var info: StrategyInfo { get }
+    associatedtype Member: Strategy
     static func run<F: RCUFlavor>(_: F.Type, _ config: RunConfig) throws -> RunResult
+}
+
+extension RCUStrategyFamily {
+    static var info: StrategyInfo { Member.info }
 }
 
 struct FamilyRunner<Family: RCUStrategyFamily>: RCUFlavorVisitor {
@@ -65,31 +74,31 @@ public enum StrategyRegistry {
 }
 
 enum SPFRCUFamily: RCUStrategyFamily {
-    static var info: StrategyInfo { SPFRCU<MembRCU>.info }
+    typealias Member = SPFRCU<MembRCU>
     static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(SPFRCU<F>.self, c) }
 }
 
 enum PerVMALockFamily: RCUStrategyFamily {
-    static var info: StrategyInfo { PerVMALock<MembRCU>.info }
+    typealias Member = PerVMALock<MembRCU>
     static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(PerVMALock<F>.self, c) }
 }
 
 enum BustedNoRecheckFamily: RCUStrategyFamily {
-    static var info: StrategyInfo { BustedNoRecheck<MembRCU>.info }
+    typealias Member = BustedNoRecheck<MembRCU>
     static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedNoRecheck<F>.self, c) }
 }
 
 enum BustedStoreUnlockedFamily: RCUStrategyFamily {
-    static var info: StrategyInfo { BustedStoreUnlocked<MembRCU>.info }
+    typealias Member = BustedStoreUnlocked<MembRCU>
     static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedStoreUnlocked<F>.self, c) }
 }
 
 enum BustedMissingEndReadFamily: RCUStrategyFamily {
-    static var info: StrategyInfo { BustedMissingEndRead<MembRCU>.info }
+    typealias Member = BustedMissingEndRead<MembRCU>
     static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedMissingEndRead<F>.self, c) }
 }
 
 enum BustedNodeFreeNoGracePeriodFamily: RCUStrategyFamily {
-    static var info: StrategyInfo { BustedNodeFreeNoGracePeriod<MembRCU>.info }
+    typealias Member = BustedNodeFreeNoGracePeriod<MembRCU>
     static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedNodeFreeNoGracePeriod<F>.self, c) }
 }

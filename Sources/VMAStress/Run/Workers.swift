@@ -86,7 +86,7 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
             page = stable.start + rng.below(stable.count)
         } else if dice < toGuard {
             page = guardRegion.start + rng.below(guardRegion.count)
-        } else if rng.below(100) < hotPercent, let hot = s.mm.hotRange, hot.count > 0 {
+        } else if rng.below(100) < hotPercent, let hot = s.mm.probes.hotRange, hot.count > 0 {
             page = hot.start + rng.below(hot.count)
             ctx.hot = true
         } else {
@@ -101,7 +101,7 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         ctx.hot = false
 
         counters[faultDone] &+= 1
-        counters[WorkerStats.outcomeBase + FaultOutcome(result).rawValue] &+= 1
+        counters[WorkerStats.outcomeBase + result.kind.rawValue] &+= 1
         if checking && (dice < toGuard || !result.succeeded && !isSegv(result)) {
             checkFault(page, write: write, result, stable: stable, guardRegion: guardRegion, s.mm, w, env)
         }
@@ -116,42 +116,12 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
 @inline(__always)
 func isSegv(_ r: FaultResult) -> Bool { r == .noVMA || r == .accessDenied }
 
-/// STABLE for stable and guard pages; STALE-PTE when the fault met a foreign PTE.
+/// Reports what the fault's result shows wrong (`Finding.ofFault`).
 @inline(never)
 func checkFault(_ page: UInt64, write: Bool, _ r: FaultResult, stable: PageRange, guardRegion: PageRange,
-                        _ mm: MM, _ w: WorkerStats, _ env: WorkerEnv) {
-    let access = write ? "write" : "read"
-    switch r {
-    case let .stalePTE(pte, vmaGen):
-        env.log.report(Finding(.stalePTE, page: page, expected: "a PTE of the faulting VMA's generation \(vmaGen)",
-                               seen: "PTE \(pte)"), thread: w.name)
-        return
-    case let .useAfterFree(id, tag) where id == 0:
-        env.log.report(Finding(.uaf, page: page, expected: "a \(access) fault's lookup reaches only memory that is not yet freed (index nodes and VMA records outlive every reader that can reach them)",
-                               seen: "the walk landed on a freed \(tag == BTree.freedMark ? "index node or VMA record" : "record (tag 0x\(String(tag, radix: 16)))")"),
-                       thread: w.name)
-    case let .useAfterFree(id, tag):
-        let seen = tag == VMA.poison ? "its record poisoned (freed)" : "its record reused (tag 0x\(String(tag, radix: 16)))"
-        env.log.report(Finding(.uaf, page: page, expected: "VMA id \(id), found by this \(access) fault, stays allocated until the fault is done with it",
-                               seen: seen), thread: w.name)
-        return
-    case let .torn(id):
-        env.log.report(Finding(.torn, page: page, expected: "fields of VMA id \(id) read under an even, unchanged seqcount match their checksum",
-                               seen: "a checksum mismatch"), thread: w.name)
-        return
-    case let .pipe(id, gracePeriods):
-        env.log.report(Finding(.pipe, page: page, expected: "no grace period ends while a reader still uses VMA id \(id), which it found before its removal",
-                               seen: "\(gracePeriods) grace period(s) had ended (reader pipe stage \(gracePeriods + 1))"), thread: w.name)
-        return
-    default: break
-    }
-    if stable.contains(page) && !r.succeeded {
-        env.log.report(Finding(.stable, page: page,
-                               expected: "a \(access) fault in the stable region (read-write, never unmapped) succeeds",
-                               seen: "\(r)"), thread: w.name)
-    } else if guardRegion.contains(page) && r != .noVMA {
-        env.log.report(Finding(.stable, page: page, expected: "a \(access) fault in the never-mapped guard gets SIGSEGV (no VMA)",
-                               seen: "\(r)"), thread: w.name)
+                _ mm: MM, _ w: WorkerStats, _ env: WorkerEnv) {
+    if let f = Finding.ofFault(page, write: write, r, stable: stable, guardRegion: guardRegion) {
+        env.log.report(f, thread: w.name)
     }
 }
 

@@ -28,6 +28,39 @@ public enum FaultResult: Equatable, Sendable {
         default: return false
         }
     }
+
+    /// The case without its payload: what the workers count and the reports name.
+    public enum Kind: Int, CaseIterable, Sendable {
+        case installed, upgraded, present, noVMA, accessDenied, stalePTE, useAfterFree, torn, pipe
+
+        public var name: String {
+            switch self {
+            case .installed: return "installed"
+            case .upgraded: return "upgraded"
+            case .present: return "present"
+            case .noVMA: return "segv-no-vma"
+            case .accessDenied: return "segv-access"
+            case .stalePTE: return "stale-pte"
+            case .useAfterFree: return "use-after-free"
+            case .torn: return "torn"
+            case .pipe: return "pipe"
+            }
+        }
+    }
+
+    @inline(__always) public var kind: Kind {
+        switch self {
+        case .installed: return .installed
+        case .upgraded: return .upgraded
+        case .present: return .present
+        case .noVMA: return .noVMA
+        case .accessDenied: return .accessDenied
+        case .stalePTE: return .stalePTE
+        case .useAfterFree: return .useAfterFree
+        case .torn: return .torn
+        case .pipe: return .pipe
+        }
+    }
 }
 
 extension MM {

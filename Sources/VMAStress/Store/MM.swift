@@ -8,9 +8,6 @@ import Synchronization
 public struct MM: @unchecked Sendable {
     struct Shared: ~Copyable {
         let nextGen = Atomic<UInt64>(1)
-        /// Saturating-refcount underflows seen by writers (REF evidence for the checker).
-        let refUnderflows = Atomic<UInt64>(0)
-        let lastUnderflowVMA = Atomic<UInt64>(0)
         /// The mm seqlock of the SPF patches: odd while a writer changes the tree.
         /// Writers are serialised by mmap_lock.
         let seq = SeqCount()
@@ -18,19 +15,6 @@ public struct MM: @unchecked Sendable {
         let lockSeq = Atomic<UInt64>(0)
         /// The tree rwlock of SPF v9 (`mm_rb_lock`).
         let treeLock = QRWLock()
-        /// PTEs a mutation found where none may be: in the hole it maps (mmap,
-        /// mremap's destination), or of a foreign generation in a VMA it moves
-        /// or merges away (evidence for the checker).
-        let clobberedPTEs = Atomic<UInt64>(0)
-        let lastClobberedPage = Atomic<UInt64>(0)
-        let auditHoles = Atomic<Bool>(true)
-        /// The range the current mutation works on: start << 32 | pages.
-        let hotRange = Atomic<UInt64>(0)
-        /// What the mm's writer is doing, for the stall dump: a `WriterStep` and a VMA id.
-        let writerStep = Atomic<UInt64>(0)
-        /// PTEs take-all-locks saw change while it held every lock.
-        let changedUnderAllLocks = Atomic<UInt64>(0)
-        let lastChangedPage = Atomic<UInt64>(0)
     }
 
     /// Every page number the model knows: `[0, pages)`.
@@ -43,8 +27,11 @@ public struct MM: @unchecked Sendable {
     public let index: VMATree
     public let pageTable: PageTable
     public let vmas: VMAAllocator
-    /// The write side's delay points (`WritePoint`), on under `--check full`.
-    public let writeDelays: WriteDelays
+    /// What the write side saw that the checker judges (REF, STALE-PTE evidence).
+    public let evidence: WriteEvidence
+    /// The writer's announced range, step and delay points: aids for the
+    /// workload, the watchdog and the torture, not part of any protocol.
+    public let probes: WriterProbes
     let shared: UnsafeMutablePointer<Shared>
 
     public init(pages: UInt64, maxVMAs: Int, index kind: IndexKind = .rbtree, memory: MemoryPolicy = .system) {
@@ -54,7 +41,8 @@ public struct MM: @unchecked Sendable {
         index = VMATree(kind: kind, capacity: maxVMAs, memory: memory)
         pageTable = PageTable(pages: pages, memory: memory)
         vmas = VMAAllocator(capacity: maxVMAs, memory: memory)
-        writeDelays = WriteDelays()
+        evidence = WriteEvidence()
+        probes = WriterProbes()
         shared = .allocate(capacity: 1)
         shared.initialize(to: Shared())
     }
@@ -69,14 +57,8 @@ public struct MM: @unchecked Sendable {
         switch v.pointee.refs.put() {
         case .last: vmas.free(v)
         case .remaining: break
-        case .underflow: noteRefUnderflow(v)
+        case .underflow: evidence.noteRefUnderflow(v)
         }
-    }
-
-    /// Records a refcount underflow on `v` (a REF violation the checker reports).
-    public func noteRefUnderflow(_ v: VMAPtr) {
-        shared.pointee.lastUnderflowVMA.store(v.id, ordering: .relaxed)
-        shared.pointee.refUnderflows.wrappingAdd(1, ordering: .relaxed)
     }
 
     /// The mm seqlock (`mm->mm_seq`): readers retry while it moves.
@@ -96,73 +78,6 @@ public struct MM: @unchecked Sendable {
     /// vma_end_write_all: every VMA write lock taken under this mmap_lock hold is released at once.
     public func bumpLockSeq() { shared.pointee.lockSeq.wrappingAdd(1, ordering: .releasing) }
 
-    /// A mutation announces the range it works on, so that faulters can aim
-    /// some faults there, where the races are (relaxed: a hint, not a protocol).
-    @inline(__always)
-    public func announce(_ r: PageRange) {
-        shared.pointee.hotRange.store(r.start << 32 | min(r.count, 0xFFFF_FFFF), ordering: .relaxed)
-    }
-
-    /// Forgets the announced range (after the set-up, before the workers start).
-    public func clearAnnouncement() { shared.pointee.hotRange.store(0, ordering: .relaxed) }
-
-    /// The last announced range, if any.
-    @inline(__always)
-    public var hotRange: PageRange? {
-        let w = shared.pointee.hotRange.load(ordering: .relaxed)
-        return w == 0 ? nil : PageRange(start: w >> 32, count: w & 0xFFFF_FFFF)
-    }
-
-    /// locktorture's long write-side holds: a writer passing `point` stalls
-    /// there now and then, so readers meet the half-done state (`WritePoint`).
-    @inline(__always)
-    public func writerDelay(_ point: WritePoint) { writeDelays.pass(point) }
-
-    /// Where the writer is, for the stall watchdog's dump (relaxed: a report, not a protocol).
-    public func setWriterStep(_ step: WriterStep, vma id: UInt64 = 0) {
-        shared.pointee.writerStep.store(id << 8 | UInt64(step.rawValue), ordering: .relaxed)
-    }
-
-    public var writerStep: (step: WriterStep, vmaID: UInt64) {
-        let w = shared.pointee.writerStep.load(ordering: .relaxed)
-        return (WriterStep(rawValue: UInt8(w & 0xFF)) ?? .idle, w >> 8)
-    }
-
-    /// Whether mutations look for PTEs in the holes they map (`--check` full
-    /// or light), before the run starts.
-    public var auditsHoles: Bool { shared.pointee.auditHoles.load(ordering: .relaxed) }
-    public func setAuditsHoles(_ on: Bool) { shared.pointee.auditHoles.store(on, ordering: .relaxed) }
-
-    /// Turns the torture delays (`writerDelay`) on or off, before the run starts.
-    public func setTortureDelays(_ on: Bool) { writeDelays.setEnabled(on) }
-
-    /// Records a PTE found where a mutation expected none (see `clobberedPTEs`).
-    public func noteHolePTE(_ page: UInt64) {
-        shared.pointee.lastClobberedPage.store(page, ordering: .relaxed)
-        shared.pointee.clobberedPTEs.wrappingAdd(1, ordering: .relaxed)
-    }
-
-    /// Records a PTE that changed while take-all-locks held every lock.
-    public func noteChangedUnderAllLocks(_ page: UInt64) {
-        shared.pointee.lastChangedPage.store(page, ordering: .relaxed)
-        shared.pointee.changedUnderAllLocks.wrappingAdd(1, ordering: .relaxed)
-    }
-
-    /// Those recorded since the last call.
-    public func takeChangedUnderAllLocks() -> (count: UInt64, lastPage: UInt64) {
-        (shared.pointee.changedUnderAllLocks.exchange(0, ordering: .relaxed), shared.pointee.lastChangedPage.load(ordering: .relaxed))
-    }
-
-    /// The clobbered PTEs recorded since the last call (each is reported once).
-    public func takeHolePTEs() -> (count: UInt64, lastPage: UInt64) {
-        (shared.pointee.clobberedPTEs.exchange(0, ordering: .relaxed), shared.pointee.lastClobberedPage.load(ordering: .relaxed))
-    }
-
-    public var refUnderflows: (count: UInt64, lastVMAID: UInt64) {
-        (shared.pointee.refUnderflows.load(ordering: .relaxed),
-         shared.pointee.lastUnderflowVMA.load(ordering: .relaxed))
-    }
-
     /// Where the store's memory lives: sampled pages of each region, by node.
     public func residency() -> [MemoryResidency] {
         var tables: [String: Int] = [:]
@@ -181,23 +96,10 @@ public struct MM: @unchecked Sendable {
         index.destroy()
         pageTable.destroy()
         vmas.destroy()
-        writeDelays.destroy()
+        evidence.destroy()
+        probes.destroy()
         mmapLock.destroy()
         shared.deinitialize(count: 1)
         shared.deallocate()
-    }
-}
-
-/// The mm writer's step, as the stall dump shows it.
-public enum WriterStep: UInt8, Sendable {
-    case idle, waitingForMMapLock, holdingMMapLock, waitingForVMAReaders
-
-    public func describe(vma id: UInt64) -> String {
-        switch self {
-        case .idle: return "no writer inside"
-        case .waitingForMMapLock: return "a writer waits for mmap_lock (write)"
-        case .holdingMMapLock: return "a writer holds mmap_lock (write)"
-        case .waitingForVMAReaders: return "a writer holds mmap_lock (write) and waits in vma_start_write for the readers of VMA id \(id)"
-        }
     }
 }

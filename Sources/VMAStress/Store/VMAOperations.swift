@@ -36,7 +36,7 @@ extension WriteSide {
         lockMM()
         defer { unlockMM() }
         guard let gap = findGap(count: count, within: within, hint: hint) else { return .failed(.noSpace) }
-        mm.announce(gap)
+        mm.probes.announce(gap)
         return mapLocked(gap, prot: prot, flags: flags)
     }
 
@@ -44,7 +44,7 @@ extension WriteSide {
     /// A PTE in the gap outlived the VMA that was there: noted before the new
     /// mapping can cover it with a matching generation.
     func mapLocked(_ gap: PageRange, prot: Prot, flags: UInt32) -> MutationResult {
-        if mm.auditsHoles { mm.pageTable.update(gap) { pte in mm.noteHolePTE(gap.start); return pte } }
+        if mm.evidence.auditsHoles { mm.pageTable.update(gap) { pte in mm.evidence.noteHolePTE(gap.start); return pte } }
         func compatible(_ v: VMAPtr) -> Bool { v.prot == prot && v.flags == flags }
         var prev: VMAPtr? = nil
         if gap.start > 0, let p = mm.list.find(gap.start - 1), p.end == gap.start, compatible(p) {
@@ -79,7 +79,7 @@ extension WriteSide {
     /// munmap: splits the VMAs straddling the ends, then detaches, zaps and
     /// retires every VMA inside (do_vmi_align_munmap's order).
     public func munmap(_ range: PageRange) -> MutationResult {
-        mm.announce(range)
+        mm.probes.announce(range)
         lockMM()
         defer { unlockMM() }
         guard mm.vmas.available >= 2 else { return .failed(.noMemory) }
@@ -96,7 +96,7 @@ extension WriteSide {
     /// mprotect: splits at the ends, changes prot and downgrades or zaps PTEs,
     /// then merges neighbours that now match.
     public func mprotect(_ range: PageRange, prot: Prot) -> MutationResult {
-        mm.announce(range)
+        mm.probes.announce(range)
         lockMM()
         defer { unlockMM() }
         guard mm.vmas.available >= 2 else { return .failed(.noMemory) }
@@ -132,7 +132,7 @@ extension WriteSide {
         }
         let old = v.range
         guard let gap = findGap(count: old.count, within: within, hint: hint) else { return .failed(.noSpace) }
-        mm.announce(gap)
+        mm.probes.announce(gap)
         guard let n = mm.vmas.allocate(gap, prot: v.prot, flags: v.flags, gen: mm.newGen()) else {
             return .failed(.noMemory)
         }
@@ -140,13 +140,13 @@ extension WriteSide {
         // fault populates the destination before its page tables arrive.
         vmaWriteBegin(n)
         link(n)
-        mm.writerDelay(.linkedBeforeMove)
+        mm.probes.delay(.linkedBeforeMove)
         vmaWriteBegin(v)
-        for page in mm.pageTable.move(from: old, to: gap.start, gen: n.gen, expecting: v.gen) { mm.noteHolePTE(page) }
+        for page in mm.pageTable.move(from: old, to: gap.start, gen: n.gen, expecting: v.gen) { mm.evidence.noteHolePTE(page) }
         unlink(v)
         vmaWriteEnd(v)
         vmaWriteEnd(n)
-        mm.writerDelay(.beforeRetire)
+        mm.probes.delay(.beforeRetire)
         vmaRetire(v)
         return MutationResult(status: .done, touched: [old, gap])
     }
@@ -166,7 +166,7 @@ extension WriteSide {
         let before = mm.pageTable.snapshot()
         let until = Clock.nanos() + 5_000
         while Clock.nanos() < until { spinHint() }
-        if let page = mm.pageTable.firstDifference(from: before) { mm.noteChangedUnderAllLocks(page) }
+        if let page = mm.pageTable.firstDifference(from: before) { mm.evidence.noteChangedUnderAllLocks(page) }
         mm.list.forEach { vmaWriteEnd($0) }
         return MutationResult(status: .done, touched: [])
     }
@@ -175,13 +175,13 @@ extension WriteSide {
 
     /// The strategy's mm write lock, with the step published for the stall dump.
     func lockMM() {
-        mm.setWriterStep(.waitingForMMapLock)
+        mm.probes.setStep(.waitingForMMapLock)
         mmWriteLock()
-        mm.setWriterStep(.holdingMMapLock)
+        mm.probes.setStep(.holdingMMapLock)
     }
 
     func unlockMM() {
-        mm.setWriterStep(.idle)
+        mm.probes.setStep(.idle)
         mmWriteUnlock()
     }
 
@@ -190,7 +190,7 @@ extension WriteSide {
     func modify(_ v: VMAPtr, _ body: () -> Void) {
         vmaWriteBegin(v)
         body()
-        mm.writerDelay(.fieldsChanged)
+        mm.probes.delay(.fieldsChanged)
         v.resealChecksum()
         vmaWriteEnd(v)
     }
@@ -202,7 +202,7 @@ extension WriteSide {
         let inserted = mm.list.insert(v)
         if inserted { mm.index.insert(v) }
         v.setAttached(inserted)
-        mm.writerDelay(.treeStored)
+        mm.probes.delay(.treeStored)
         treeWriteEnd()
         if !inserted { fatalError("VMA index full: its capacity must match the slab's") }
     }
@@ -212,7 +212,7 @@ extension WriteSide {
         treeWriteBegin()
         if mm.list.erase(v) { mm.index.erase(v) }
         v.setAttached(false)
-        mm.writerDelay(.treeStored)
+        mm.probes.delay(.treeStored)
         treeWriteEnd()
     }
 
@@ -220,10 +220,10 @@ extension WriteSide {
     func remove(_ v: VMAPtr) {
         vmaWriteBegin(v)
         unlink(v)
-        mm.writerDelay(.unlinkedBeforeZap)
+        mm.probes.delay(.unlinkedBeforeZap)
         _ = zapPTEs(v.range, of: v)
         vmaWriteEnd(v)
-        mm.writerDelay(.beforeRetire)
+        mm.probes.delay(.beforeRetire)
         vmaRetire(v)
     }
 
@@ -257,7 +257,7 @@ extension WriteSide {
         let gen = left.gen, absorbed = right.gen, start = right.start
         if absorbed != gen {
             mm.pageTable.update(right.range) { pte in
-                if pte.gen != absorbed { mm.noteHolePTE(start) }
+                if pte.gen != absorbed { mm.evidence.noteHolePTE(start) }
                 return pte.restamped(gen: gen)
             }
         }
@@ -266,7 +266,7 @@ extension WriteSide {
         unlink(right)
         vmaWriteEnd(right)
         vmaWriteEnd(left)
-        mm.writerDelay(.beforeRetire)
+        mm.probes.delay(.beforeRetire)
         vmaRetire(right)
     }
 

@@ -39,7 +39,7 @@ public struct PerVMALock<F: RCUFlavor>: RCUReaders, LocklessSteps {
     /// mmap_write_unlock: vma_end_write_all, then up_write.
     public func mmWriteUnlock() {
         mm.bumpLockSeq()
-        mm.writerDelay(.afterLockSeqBump)
+        mm.probes.delay(.afterLockSeqBump)
         mm.mmapLock.writeUnlock()
     }
 
@@ -53,12 +53,12 @@ public struct PerVMALock<F: RCUFlavor>: RCUReaders, LocklessSteps {
         // relaxed: mm_lock_seq changes only under the mm write lock, which we hold.
         let seq = mm.lockSeq
         if v.pointee.lockSeq.load(ordering: .relaxed) == seq { return }
-        mm.setWriterStep(.waitingForVMAReaders, vma: v.id)
+        mm.probes.setStep(.waitingForVMAReaders, vma: v.id)
         v.pointee.lock.writeLock()
         v.pointee.lockSeq.store(seq, ordering: .relaxed)
-        mm.writerDelay(.lockSeqSet)
+        mm.probes.delay(.lockSeqSet)
         v.pointee.lock.writeUnlock()
-        mm.setWriterStep(.holdingMMapLock)
+        mm.probes.setStep(.holdingMMapLock)
     }
 
     // The read side (lock_vma_under_rcu, then the fault under the VMA's read lock), in LocklessFault's steps.

@@ -151,7 +151,7 @@ public struct FaultContext {
     var passes: UInt32 = 0
     /// The read section's first stall fired (`preemptTwice`); the next after-pin stalls again.
     var preemptedInSection = false
-    /// The current fault aims at the range a mutation announced (`MM.announce`).
+    /// The current fault aims at the range a mutation announced (`WriterProbes.announce`).
     public var hot = false
     /// `--check`: the inline checks (UAF, PIPE, TORN) run unless `off`; the
     /// torture delays only under `full`.

@@ -41,7 +41,7 @@ public enum ReadPoint: Int, CaseIterable, Sendable {
 }
 
 /// The write side's points: between a writer's store and the step that
-/// publishes or releases it (`MM.writerDelay`), and inside SRCU's grace period.
+/// publishes or releases it (`WriterProbes.delay`), and inside SRCU's grace period.
 public enum WritePoint: Int, CaseIterable, Sendable {
     /// A tree insert or erase is stored; the mm seqlock or tree lock is not yet released.
     case treeStored

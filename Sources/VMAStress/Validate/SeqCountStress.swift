@@ -1,5 +1,13 @@
 import Synchronization
 
+/// Two words written together under a seqlock; readers must see them equal
+/// (this stress's subject, and the seqcount benchmark's).
+public struct SeqPair: ~Copyable {
+    let lock = SeqLock()
+    let a = Atomic<UInt64>(0)
+    let b = Atomic<UInt64>(0)
+}
+
 /// Torn-read detection: a writer stores the same value into two words under
 /// a seqlock, lingering between the stores; readers accept a pair only when
 /// the sequence did not move. Any accepted pair whose words differ is a torn

@@ -1,71 +1,87 @@
 /// The workload presets, modelled on the benchmarks the kernel patches were
-/// judged by. A preset shapes the op mix and says what the faulter threads
-/// do; `--mix` then adjusts single weights.
+/// judged by. Each is one row of `spec`: what the faulter threads do, the
+/// mutators it runs by default, and how it changes the stress op mix;
+/// `--mix` then adjusts single weights. Adding a workload is a case and its row.
 public enum Workload: String, CaseIterable, Codable, Sendable {
-    /// The checker's default: faults everywhere (half of churn faults aimed at
-    /// the range a mutation is working on), every mutation, take-all-locks.
     case stress
-    /// will-it-scale page_fault2: each thread maps its own region, write-faults
-    /// every page, unmaps it, again.
     case pageFault = "page-fault"
-    /// ebizzy: each thread allocates chunks (mmap, write every page), searches
-    /// them (read faults at random pages) and frees them (munmap).
     case ebizzy
-    /// Many faulters on the stable region, one mutator churning elsewhere:
-    /// the case speculative faults were made for.
     case readMostly = "read-mostly"
-    /// Mutators only mprotect (splitting VMAs and merging them back) while
-    /// faulters aim at the ranges they change.
     case mprotectStorm = "mprotect-storm"
-    /// Mutators map and unmap large ranges (up to 512 pages at a time).
     case munmapLarge = "munmap-large"
 
-    public var summary: String {
-        switch self {
-        case .stress: return "faults everywhere, every mutation, take-all-locks (the checker's default)"
-        case .pageFault: return "will-it-scale page_fault2: each thread maps, touches and unmaps its own region"
-        case .ebizzy: return "ebizzy: threads allocate, search and free chunks of their own"
-        case .readMostly: return "faulters on the stable region, one mutator churning elsewhere"
-        case .mprotectStorm: return "mutators only mprotect (splits and merges); faults aim at them"
-        case .munmapLarge: return "mutators map and unmap up to 512 pages at a time"
-        }
+    /// How a private-region faulter shapes its chunks.
+    public struct RegionShape: Sendable {
+        /// Chunks mapped at once.
+        public let maxChunks: Int
+        /// Read faults at random pages of its chunks after each chunk is touched.
+        public let searchesPerChunk: Int
+        /// Pages per chunk: this many (capped by the thread's slice), or nil
+        /// for a random size up to `--mix max-pages` (and a quarter of the slice).
+        public let chunkPages: UInt64?
     }
 
-    /// The faulters work in private regions of their own (mapping, touching
-    /// and unmapping them) instead of faulting at shared addresses.
-    public var privateRegions: Bool { self == .pageFault || self == .ebizzy }
+    public struct Spec: Sendable {
+        public let summary: String
+        /// nil: faulters fault at shared addresses (stable, guard, churn, the
+        /// announced range); otherwise each maps, touches and unmaps chunks in
+        /// its own slice of the churn region.
+        public let regions: RegionShape?
+        /// Mutator threads when the command line does not say.
+        public let defaultMutators: Int
+        /// The op mix: the stress mix with this preset's changes.
+        public let mix: OpMix
+    }
 
-    /// Mutator threads when the command line does not say.
-    public var defaultMutators: Int { privateRegions ? 0 : 1 }
-
-    /// The op mix this preset starts from.
-    public var mix: OpMix {
+    private static func mix(_ change: (inout OpMix) -> Void) -> OpMix {
         var m = OpMix()
-        switch self {
-        case .stress:
-            break
-        case .pageFault, .ebizzy:
-            // The faulters map their own regions; nothing is mapped in churn beforehand.
-            m.initialChurnPercent = 0
-            m.faultWritePercent = 100
-        case .readMostly:
-            m.faultStablePercent = 100
-            m.faultGuardPercent = 0
-            m.faultHotPercent = 0
-        case .mprotectStorm:
-            m.mmapWeight = 0
-            m.munmapWeight = 0
-            m.mremapWeight = 0
-            m.takeAllLocksWeight = 0
-            m.mprotectWeight = 100
-        case .munmapLarge:
-            m.mmapWeight = 50
-            m.munmapWeight = 50
-            m.mprotectWeight = 0
-            m.mremapWeight = 0
-            m.takeAllLocksWeight = 0
-            m.maxMutationPages = 512
-        }
+        change(&m)
         return m
     }
+
+    public var spec: Spec {
+        switch self {
+        case .stress:
+            // The checker's default: faults everywhere (half of churn faults aimed at
+            // the range a mutation is working on), every mutation, take-all-locks.
+            return Spec(summary: "faults everywhere, every mutation, take-all-locks (the checker's default)",
+                        regions: nil, defaultMutators: 1, mix: OpMix())
+        case .pageFault:
+            // will-it-scale page_fault2: one region at a time, as large as the slice
+            // allows up to 2048 pages, write-faulted once, unmapped, again.
+            return Spec(summary: "will-it-scale page_fault2: each thread maps, touches and unmaps its own region",
+                        regions: RegionShape(maxChunks: 1, searchesPerChunk: 0, chunkPages: 2048), defaultMutators: 0,
+                        mix: Self.mix { $0.initialChurnPercent = 0; $0.faultWritePercent = 100 })
+        case .ebizzy:
+            // ebizzy: several chunks of assorted sizes, searched between allocations.
+            return Spec(summary: "ebizzy: threads allocate, search and free chunks of their own",
+                        regions: RegionShape(maxChunks: 4, searchesPerChunk: 16, chunkPages: nil), defaultMutators: 0,
+                        mix: Self.mix { $0.initialChurnPercent = 0; $0.faultWritePercent = 100 })
+        case .readMostly:
+            // The case speculative faults were made for.
+            return Spec(summary: "faulters on the stable region, one mutator churning elsewhere",
+                        regions: nil, defaultMutators: 1,
+                        mix: Self.mix { $0.faultStablePercent = 100; $0.faultGuardPercent = 0; $0.faultHotPercent = 0 })
+        case .mprotectStorm:
+            return Spec(summary: "mutators only mprotect (splits and merges); faults aim at them",
+                        regions: nil, defaultMutators: 1,
+                        mix: Self.mix {
+                            $0.mmapWeight = 0; $0.munmapWeight = 0; $0.mremapWeight = 0; $0.takeAllLocksWeight = 0
+                            $0.mprotectWeight = 100
+                        })
+        case .munmapLarge:
+            return Spec(summary: "mutators map and unmap up to 512 pages at a time",
+                        regions: nil, defaultMutators: 1,
+                        mix: Self.mix {
+                            $0.mmapWeight = 50; $0.munmapWeight = 50; $0.mprotectWeight = 0; $0.mremapWeight = 0
+                            $0.takeAllLocksWeight = 0; $0.maxMutationPages = 512
+                        })
+        }
+    }
+
+    public var summary: String { spec.summary }
+    /// The faulters work in private regions of their own instead of faulting at shared addresses.
+    public var privateRegions: Bool { spec.regions != nil }
+    public var defaultMutators: Int { spec.defaultMutators }
+    public var mix: OpMix { spec.mix }
 }

@@ -26,7 +26,7 @@ public struct SPFSRCU: LocklessSteps, SeqlockedTreeWrites {
     public init(mm: MM, srcu: SRCU) {
         self.mm = mm
         self.srcu = srcu
-        srcu.delays = mm.writeDelays
+        srcu.delays = mm.probes.delays
         deferred = .vmaFree(mm, source: .srcu(srcu))
     }
 

@@ -25,7 +25,7 @@ extension DeferredFree {
             v.markRemoved()
             retire(VMAAllocator.header(of: v), bytes: mm.vmas.bytesPerRecord)
         case .remaining: break
-        case .underflow: mm.noteRefUnderflow(v)
+        case .underflow: mm.evidence.noteRefUnderflow(v)
         }
     }
 }

@@ -43,7 +43,7 @@ public final class Checker: @unchecked Sendable {
         interval = intervalNanos
         stallTimeout = stallTimeoutNanos
         self.quiesce = quiesce
-        underflowsAtStart = mm.refUnderflows.count
+        underflowsAtStart = mm.evidence.refUnderflows.count
     }
 
     /// The invariants a checkpoint checks (STABLE is checked by every faulter inline).
@@ -139,7 +139,7 @@ public final class Checker: @unchecked Sendable {
             }
             return "\(w.name) (\(w.role.rawValue)): \(doing), \(w.progress.pointee.load(ordering: .relaxed)) ops done"
         }
-        let (step, id) = mm.writerStep
+        let (step, id) = mm.probes.step
         return (lines + ["mm: " + step.describe(vma: id)]).joined(separator: "\n            ")
     }
 

@@ -23,7 +23,7 @@ public enum TextReport {
             }))
         out.append("")
         if c.faulters > 0 {
-            let outcomes = FaultOutcome.allCases.map { "\($0.name) \(r.faultOutcomes[$0.name] ?? 0)" }
+            let outcomes = FaultResult.Kind.allCases.map { "\($0.name) \(r.faultOutcomes[$0.name] ?? 0)" }
             out.append("fault outcomes: " + outcomes.joined(separator: ", "))
             if !r.faultEvents.isEmpty {
                 out.append("fault path: " + FaultEvent.allCases.compactMap { e in

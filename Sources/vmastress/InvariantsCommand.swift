@@ -1,0 +1,19 @@
+import ArgumentParser
+import VMAStress
+
+struct InvariantsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "invariants",
+        abstract: "List the invariants the checker enforces: what each means, where it is detected, what a report shows, and the busted twins that break it.")
+
+    func run() throws {
+        for inv in Invariant.allCases {
+            let e = inv.entry
+            let twins = StrategyRegistry.busted.filter { $0.info.breaks == inv }.map(\.info.name)
+            Console.out("\(inv.rawValue): \(e.meaning)")
+            Console.out("  detected: \(e.detectedBy)")
+            Console.out("  evidence: \(e.evidence)")
+            Console.out("  broken by: \(twins.isEmpty ? "-" : twins.joined(separator: ", "))")
+        }
+    }
+}
