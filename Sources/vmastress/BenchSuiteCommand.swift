@@ -111,10 +111,12 @@ struct BenchSuiteCommand: ParsableCommand {
         let progress = ProgressLine(enabled: isatty(2) == 1)
         Console.out("bench \(suite.name): \(suite.strategies.count) strategies x \(suite.workloads.count) workloads x "
             + "\(suite.threads.count) thread counts x \(suite.repetitions) repetitions = \(suite.runCount) runs of "
-            + "\(DurationText.format(suite.durationSeconds)) (+\(DurationText.format(suite.warmupSeconds)) warm-up), check \(suite.check.rawValue)")
+            + "\(DurationText.format(suite.durationSeconds)) (+\(DurationText.format(suite.warmupSeconds)) warm-up), check \(suite.check.rawValue), "
+            + "fault work \(suite.faultWork ?? "none")")
         let output: SuiteRunner.Output
         do {
-            output = try SuiteRunner.run(suite, tool: "vmastress \(VMAStressCommand.configuration.version)") { progress.show($0) }
+            output = try SuiteRunner.run(suite, tool: "vmastress \(VMAStressCommand.configuration.version)",
+                                         say: { Console.out($0) }) { progress.show($0) }
         } catch {
             progress.finish()
             throw Exit(status: ExitStatus.runtime, message: "\(error)")

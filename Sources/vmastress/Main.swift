@@ -18,7 +18,7 @@ struct VMAStressCommand: ParsableCommand {
             dump and the run goes on. README.md lists every option's range.
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, SoakCommand.self, BenchCommand.self, CompareCommand.self, StrategiesCommand.self, InvariantsCommand.self, WorkloadsCommand.self, ValidateCommand.self, TopologyCommand.self])
+        subcommands: [RunCommand.self, SoakCommand.self, BenchCommand.self, CompareCommand.self, StrategiesCommand.self, InvariantsCommand.self, WorkloadsCommand.self, CalibrateCommand.self, ValidateCommand.self, TopologyCommand.self])
 
     /// Parses and runs, mapping every failure to a documented exit code and one line on stderr.
     static func main() {

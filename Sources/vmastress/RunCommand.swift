@@ -112,6 +112,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Checking while measuring: full (inline checks, torture delays, audit after every mutation, checkpoints), light (inline checks and checkpoints: for benchmarks), off (only the final audit). Several, comma-separated, run side by side.")
     var check = "full"
 
+    @Option(parsing: .unconditional, help: "Work a fault does when it installs a new PTE, before the PTL: none (cheap faults: the most races a second), page (clear a real 4 KiB page, as the kernel does), or a time such as 250ns ('vmastress calibrate' prints the one that matches this machine's kernel). Several, comma-separated, run side by side.")
+    var faultWork = "none"
+
     @Option(parsing: .unconditional, help: "Print a stat line (ops so far, violations, backlog, reader pipe) this often while measuring; 0: never.")
     var statInterval = "0s"
 
@@ -151,7 +154,10 @@ struct RunCommand: ParsableCommand {
             return level
         }
         guard !levels.isEmpty else { throw ValidationError("--check needs a level: full, light or off") }
-        return try names.flatMap { name in try levels.map { level in
+        let works = try faultWork.split(separator: ",", omittingEmptySubsequences: false).map { word in
+            do { return try FaultWork(parsing: String(word)) } catch { throw ValidationError("\(error)") }
+        }
+        return try names.flatMap { name in try levels.flatMap { level in try works.map { work in
             var c = RunConfig(
                 strategy: name, faulters: faulters, mutators: mutators ?? workload.defaultMutators,
                 durationSeconds: try DurationText.seconds(duration), warmupSeconds: try DurationText.seconds(warmup),
@@ -162,9 +168,10 @@ struct RunCommand: ParsableCommand {
             c.statIntervalSeconds = try DurationText.seconds(statInterval)
             c.workload = workload
             c.perturbation = perturbation
+            c.faultWork = work
             try c.validate()
             return c
-        } }
+        } } }
     }
 
     func validate() throws {

@@ -69,4 +69,24 @@ static inline void vms_cpu_relax(void) {
 /// Keeps the compiler from eliding a computed value in a benchmark loop.
 static inline void vms_blackhole(uint64_t v) { __asm__ __volatile__("" : : "r"(v) : "memory"); }
 
+// --fault-work: the work a model fault does before it takes the PTL, as the
+// kernel's do_anonymous_page clears a new page before pte_offset_map_lock.
+// Configured once before the workers start; read relaxed on every fault.
+enum { VMS_FAULT_WORK_NONE = 0, VMS_FAULT_WORK_PAGE = 1, VMS_FAULT_WORK_SPIN = 2 };
+extern int vms_fault_work_mode_value;
+void vms_fault_work_configure(int mode, uint64_t ticks);
+// Allocates the calling thread's page pool (1 MiB); 0 on success.
+int vms_fault_work_thread_init(void);
+void vms_fault_work_slow(int mode);
+static inline int vms_fault_work_mode(void) { return __atomic_load_n(&vms_fault_work_mode_value, __ATOMIC_RELAXED); }
+static inline void vms_fault_work(void) {
+    int mode = vms_fault_work_mode();
+    if (mode != VMS_FAULT_WORK_NONE) vms_fault_work_slow(mode);
+}
+
+// will-it-scale page_fault1 on the host kernel, on the calling thread, for
+// at least min_ns: mmap `bytes` private anonymous (THP off unless huge_pages),
+// write one byte per page, munmap, again. 0, or an errno.
+int vms_kernel_page_fault1(uint64_t bytes, int huge_pages, uint64_t min_ns, uint64_t *faults, uint64_t *elapsed_ns);
+
 #endif

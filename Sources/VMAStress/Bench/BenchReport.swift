@@ -80,7 +80,9 @@ public enum BenchReport {
         out.append("")
         out.append("\(r.machine.cpusAllowed) CPU(s), \(r.machine.numaNodes) NUMA node(s), kernel \(r.machine.kernel); "
             + "\(r.suite.repetitions) repetition(s) of \(DurationText.format(r.suite.durationSeconds)) after "
-            + "\(DurationText.format(r.suite.warmupSeconds)) warm-up, check \(r.suite.check.rawValue), seed \(r.suite.seed); "
+            + "\(DurationText.format(r.suite.warmupSeconds)) warm-up, check \(r.suite.check.rawValue), seed \(r.suite.seed), "
+            + "fault work \(r.suite.faultWork ?? "none")"
+            + (r.calibration.map { " (calibrated: the kernel's page_fault1 at \(Int($0.kernel.nsPerFault.rounded())) ns per fault)" } ?? "") + "; "
             + "\(r.complete ? "complete" : "INCOMPLETE (interrupted by \(r.interruptedBy ?? "a signal"))"), "
             + "\(TextReport.fixed(r.elapsedSeconds / 60, 1)) min.")
         out.append("")

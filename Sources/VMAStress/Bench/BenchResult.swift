@@ -119,6 +119,8 @@ public struct BenchResult: Codable, Sendable {
     public var elapsedSeconds: Double
     public var cells: [BenchCell]
     public var scaling: [ScalingRow]
+    /// For `fault-work = calibrated`: the measurement the suite's fault work came from.
+    public var calibration: Calibration?
 
     public func cell(_ workload: String, _ threads: Int, _ strategy: String) -> BenchCell? {
         cells.first { $0.workload == workload && $0.threads == threads && $0.strategy == strategy }

@@ -42,6 +42,10 @@ public struct Suite: Codable, Sendable, Equatable {
     public var rcuFlavor = RCUFlavorKind.memb
     /// The strategy every ratio is taken against.
     public var baseline = "mmap-lock"
+    /// `--fault-work` of every cell (none, page, a time), or `calibrated`:
+    /// measured against this machine's kernel when the suite starts
+    /// (`Calibration`). nil: none.
+    public var faultWork: String?
 
     public init(name: String) { self.name = name }
 
@@ -55,7 +59,8 @@ public struct Suite: Codable, Sendable, Equatable {
     }
 
     public static let keys = ["name", "description", "strategies", "workloads", "workload", "threads", "mutators",
-                              "repetitions", "duration", "warmup", "check", "seed", "rcu-flavor", "baseline"]
+                              "repetitions", "duration", "warmup", "check", "seed", "rcu-flavor", "baseline",
+                              "fault-work"]
 
     /// Reads a suite file; every error names the file, line and field.
     public static func load(path: String) throws -> Suite {
@@ -163,6 +168,11 @@ public struct Suite: Codable, Sendable, Equatable {
                 }
                 suite.rcuFlavor = f
             case "baseline": suite.baseline = value
+            case "fault-work":
+                if value != "calibrated" {
+                    do { _ = try FaultWork(parsing: value) } catch { throw fail(key, "'\(value)' is not none, page, a time like 250ns, or calibrated") }
+                }
+                suite.faultWork = value
             default: break
             }
         }
@@ -204,6 +214,7 @@ public struct Suite: Codable, Sendable, Equatable {
                           seed: seed &+ UInt64(repetition), mix: mix,
                           rcuFlavor: rcuFlavor, check: check)
         c.workload = workload.preset
+        if let faultWork, faultWork != "calibrated" { c.faultWork = try FaultWork(parsing: faultWork) }
         return c
     }
 }

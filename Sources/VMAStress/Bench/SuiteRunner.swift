@@ -26,7 +26,17 @@ public enum SuiteRunner {
     /// The percentiles the latency curves plot.
     static let curvePercentiles: [Double] = [0, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100]
 
-    public static func run(_ suite: Suite, tool: String, progress: (Progress) -> Void) throws -> Output {
+    public static func run(_ given: Suite, tool: String, say: (String) -> Void = { _ in },
+                           progress: (Progress) -> Void) throws -> Output {
+        var suite = given
+        var calibration: Calibration?
+        if suite.faultWork == "calibrated" {
+            say("calibrating the fault work against this machine's kernel (vmastress calibrate)")
+            let c = try Calibration.run(strategy: "per-vma-lock", seconds: 0.5, repetitions: 3, say: say)
+            say("fault work: \(c.suggested)")
+            suite.faultWork = c.suggested.description
+            calibration = c
+        }
         let started = Clock.nanos()
         let elapsed = { Double(Clock.nanos() - started) / 1e9 }
         var cells: [BenchCell] = []
@@ -68,7 +78,7 @@ public enum SuiteRunner {
         let result = BenchResult(
             tool: tool, createdAt: ISO8601DateFormatter().string(from: Date()), machine: .current(), suite: suite,
             complete: interruptedBy == nil, interruptedBy: interruptedBy, elapsedSeconds: elapsed(),
-            cells: cells, scaling: BenchResult.scaling(cells))
+            cells: cells, scaling: BenchResult.scaling(cells), calibration: calibration)
         return Output(result: result, percentileFiles: files, failures: failures)
     }
 

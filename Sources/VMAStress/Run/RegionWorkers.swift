@@ -10,6 +10,7 @@ func regionLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: U
     let checking = ctx.checks
     s.threadStart(&ctx)
     defer { s.threadStop(&ctx) }
+    FaultWork.threadStart()
     var rng = RNG(seed: seed)
     let plan = RegionPlan(env, thread: w.index)
     // Chunks mapped and not yet unmapped; never grows past its reserved capacity.

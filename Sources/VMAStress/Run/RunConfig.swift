@@ -39,6 +39,8 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var workload: Workload = .stress
     /// Stutter, shuffle, long reads, writer bursts.
     public var perturbation = Perturbation()
+    /// What a fault does besides its locking when it installs a PTE.
+    public var faultWork = FaultWork.none
 
     public init(strategy: String = "mmap-lock", faulters: Int = 2, mutators: Int = 1,
                 durationSeconds: Double = 5, warmupSeconds: Double = 1, seed: UInt64 = 1,
@@ -159,6 +161,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         words += perturbation.commandLineWords
         if let index { words.append("--index \(index.rawValue)") }
         if check != .full { words.append("--check \(check.rawValue)") }
+        if faultWork != .none { words.append("--fault-work \(faultWork)") }
         if statIntervalSeconds > 0 { words.append("--stat-interval \(DurationText.format(statIntervalSeconds))") }
         if StrategyRegistry.named(strategy)?.info.usesRCU == true && rcuFlavor != .memb {
             words.append("--rcu-flavor \(rcuFlavor.rawValue)")

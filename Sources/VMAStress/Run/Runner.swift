@@ -55,6 +55,7 @@ public enum Runner {
                             nsPerTick: Clock.calibrateTicks(), sampleMask: UInt64(config.faultSampleEvery - 1),
                             check: config.check, perturbation: config.perturbation, workload: config.workload,
                             regionThreads: config.faulters, model: model)
+        config.faultWork.install(nsPerTick: env.nsPerTick)
         mm.probes.delays.setEnabled(config.check == .full)
         mm.evidence.setAuditsHoles(config.check != .off)
         let checker = Checker(

@@ -9,7 +9,8 @@ public enum TextReport {
         out.append("vmastress run: strategy \(r.strategy) on \(c.indexKind.rawValue)"
             + (StrategyRegistry.named(r.strategy)?.info.usesRCU == true ? " (rcu \(c.rcuFlavor.rawValue))" : "")
             + ", \(c.faulters) faulter(s), \(c.mutators) mutator(s), "
-            + "\(DurationText.format(c.durationSeconds)) after \(DurationText.format(c.warmupSeconds)) warm-up, seed \(c.seed), check \(c.check.rawValue)")
+            + "\(DurationText.format(c.durationSeconds)) after \(DurationText.format(c.warmupSeconds)) warm-up, seed \(c.seed), check \(c.check.rawValue)"
+            + (c.faultWork == .none ? "" : ", fault work \(c.faultWork)"))
         let mixSpec = c.mix.spec(from: c.workload.mix)
         out.append("workload \(c.workload.rawValue)" + (mixSpec.isEmpty ? "" : ", mix \(mixSpec)")
             + (c.perturbation.isNone ? "" : ", perturbations: " + c.perturbation.commandLineWords.joined(separator: " ")))

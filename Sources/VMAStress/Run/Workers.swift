@@ -67,6 +67,7 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
     let checking = ctx.checks
     s.threadStart(&ctx)
     defer { s.threadStop(&ctx) }
+    FaultWork.threadStart()
     var rng = RNG(seed: seed)
     let counters = w.counters, hist = w.histograms, progress = w.progress
     let stable = env.layout.stable, guardRegion = env.layout.guardRegion, churn = env.layout.churn

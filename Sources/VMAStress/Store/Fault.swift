@@ -80,6 +80,7 @@ extension MM {
     public func installPTE(_ page: UInt64, gen: UInt64, write: Bool) -> FaultResult {
         let t = pageTable.table(for: page)
         let slot = Int(page % UInt64(PageTable.ptesPerTable))
+        t.faultWork(slot)
         t.lock()
         defer { t.unlock() }
         return installLocked(t, slot, gen: gen, write: write)

@@ -109,10 +109,11 @@ public struct PerVMALock<F: RCUFlavor>: RCUReaders, LocklessSteps {
             return nil
         }
         ctx.delay(.beforePTL)
-        let t = mm.pageTable.table(for: page)
+        let t = mm.pageTable.table(for: page), slot = Int(page % UInt64(PageTable.ptesPerTable))
+        t.faultWork(slot)
         t.lock()
         ctx.delay(.underPTL)
-        let result = mm.installLocked(t, Int(page % UInt64(PageTable.ptesPerTable)), gen: gen, write: write)
+        let result = mm.installLocked(t, slot, gen: gen, write: write)
         t.unlock()
         return result
     }

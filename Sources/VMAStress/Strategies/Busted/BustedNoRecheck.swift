@@ -21,6 +21,7 @@ public struct BustedNoRecheck<F: RCUFlavor>: BustedLocklessTwin {
         case let .violation(r): return r
         case let .valid(snap):
             ctx.delay(.beforePTL)
+            snap.table.faultWork(Int(page % UInt64(PageTable.ptesPerTable)))
             snap.table.lock()
             ctx.delay(.underPTL)
             let r = mm.installLocked(snap.table, Int(page % UInt64(PageTable.ptesPerTable)), gen: snap.gen, write: write)

@@ -91,7 +91,8 @@ public enum SpeculativeFault {
     @inline(__always)
     public static func commit(_ mm: MM, _ v: VMAPtr, _ snap: Snapshot, _ page: UInt64, write: Bool, ptl: PTLMode,
                               _ ctx: inout FaultContext) -> FaultResult? {
-        let t = snap.table
+        let t = snap.table, slot = Int(page % UInt64(PageTable.ptesPerTable))
+        t.faultWork(slot)
         ctx.delay(.beforePTL)
         switch ptl {
         case .lock:
@@ -115,7 +116,7 @@ public enum SpeculativeFault {
             return nil
         }
         ctx.delay(.underPTL)
-        let r = mm.installLocked(t, Int(page % UInt64(PageTable.ptesPerTable)), gen: snap.gen, write: write)
+        let r = mm.installLocked(t, slot, gen: snap.gen, write: write)
         t.unlock()
         return r
     }

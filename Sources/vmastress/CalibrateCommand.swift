@@ -1,0 +1,54 @@
+import ArgumentParser
+import CSupport
+import Foundation
+import VMAStress
+
+struct CalibrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate",
+        abstract: "Measure this machine's kernel and the model on page_fault1, one thread, and print the --fault-work that makes their cost per fault match.",
+        discussion: """
+            The kernel: will-it-scale's page_fault1 on the host (mmap 128 MiB private anonymous with THP off, \
+            write one byte per page, munmap, again). The model: the page-fault workload on one faulter with \
+            --fault-work none, page and the suggested time. Each is the median of the repetitions.
+            """)
+
+    @Option(help: "The model strategy to measure (the kernel here runs per-VMA locks).")
+    var strategy = "per-vma-lock"
+
+    @Option(parsing: .unconditional, help: "Time for each repetition of each measurement.")
+    var duration = "1s"
+
+    @Option(parsing: .unconditional, help: "Repetitions of each measurement (the median is used).")
+    var repetitions = 3
+
+    @Option(help: "Write the measurements as JSON to this file.")
+    var json: String?
+
+    func validate() throws {
+        try usageChecks {
+            guard (1...20).contains(repetitions) else { throw ValidationError("--repetitions must be between 1 and 20 (got \(repetitions))") }
+            let s = try DurationText.seconds(duration)
+            guard s >= 0.05, s <= 60 else { throw ValidationError("--duration must be between 50ms and 60s") }
+            guard let e = StrategyRegistry.named(strategy), !e.info.isBusted else {
+                throw ValidationError("unknown strategy '\(strategy)'; 'vmastress strategies' lists them")
+            }
+            if let json { try AtomicFile.checkWritable(json) }
+        }
+    }
+
+    func run() throws {
+        vms_install_stop_signals()
+        let c: Calibration
+        do {
+            c = try Calibration.run(strategy: strategy, seconds: try DurationText.seconds(duration),
+                                    repetitions: repetitions) { Console.out($0) }
+        } catch {
+            throw Exit(status: ExitStatus.runtime, message: "\(error)")
+        }
+        Console.out("suggested: --fault-work \(c.suggested) (the model's cost with it is \(String(format: "%.2f", c.ratioAfter))x the kernel's)")
+        try writeResults(c, to: json)
+        let signal = vms_stop_signal()
+        if signal != 0 { throw Exit(status: ExitStatus.interrupted(by: signal), message: nil) }
+    }
+}
