@@ -78,6 +78,10 @@ extension PageTable.Table {
     /// for one already present), before the PTL.
     @inline(__always)
     func faultWork(_ slot: Int) {
-        if vms_fault_work_mode() != Int32(VMS_FAULT_WORK_NONE) && !pte(slot).isPresent { vms_fault_work_slow(vms_fault_work_mode()) }
+        // The PTE first: it is mostly present and in cache (the PTL section reads it again).
+        if !pte(slot).isPresent {
+            let mode = vms_fault_work_mode()
+            if mode != Int32(VMS_FAULT_WORK_NONE) { vms_fault_work_slow(mode) }
+        }
     }
 }
