@@ -5,7 +5,7 @@ DEB_PKGS   := liburcu-dev libnuma-dev
 PC_MODULES := liburcu-memb numa
 # The default run: the classic strategy, checker on, a few seconds. Override with RUN_ARGS=...
 RUN_ARGS   ?= --strategy mmap-lock --faulters 2 --mutators 1 --duration 5s --warmup 1s --json results/run.json
-# The benchmark suite `make bench` runs (bench/suites/default.suite, about 5 minutes on 2 cores).
+# The benchmark suite `make bench` runs (bench/suites/default.suite, about 6 minutes on 2 cores).
 BENCH_ARGS ?= default --out results/bench
 # The soak `make test` ends with: every correct strategy, about 2 minutes. Override with SOAK_ARGS=...
 SOAK_ARGS  ?= --duration 2m --phase 10s --json results/soak.json --junit results/soak-junit.xml

@@ -60,7 +60,9 @@ struct SoakCommand: ParsableCommand {
 
     func options(seed: UInt64) throws -> Soak.Options {
         let correct = StrategyRegistry.correct.map(\.info.name)
-        var names = try strategy.map { try list($0, "--strategy") } ?? correct
+        // The soak's subject is the model: the kernel backend runs only when named.
+        var names = try strategy.map { try list($0, "--strategy") }
+            ?? StrategyRegistry.correct.filter { !$0.info.isKernel }.map(\.info.name)
         for n in names where !correct.contains(n) {
             throw ValidationError(StrategyRegistry.named(n) == nil
                 ? "unknown strategy '\(n)'; 'vmastress strategies' lists them"

@@ -89,4 +89,29 @@ static inline void vms_fault_work(void) {
 // write one byte per page, munmap, again. 0, or an errno.
 int vms_kernel_page_fault1(uint64_t bytes, int huge_pages, uint64_t min_ns, uint64_t *faults, uint64_t *elapsed_ns);
 
+// The kernel backend's touches: one byte read, or written with a locked OR
+// of zero (a write access that changes nothing), on the calling thread.
+// Returns VMS_TOUCH_OK, or how the access faulted fatally. vms_touch_install
+// (once per process) puts in the SIGSEGV/SIGBUS handler, which passes any
+// fault outside a touch on to the handler it replaced.
+enum { VMS_TOUCH_OK = 0, VMS_TOUCH_NO_MAPPING = 1, VMS_TOUCH_ACCESS = 2 };
+void vms_touch_install(void);
+int vms_touch(void *addr, int write);
+
+// The kernel backend's calls on its own reservation (prot: 1 read, 2 write).
+// vms_reserve: PROT_NONE, MAP_NORESERVE, NULL on failure. vms_map_over:
+// MAP_FIXED over the caller's own range. vms_placeholder: a PROT_NONE
+// MAP_NORESERVE mapping, MAP_FIXED (over the caller's own range: munmap's
+// work, leaving nothing that another mmap could take) or
+// MAP_FIXED_NOREPLACE. vms_remap_to: mremap(MREMAP_MAYMOVE|MREMAP_FIXED).
+// Each returns 0 or an errno.
+void *vms_reserve(uint64_t bytes);
+int vms_map_over(void *addr, uint64_t bytes, int prot);
+int vms_placeholder(void *addr, uint64_t bytes, int noreplace);
+int vms_protect(void *addr, uint64_t bytes, int prot);
+int vms_remap_to(void *old, uint64_t bytes, void *to);
+int vms_unmap(void *addr, uint64_t bytes);
+// madvise(MADV_DONTNEED): the busted twin's "munmap".
+int vms_discard(void *addr, uint64_t bytes);
+
 #endif

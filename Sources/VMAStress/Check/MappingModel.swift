@@ -25,13 +25,7 @@ public final class MappingModel: @unchecked Sendable {
     }
 
     /// A call the model follows. `result` is the store's answer.
-    public enum Call {
-        case mmapFixed(PageRange, Prot)
-        case mmap(count: UInt64, prot: Prot, within: PageRange, hint: UInt64)
-        case munmap(PageRange)
-        case mprotect(PageRange, Prot)
-        case mremap(vmaAt: UInt64, within: PageRange, hint: UInt64)
-    }
+    public typealias Call = MutationCall
 
     /// Steps the model through `call`, which the store answered with
     /// `result`; returns what disagrees about the call's own outcome (a
@@ -46,7 +40,9 @@ public final class MappingModel: @unchecked Sendable {
     private func step(_ call: Call, _ result: MutationResult) -> [Finding] {
         guard result.status == .done, !diverged else { return [] }
         switch call {
-        case let .mmapFixed(r, prot):
+        case .takeAllLocks:
+            return []
+        case let .mmapFixed(r, prot, _):
             return map(expected: r, got: result.touched.first, prot: prot, what: "mmap(MAP_FIXED_NOREPLACE)")
         case let .mmap(count, prot, within, hint):
             return map(expected: firstFit(count: count, within: within, hint: hint), got: result.touched.first,

@@ -13,6 +13,8 @@ public final class Checker: @unchecked Sendable {
     let stallTimeout: UInt64
     /// The strategy's barrier (rcu_barrier and the like), run while parked.
     let quiesce: @Sendable () -> Void
+    /// The strategy's own findings (`Strategy.takeFindings`).
+    let strategyFindings: @Sendable () -> [Finding]
     /// MAPPING's reference model, compared whole at every checkpoint (`--check full`).
     let model: MappingModel?
     let underflowsAtStart: UInt64
@@ -34,7 +36,8 @@ public final class Checker: @unchecked Sendable {
 
     public init(mm: MM, control: RunControl, log: ViolationLog, workers: [WorkerStats],
                 intervalNanos: UInt64, stallTimeoutNanos: UInt64, model: MappingModel? = nil,
-                quiesce: @escaping @Sendable () -> Void) {
+                quiesce: @escaping @Sendable () -> Void,
+                strategyFindings: @escaping @Sendable () -> [Finding] = { [] }) {
         self.model = model
         self.mm = mm
         self.control = control
@@ -43,6 +46,7 @@ public final class Checker: @unchecked Sendable {
         interval = intervalNanos
         stallTimeout = stallTimeoutNanos
         self.quiesce = quiesce
+        self.strategyFindings = strategyFindings
         underflowsAtStart = mm.evidence.refUnderflows.count
     }
 
@@ -99,7 +103,9 @@ public final class Checker: @unchecked Sendable {
             phaseIndex.store(1, ordering: .relaxed)
             quiesce()
             phaseIndex.store(2, ordering: .relaxed)
-            for f in Self.audit(mm, underflowsBefore: underflowsAtStart, model: model) { log.report(f, thread: "checker") }
+            for f in Self.audit(mm, underflowsBefore: underflowsAtStart, model: model) + strategyFindings() {
+                log.report(f, thread: "checker")
+            }
         }
         if hold > 0 {
             phaseIndex.store(3, ordering: .relaxed)

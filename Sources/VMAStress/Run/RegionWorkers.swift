@@ -52,7 +52,7 @@ func regionLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: U
         } else if chunks.count < plan.maxChunks && (chunks.isEmpty || rng.below(2) == 0) {
             let count = plan.chunkPages(&rng)
             let r = timedMutation(.mmap, .mmap(count: count, prot: .readWrite, within: plan.slice, hint: plan.slice.start), s, w, env) {
-                s.mmap(count: count, prot: .readWrite, within: plan.slice, hint: plan.slice.start)
+                s.perform(.mmap(count: count, prot: .readWrite, within: plan.slice, hint: plan.slice.start))
             }
             if r.status == .done, let mapped = r.touched.first {
                 chunks.append(mapped)
@@ -75,7 +75,7 @@ func regionLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: U
     gate.finish(w)
 
     func unmap(_ c: PageRange) {
-        _ = timedMutation(.munmap, .munmap(c), s, w, env) { s.munmap(c) }
+        _ = timedMutation(.munmap, .munmap(c), s, w, env) { s.perform(.munmap(c)) }
     }
 }
 

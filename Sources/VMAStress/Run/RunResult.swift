@@ -29,6 +29,9 @@ public struct ProcessUsage: Codable, Sendable {
     public var voluntaryContextSwitches: Int
     public var involuntaryContextSwitches: Int
     public var peakRSSKiB: Int
+    /// Page faults the kernel served without I/O (getrusage ru_minflt): the
+    /// real faults of the `kernel` backend; near zero for the model.
+    public var minorFaults: Int = 0
 }
 
 public struct CheckerSummary: Codable, Sendable {

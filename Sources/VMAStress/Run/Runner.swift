@@ -29,7 +29,8 @@ public enum Runner {
         }
         let mm = MM(pages: layout.totalPages, maxVMAs: layout.maxVMAs, index: config.indexKind, memory: plan.memory)
         let strategy = S(mm: mm)
-        let model = config.check == .full ? MappingModel(pages: layout.totalPages) : nil
+        // The kernel backend has no model store to compare: it checks what the kernel promises itself.
+        let model = config.check == .full && !S.info.isKernel ? MappingModel(pages: layout.totalPages) : nil
         let log = ViolationLog(strategy: S.info.name, seed: config.seed, reproduce: config.commandLine,
                                keepGoing: config.keepGoing)
         let stallNanos = UInt64(config.stallTimeoutSeconds * 1e9)
@@ -62,7 +63,7 @@ public enum Runner {
             mm: mm, control: control, log: log, workers: workers,
             intervalNanos: config.check == .off ? 0 : UInt64(config.checkpointIntervalSeconds * 1e9),
             stallTimeoutNanos: stallNanos, model: model,
-            quiesce: { strategy.quiesce() })
+            quiesce: { strategy.quiesce() }, strategyFindings: { strategy.takeFindings() })
         checker.stutterEvery = UInt64(config.perturbation.stutterSeconds * 1e9)
         checker.stutterHold = config.perturbation.stutterHoldNanos
 
@@ -166,6 +167,7 @@ public enum Runner {
             abandoned = !bounded("final-audit", nanos: stallNanos) {
                 strategy.quiesce()
                 final.findings = Checker.audit(mm, underflowsBefore: checker.underflowsAtStart, model: model)
+                    + strategy.takeFindings()
             }
             if abandoned {
                 log.report(Finding(.stall, expected: "the final barrier and audit end within \(config.stallTimeoutSeconds) s",
@@ -257,8 +259,8 @@ public enum Runner {
         defer { s.threadStop(&ctx) }
         let layout = config.layout
         // flags 1: the stable region never merges with churn mappings.
-        let stable = s.mmapFixed(layout.stable, prot: .readWrite, flags: 1)
-        var found = model?.apply(.mmapFixed(layout.stable, .readWrite), stable) ?? []
+        let stable = s.perform(.mmapFixed(layout.stable, .readWrite, flags: 1))
+        var found = model?.apply(.mmapFixed(layout.stable, .readWrite, flags: 1), stable) ?? []
         var rng = RNG(seed: config.seed ^ 0x5EED)
         let target = layout.churnPages * config.mix.initialChurnPercent / 100
         var mapped: UInt64 = 0
@@ -268,7 +270,7 @@ public enum Runner {
             let prot = OpMix.churnProts[Int(rng.below(UInt64(OpMix.churnProts.count)))]
             let hint = layout.churn.start + rng.below(layout.churn.count)
             // Leave a page free before each mapping so neighbours stay separate VMAs.
-            let r = s.mmap(count: count, prot: prot, within: layout.churn, hint: hint + 1)
+            let r = s.perform(.mmap(count: count, prot: prot, within: layout.churn, hint: hint + 1))
             found += model?.apply(.mmap(count: count, prot: prot, within: layout.churn, hint: hint + 1), r) ?? []
             if r.status == .done {
                 mapped += count
@@ -320,7 +322,7 @@ public enum Runner {
             systemSeconds: seconds(u1.ru_stime) - seconds(u0.ru_stime),
             voluntaryContextSwitches: u1.ru_nvcsw - u0.ru_nvcsw,
             involuntaryContextSwitches: u1.ru_nivcsw - u0.ru_nivcsw,
-            peakRSSKiB: u1.ru_maxrss)
+            peakRSSKiB: u1.ru_maxrss, minorFaults: u1.ru_minflt - u0.ru_minflt)
         var present = 0
         mm.pageTable.forEachPresent { _, _ in present += 1 }
         let violations = log.all
@@ -330,7 +332,9 @@ public enum Runner {
             wallSeconds: Double(wallNanos) / 1e9, measuredSeconds: measured,
             ops: ops, faultOutcomes: outcomes, faultEvents: events, threads: threads, process: process,
             checker: CheckerSummary(checkpoints: checker.checkpoints,
-                                    invariantsChecked: (config.check == .off ? [] : [.stable])
+                                    invariantsChecked: StrategyRegistry.named(config.strategy)?.info.isKernel == true
+                                        ? (config.check == .off ? [] : [.stable, .mapping])
+                                        : (config.check == .off ? [] : [.stable])
                                         + (config.check == .full ? [.mapping] : [])
                                         + (events.isEmpty || config.check == .off ? [] : [.uaf, .torn, .pipe])
                                         + Checker.checkpointInvariants,

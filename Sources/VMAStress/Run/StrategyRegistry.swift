@@ -12,7 +12,12 @@ public struct StrategyEntry: Sendable {
     public init<S: Strategy>(_: S.Type) {
         info = S.info
         isLockless = S.self is any LocklessSteps.Type
-        runner = { try Runner.run(S.self, $0) }
+        runner = { config in
+            var c = config
+            // The kernel does its own fault work.
+            if S.info.isKernel { c.faultWork = .none }
+            return try Runner.run(S.self, c)
+        }
     }
 
     public init<Family: RCUStrategyFamily>(rcu _: Family.Type) {
@@ -50,6 +55,7 @@ public enum StrategyRegistry {
         StrategyEntry(SPFRWLock.self),
         StrategyEntry(rcu: SPFRCUFamily.self),
         StrategyEntry(rcu: PerVMALockFamily.self),
+        StrategyEntry(Kernel.self),
         StrategyEntry(BustedNoZap.self),
         StrategyEntry(BustedOverlap.self),
         StrategyEntry(BustedLeak.self),
@@ -63,6 +69,7 @@ public enum StrategyRegistry {
         StrategyEntry(rcu: BustedMissingEndReadFamily.self),
         StrategyEntry(BustedUnmappedArea.self),
         StrategyEntry(rcu: BustedNodeFreeNoGracePeriodFamily.self),
+        StrategyEntry(BustedKernelLazyMunmap.self),
     ]
 
     public static var correct: [StrategyEntry] { all.filter { !$0.info.isBusted } }

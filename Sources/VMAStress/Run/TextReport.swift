@@ -44,9 +44,12 @@ public enum TextReport {
         let p = r.process
         out.append("resources: cpu user \(fixed(p.userSeconds, 2)) s, sys \(fixed(p.systemSeconds, 2)) s, "
             + "context switches \(p.voluntaryContextSwitches) voluntary, \(p.involuntaryContextSwitches) involuntary, "
-            + "peak RSS \(p.peakRSSKiB / 1024) MiB")
-        out.append("store: \(r.store.vmasAtEnd) VMAs at end, \(r.store.vmaAllocations) allocated, \(r.store.vmaFrees) freed, "
-            + "\(r.store.pageTablePages) page-table pages, \(r.store.presentPTEsAtEnd) present PTEs")
+            + "peak RSS \(p.peakRSSKiB / 1024) MiB, minor faults \(p.minorFaults)")
+        // The kernel backend has no model store.
+        if StrategyRegistry.named(r.strategy)?.info.isKernel != true {
+            out.append("store: \(r.store.vmasAtEnd) VMAs at end, \(r.store.vmaAllocations) allocated, \(r.store.vmaFrees) freed, "
+                + "\(r.store.pageTablePages) page-table pages, \(r.store.presentPTEsAtEnd) present PTEs")
+        }
         if let p = r.placement, !p.request.isDefault {
             out.append("placement: " + p.request.commandLineWords.joined(separator: " "))
             for t in p.threads {

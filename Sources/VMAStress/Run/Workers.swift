@@ -16,7 +16,7 @@ struct WorkerEnv: @unchecked Sendable {
     /// MAPPING's reference model (`--check full`), stepped with every mutation.
     let model: MappingModel?
     /// Audit the ranges a mutation touched, right after it returns.
-    var auditMutations: Bool { check == .full }
+    var auditMutations: Bool { model != nil }
 
     /// A fault context for `w` set up for this run's check level and perturbations.
     func faultContext(_ w: WorkerStats) -> FaultContext {
@@ -147,23 +147,14 @@ func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         let prot = OpMix.churnProts[Int(rng.below(UInt64(OpMix.churnProts.count)))]
         let hint = churn.start + rng.below(churn.count)
 
-        let call: MappingModel.Call? = switch op {
+        let call: MutationCall = switch op {
         case .mmap: .mmap(count: count, prot: prot, within: churn, hint: hint)
         case .munmap: .munmap(range)
         case .mprotect: .mprotect(range, prot)
         case .mremap: .mremap(vmaAt: start, within: churn, hint: hint)
-        case .takeAllLocks, .fault: nil
+        case .takeAllLocks, .fault: .takeAllLocks
         }
-        let result = timedMutation(op, call, s, w, env) { () -> MutationResult in
-            switch op {
-            case .mmap: return s.mmap(count: count, prot: prot, within: churn, hint: hint)
-            case .munmap: return s.munmap(range)
-            case .mprotect: return s.mprotect(range, prot: prot)
-            case .mremap: return s.mremap(vmaAt: start, within: churn, hint: hint)
-            case .takeAllLocks: return s.takeAllLocks()
-            case .fault: fatalError("faults are the faulters' job")
-            }
-        }
+        let result = timedMutation(op, op == .takeAllLocks ? nil : call, s, w, env) { s.perform(call) }
         if result.status == .done && env.auditMutations { auditAfter(op, result, s.mm, w, env) }
         n &+= 1
         w.progress.pointee.store(n, ordering: .relaxed)
@@ -184,7 +175,7 @@ func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
 /// (QSBR), so a writer that waits for a grace period under mmap_lock never
 /// waits for one blocked behind it.
 @inline(__always)
-func timedMutation<S: Strategy>(_ op: OpKind, _ call: MappingModel.Call?, _ s: S, _ w: WorkerStats, _ env: WorkerEnv,
+func timedMutation<S: Strategy>(_ op: OpKind, _ call: MutationCall?, _ s: S, _ w: WorkerStats, _ env: WorkerEnv,
                                 _ body: () -> MutationResult) -> MutationResult {
     s.threadOffline()
     defer { s.threadOnline() }

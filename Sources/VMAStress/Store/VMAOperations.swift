@@ -17,6 +17,32 @@ public struct MutationResult: Sendable {
     public static func failed(_ s: Status) -> MutationResult { MutationResult(status: s) }
 }
 
+/// One mutation as a worker asks for it: what `Strategy.perform` carries out
+/// and MAPPING's model steps through.
+public enum MutationCall: Sendable {
+    /// mmap(MAP_FIXED_NOREPLACE); flags 1 keeps the VMA from merging.
+    case mmapFixed(PageRange, Prot, flags: UInt32)
+    case mmap(count: UInt64, prot: Prot, within: PageRange, hint: UInt64)
+    case munmap(PageRange)
+    case mprotect(PageRange, Prot)
+    case mremap(vmaAt: UInt64, within: PageRange, hint: UInt64)
+    case takeAllLocks
+}
+
+extension WriteSide {
+    /// The model's own answer to `call`: the shared mutations below.
+    public func performOnModel(_ call: MutationCall) -> MutationResult {
+        switch call {
+        case let .mmapFixed(r, prot, flags): return mmapFixed(r, prot: prot, flags: flags)
+        case let .mmap(count, prot, within, hint): return mmap(count: count, prot: prot, within: within, hint: hint)
+        case let .munmap(r): return munmap(r)
+        case let .mprotect(r, prot): return mprotect(r, prot: prot)
+        case let .mremap(page, within, hint): return mremap(vmaAt: page, within: within, hint: hint)
+        case .takeAllLocks: return takeAllLocks()
+        }
+    }
+}
+
 /// The mutations every strategy shares: mmap (with merging), munmap (split,
 /// detach, zap, retire), mprotect (split, change, downgrade PTEs, merge) and
 /// mremap (move). They follow the kernel's order of steps and call the

@@ -29,6 +29,15 @@ public protocol Strategy: WriteSide, Sendable {
     /// A page fault at `page`; `write` asks for write access.
     func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult
 
+    /// A mutation: the model's shared code (`performOnModel`) unless the
+    /// strategy is a backend of its own (`kernel` makes the system calls).
+    func perform(_ call: MutationCall) -> MutationResult
+
+    /// Findings the strategy made itself (the kernel backend's checks of
+    /// what munmap and mprotect promise), collected at every checkpoint
+    /// and at the end; each is returned once.
+    func takeFindings() -> [Finding]
+
     /// Waits until every deferred free queued so far has run (rcu_barrier,
     /// srcu_barrier). The checker calls it, with workers parked, before LEAK.
     func quiesce()
@@ -49,6 +58,8 @@ extension Strategy {
     public func quiesce() {}
     public func shutdown() {}
     public var deferredStats: DeferredFreeStats? { nil }
+    @inline(__always) public func perform(_ call: MutationCall) -> MutationResult { performOnModel(call) }
+    public func takeFindings() -> [Finding] { [] }
 }
 
 /// A strategy's entry in the registry.
@@ -69,10 +80,12 @@ public struct StrategyInfo: Sendable {
     public let indexes: [IndexKind]
     /// Its readers use liburcu, so `--rcu-flavor` applies.
     public let usesRCU: Bool
+    /// The host kernel rather than the model (`kernel`).
+    public let isKernel: Bool
 
     public init(name: String, summary: String, origin: String, breaks: Invariant? = nil,
                 base: String? = nil, maxWorkers: Int? = nil,
-                indexes: [IndexKind] = [.rbtree, .btree], usesRCU: Bool = false) {
+                indexes: [IndexKind] = [.rbtree, .btree], usesRCU: Bool = false, isKernel: Bool = false) {
         self.name = name
         self.summary = summary
         self.origin = origin
@@ -81,12 +94,13 @@ public struct StrategyInfo: Sendable {
         self.maxWorkers = maxWorkers
         self.indexes = indexes
         self.usesRCU = usesRCU
+        self.isKernel = isKernel
     }
 
     /// The same entry as a busted twin of `base`.
     public func twin(name: String, summary: String, origin: String, breaks: Invariant) -> StrategyInfo {
         StrategyInfo(name: name, summary: summary, origin: origin, breaks: breaks, base: self.name,
-                     maxWorkers: maxWorkers, indexes: indexes, usesRCU: usesRCU)
+                     maxWorkers: maxWorkers, indexes: indexes, usesRCU: usesRCU, isKernel: isKernel)
     }
 
     public var isBusted: Bool { breaks != nil }

@@ -32,4 +32,5 @@ extension BustedTwin {
     }
     public func quiesce() { base.quiesce() }
     public func shutdown() { base.shutdown() }
+    public func takeFindings() -> [Finding] { base.takeFindings() }
 }

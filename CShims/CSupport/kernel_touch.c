@@ -1,0 +1,96 @@
+// The kernel backend's page touches: a read or a write of one byte that
+// returns how it went instead of crashing. Each thread's touch arms a
+// sigjmp_buf; the SIGSEGV/SIGBUS handler jumps back to it while a touch is
+// in flight and otherwise hands the signal to whoever had it before, so a
+// real crash elsewhere still crashes.
+#include "CSupport.h"
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
+
+static __thread sigjmp_buf touch_env;
+static __thread volatile sig_atomic_t touching;
+static struct sigaction previous_segv, previous_bus;
+static pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
+
+static void on_fault(int sig, siginfo_t *info, void *uc) {
+    if (touching) {
+        touching = 0;
+        siglongjmp(touch_env, sig == SIGSEGV && info->si_code == SEGV_ACCERR ? VMS_TOUCH_ACCESS : VMS_TOUCH_NO_MAPPING);
+    }
+    struct sigaction *prev = sig == SIGSEGV ? &previous_segv : &previous_bus;
+    if (prev->sa_flags & SA_SIGINFO) {
+        prev->sa_sigaction(sig, info, uc);
+    } else if (prev->sa_handler != SIG_IGN && prev->sa_handler != SIG_DFL) {
+        prev->sa_handler(sig);
+    } else {
+        // Default action: restore it and return, so the faulting instruction runs again and kills us.
+        sigaction(sig, prev, NULL);
+    }
+}
+
+static void install(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &previous_segv);
+    sigaction(SIGBUS, &sa, &previous_bus);
+}
+
+void vms_touch_install(void) { pthread_once(&handlers_once, install); }
+
+int vms_touch(void *addr, int write) {
+    int r = sigsetjmp(touch_env, 0);
+    if (r != 0) return r;
+    touching = 1;
+    if (write) {
+        // A locked OR of zero: a write access (it needs a writable PTE) that
+        // changes nothing. Written in assembly: a compiler may turn an
+        // idempotent atomic into a load.
+        __asm__ __volatile__("lock orb $0, %0" : "+m"(*(volatile unsigned char *)addr) : : "memory");
+    } else {
+        (void)*(volatile unsigned char *)addr;
+    }
+    touching = 0;
+    return VMS_TOUCH_OK;
+}
+
+// The kernel backend's system calls on its own reservation, with the flags
+// Swift's Glibc module does not carry; each returns 0 or an errno.
+#include <errno.h>
+#include <sys/mman.h>
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+void *vms_reserve(uint64_t bytes) {
+    void *p = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static int os_prot(int prot) { return (prot & 1 ? PROT_READ : 0) | (prot & 2 ? PROT_WRITE : 0); }
+
+int vms_map_over(void *addr, uint64_t bytes, int prot) {
+    return mmap(addr, bytes, os_prot(prot), MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED ? errno : 0;
+}
+
+int vms_placeholder(void *addr, uint64_t bytes, int noreplace) {
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (noreplace ? MAP_FIXED_NOREPLACE : MAP_FIXED);
+    void *p = mmap(addr, bytes, PROT_NONE, flags, -1, 0);
+    if (p == MAP_FAILED) return errno;
+    if (p != addr) { munmap(p, bytes); return EEXIST; }  // kernels before 4.17 take NOREPLACE as a hint
+    return 0;
+}
+
+int vms_protect(void *addr, uint64_t bytes, int prot) { return mprotect(addr, bytes, os_prot(prot)) ? errno : 0; }
+
+int vms_remap_to(void *old, uint64_t bytes, void *to) {
+    return mremap(old, bytes, bytes, MREMAP_MAYMOVE | MREMAP_FIXED, to) == MAP_FAILED ? errno : 0;
+}
+
+int vms_unmap(void *addr, uint64_t bytes) { return munmap(addr, bytes) ? errno : 0; }
+
+int vms_discard(void *addr, uint64_t bytes) { return madvise(addr, bytes, MADV_DONTNEED) ? errno : 0; }

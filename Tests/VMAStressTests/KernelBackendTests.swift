@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+@testable import VMAStress
+
+/// The `kernel` backend: the model's workloads on the host kernel, with the
+/// checks of what the kernel promises.
+@Suite("Kernel backend", .serialized)
+struct KernelBackendTests {
+    /// Each call lands on the real address space, and a touch says what a fault would.
+    @Test func touchesSeeWhatTheCallsDid() {
+        let mm = MM(pages: 256, maxVMAs: 64)
+        let k = Kernel(mm: mm)
+        defer { k.shutdown(); mm.destroy() }
+        let stats = WorkerStats(name: "t", role: .faulter, index: 0)
+        var ctx = stats.faultContext()
+        #expect(k.fault(10, write: false, &ctx) == .noVMA, "a placeholder page is a hole")
+        #expect(k.perform(.mmapFixed(PageRange(10, 20), .readWrite, flags: 0)).status == .done)
+        #expect(k.perform(.mmapFixed(PageRange(15, 25), .readWrite, flags: 0)).status == .noSpace)
+        #expect(k.fault(12, write: true, &ctx) == .present)
+        #expect(k.perform(.mprotect(PageRange(10, 14), .read)).status == .done)
+        #expect(k.fault(11, write: false, &ctx) == .present)
+        #expect(k.fault(11, write: true, &ctx) == .accessDenied)
+        #expect(k.perform(.mprotect(PageRange(18, 30), .read)).status == .noTarget, "a range with a hole")
+        let moved = k.perform(.mremap(vmaAt: 16, within: PageRange(100, 200), hint: 150))
+        #expect(moved.status == .done && moved.touched == [PageRange(14, 20), PageRange(150, 156)])
+        #expect(k.fault(16, write: false, &ctx) == .noVMA)
+        #expect(k.fault(152, write: true, &ctx) == .present)
+        #expect(k.perform(.munmap(PageRange(0, 256))).status == .done)
+        for p: UInt64 in [10, 12, 152] { #expect(k.fault(p, write: false, &ctx) == .noVMA) }
+        #expect(k.perform(.munmap(PageRange(0, 256))).status == .noTarget)
+        let gap = k.perform(.mmap(count: 8, prot: .readWrite, within: PageRange(40, 60), hint: 55))
+        #expect(gap.status == .done && gap.touched == [PageRange(40, 48)], "first fit wraps to the start")
+        #expect(k.takeFindings().isEmpty)
+    }
+
+    static let workloads = Workload.allCases
+
+    @Test(arguments: workloads)
+    func cleanOnEveryWorkload(_ workload: Workload) throws {
+        var c = RunConfig(strategy: "kernel", faulters: 2, mutators: workload.defaultMutators, durationSeconds: 1,
+                          warmupSeconds: 0.1, seed: 9, checkpointIntervalSeconds: 0.25)
+        c.workload = workload
+        c.mix = workload.mix
+        try c.validate()
+        let r = try Runner.run(c)
+        #expect(r.verdict == .success, "\(workload.rawValue): \(r.violations.map(\.text))")
+        #expect((r.op(.fault)?.count ?? 0) > 0)
+        // read-mostly faults only on the stable region, whose pages the warm-up already touched.
+        if workload != .readMostly { #expect(r.process.minorFaults > 0, "real faults") }
+        #expect(r.checker.invariantsChecked == [.stable, .mapping])
+        let mutations = OpKind.allCases.filter { $0 != .fault }.reduce(UInt64(0)) { $0 + (r.op($1)?.count ?? 0) }
+        #expect(mutations > 0)
+    }
+
+    @Test func sideBySideWithTheModel() throws {
+        for name in ["kernel", "per-vma-lock"] {
+            var c = RunConfig(strategy: name, faulters: 1, mutators: 0, durationSeconds: 0.5, warmupSeconds: 0.1, seed: 2)
+            c.workload = .pageFault
+            c.mix = Workload.pageFault.mix
+            c.faultWork = .page
+            let r = try Runner.run(c)
+            #expect(r.verdict == .success)
+            // The kernel does its own work: the run records none.
+            #expect(r.config.faultWork == (name == "kernel" ? .none : .page))
+        }
+    }
+}
