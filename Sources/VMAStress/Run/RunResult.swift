@@ -20,6 +20,8 @@ public struct ThreadSummary: Codable, Sendable {
     public var systemSeconds: Double
     public var voluntaryContextSwitches: Int
     public var involuntaryContextSwitches: Int
+    /// getrusage(RUSAGE_THREAD) ru_minflt over the measured window.
+    public var minorFaults: Int = 0
 }
 
 /// Whole-process resource use over the measured window (includes the checker).

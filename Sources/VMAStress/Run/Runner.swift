@@ -314,7 +314,8 @@ public enum Runner {
                 userSeconds: seconds(w.usageEnd.ru_utime) - seconds(w.usageStart.ru_utime),
                 systemSeconds: seconds(w.usageEnd.ru_stime) - seconds(w.usageStart.ru_stime),
                 voluntaryContextSwitches: w.usageEnd.ru_nvcsw - w.usageStart.ru_nvcsw,
-                involuntaryContextSwitches: w.usageEnd.ru_nivcsw - w.usageStart.ru_nivcsw)
+                involuntaryContextSwitches: w.usageEnd.ru_nivcsw - w.usageStart.ru_nivcsw,
+                minorFaults: w.usageEnd.ru_minflt - w.usageStart.ru_minflt)
         }
         let (u0, u1) = usage
         let process = ProcessUsage(

@@ -47,9 +47,9 @@ public enum Workload: String, CaseIterable, Codable, Sendable {
             return Spec(summary: "faults everywhere, every mutation, take-all-locks (the checker's default)",
                         regions: nil, defaultMutators: 1, mix: OpMix())
         case .pageFault:
-            // will-it-scale page_fault2: one region at a time, as large as the slice
+            // will-it-scale page_fault1 (anonymous memory), in smaller regions: one at a time, as large as the slice
             // allows up to 2048 pages, write-faulted once, unmapped, again.
-            return Spec(summary: "will-it-scale page_fault2: each thread maps, touches and unmaps its own region",
+            return Spec(summary: "will-it-scale page_fault1 in 8 MiB regions: each thread maps, write-faults and unmaps its own region",
                         regions: RegionShape(maxChunks: 1, searchesPerChunk: 0, chunkPages: 2048), defaultMutators: 0,
                         mix: Self.mix { $0.initialChurnPercent = 0; $0.faultWritePercent = 100 })
         case .ebizzy:
