@@ -104,7 +104,8 @@ public struct Kernel: Strategy, @unchecked Sendable {
         case let .munmap(r):
             return unmap(r, release: { vms_placeholder($0, $1, 0) })
         case let .mprotect(r, prot):
-            guard claim(r, where: { $0 & Self.mapped != 0 }) else { return .failed(.noTarget) }
+            // Mapped and not in another call's hands (a munmap's check, another mprotect's).
+            guard claim(r, where: { $0 & (Self.mapped | Self.busy) == Self.mapped }) else { return .failed(.noTarget) }
             mm.probes.announce(r)
             return protect(r, prot)
         case let .mremap(page, within, hint):
