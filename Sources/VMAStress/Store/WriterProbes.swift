@@ -18,7 +18,10 @@ public struct WriterProbes: @unchecked Sendable {
     public let delays: WriteDelays
 
     init() {
-        state = .allocate(capacity: 1)
+        // A cache line of its own: faulters read the announced range on every
+        // churn fault; nothing else they read should move with it.
+        precondition(MemoryLayout<State>.size <= 128)
+        state = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 128).bindMemory(to: State.self, capacity: 1)
         state.initialize(to: State())
         delays = WriteDelays()
     }
