@@ -119,7 +119,8 @@ struct BenchSuiteCommand: ParsableCommand {
                                          say: { Console.out($0) }) { progress.show($0) }
         } catch {
             progress.finish()
-            throw Exit(status: ExitStatus.runtime, message: "\(error)")
+            let signal = vms_stop_signal()
+            throw Exit(status: signal != 0 ? ExitStatus.interrupted(by: signal) : ExitStatus.runtime, message: "\(error)")
         }
         progress.finish()
         let r = output.result

@@ -30,8 +30,8 @@ struct CalibrateCommand: ParsableCommand {
             guard (1...20).contains(repetitions) else { throw ValidationError("--repetitions must be between 1 and 20 (got \(repetitions))") }
             let s = try DurationText.seconds(duration)
             guard s >= 0.05, s <= 60 else { throw ValidationError("--duration must be between 50ms and 60s") }
-            guard let e = StrategyRegistry.named(strategy), !e.info.isBusted else {
-                throw ValidationError("unknown strategy '\(strategy)'; 'vmastress strategies' lists them")
+            guard let e = StrategyRegistry.named(strategy), !e.info.isBusted, !e.info.isKernel else {
+                throw ValidationError("--strategy must name a model strategy ('vmastress strategies' lists them); got '\(strategy)'")
             }
             if let json { try AtomicFile.checkWritable(json) }
         }
@@ -44,9 +44,15 @@ struct CalibrateCommand: ParsableCommand {
             c = try Calibration.run(strategy: strategy, seconds: try DurationText.seconds(duration),
                                     repetitions: repetitions) { Console.out($0) }
         } catch {
-            throw Exit(status: ExitStatus.runtime, message: "\(error)")
+            let signal = vms_stop_signal()
+            throw Exit(status: signal != 0 ? ExitStatus.interrupted(by: signal) : ExitStatus.runtime, message: "\(error)")
         }
-        Console.out("suggested: --fault-work \(c.suggested) (the model's cost with it is \(String(format: "%.2f", c.ratioAfter))x the kernel's)")
+        if c.interrupted {
+            Console.out("interrupted: " + (c.model["none"] == nil ? "no suggestion (the model was not measured)"
+                                                                      : "suggested --fault-work \(c.suggested), not checked"))
+        } else {
+            Console.out("suggested: --fault-work \(c.suggested) (the model's cost with it is \(String(format: "%.2f", c.ratioAfter))x the kernel's)")
+        }
         try writeResults(c, to: json)
         let signal = vms_stop_signal()
         if signal != 0 { throw Exit(status: ExitStatus.interrupted(by: signal), message: nil) }

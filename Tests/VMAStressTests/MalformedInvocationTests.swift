@@ -113,6 +113,7 @@ struct MalformedInvocationTests {
         (["calibrate", "--repetitions", "0"], "--repetitions"),
         (["calibrate", "--duration", "1ms"], "--duration"),
         (["calibrate", "--strategy", "busted-no-zap"], "busted-no-zap"),
+        (["calibrate", "--strategy", "kernel"], "kernel"),
         (["calibrate", "--json", "/proc/x.json"], "/proc"),
         (["run", "--rcu-flavor", "memb", "--strategy", "mmap-lock"], "--rcu-flavor"),
         (["run", "--strategy", "none", "--faulters", "2"], "none"),

@@ -53,7 +53,8 @@ public struct Calibration: Codable, Sendable {
         say(line(kernel))
 
         var model: [String: Measure] = [:]
-        func measure(_ work: FaultWork) throws -> Measure {
+        /// nil when a stop signal came before the first repetition.
+        func measure(_ work: FaultWork) throws -> Measure? {
             var runs: [Double] = []
             var faults: UInt64 = 0, secs = 0.0
             for rep in 0..<repetitions where vms_stop_signal() == 0 {
@@ -72,20 +73,23 @@ public struct Calibration: Codable, Sendable {
                 faults += f.count
                 secs += r.measuredSeconds
             }
-            guard !runs.isEmpty else { throw Failed(description: "interrupted before the model was measured") }
+            guard !runs.isEmpty else { return nil }
             let m = Measure(what: "model page-fault, \(strategy), --fault-work \(work)", faults: faults, seconds: secs,
                             nsPerFault: median(runs), repetitions: runs)
             model[work.description] = m
             say(line(m))
             return m
         }
-        let none = try measure(.none)
+        // Interrupted: what was measured, without a suggestion when the bare model was not.
+        guard let none = try measure(.none) else {
+            return Calibration(kernel: kernel, strategy: strategy, model: model, suggested: .none, ratioAfter: 0, interrupted: true)
+        }
         _ = try measure(.page)
         let gap = max(0, kernel.nsPerFault - none.nsPerFault)
         let suggested = gap < 1 ? FaultWork.none : .nanoseconds(UInt64(gap.rounded()))
         let after = suggested == .none ? none : try measure(suggested)
         return Calibration(kernel: kernel, strategy: strategy, model: model, suggested: suggested,
-                           ratioAfter: after.nsPerFault / kernel.nsPerFault, interrupted: vms_stop_signal() != 0)
+                           ratioAfter: after.map { $0.nsPerFault / kernel.nsPerFault } ?? 0, interrupted: vms_stop_signal() != 0)
     }
 
     static func median(_ xs: [Double]) -> Double {

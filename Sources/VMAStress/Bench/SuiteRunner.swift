@@ -33,6 +33,7 @@ public enum SuiteRunner {
         if suite.faultWork == "calibrated" {
             say("calibrating the fault work against this machine's kernel (vmastress calibrate)")
             let c = try Calibration.run(strategy: "per-vma-lock", seconds: 0.5, repetitions: 3, say: say)
+            if c.interrupted { throw Calibration.Failed(description: "interrupted while calibrating the fault work; nothing was run") }
             say("fault work: \(c.suggested)")
             suite.faultWork = c.suggested.description
             calibration = c
