@@ -118,7 +118,8 @@ public struct Kernel: Strategy, @unchecked Sendable {
 
     private func map(_ r: PageRange, _ prot: Prot) -> MutationResult {
         let err = vms_map_over(address(r.start), r.count * Self.pageBytes, Int32(prot.rawValue))
-        settle(r, to: err == 0 ? Self.mapped | prot.rawValue : Self.free)
+        // A MAP_FIXED that fails may have unmapped the placeholder already: never used again.
+        settle(r, to: err == 0 ? Self.mapped | prot.rawValue : Self.lost)
         return err == 0 ? MutationResult(status: .done, touched: [r]) : .failed(.noMemory)
     }
 
