@@ -10,7 +10,8 @@ public enum TextReport {
             + (StrategyRegistry.named(r.strategy)?.info.usesRCU == true ? " (rcu \(c.rcuFlavor.rawValue))" : "")
             + ", \(c.faulters) faulter(s), \(c.mutators) mutator(s), "
             + "\(DurationText.format(c.durationSeconds)) after \(DurationText.format(c.warmupSeconds)) warm-up, seed \(c.seed), check \(c.check.rawValue)"
-            + (c.faultWork == .none ? "" : ", fault work \(c.faultWork)"))
+            + (StrategyRegistry.named(r.strategy)?.info.isKernel == true ? ""
+                : c.faultWork == .none ? ", fault work none (cheap faults: --fault-work)" : ", fault work \(c.faultWork)"))
         let mixSpec = c.mix.spec(from: c.workload.mix)
         out.append("workload \(c.workload.rawValue)" + (mixSpec.isEmpty ? "" : ", mix \(mixSpec)")
             + (c.perturbation.isNone ? "" : ", perturbations: " + c.perturbation.commandLineWords.joined(separator: " ")))
