@@ -79,10 +79,6 @@ void vms_fault_work_configure(int mode, uint64_t ticks);
 int vms_fault_work_thread_init(void);
 void vms_fault_work_slow(int mode);
 static inline int vms_fault_work_mode(void) { return __atomic_load_n(&vms_fault_work_mode_value, __ATOMIC_RELAXED); }
-static inline void vms_fault_work(void) {
-    int mode = vms_fault_work_mode();
-    if (mode != VMS_FAULT_WORK_NONE) vms_fault_work_slow(mode);
-}
 
 // will-it-scale page_fault1 on the host kernel, on the calling thread, for
 // at least min_ns: mmap `bytes` private anonymous (THP off unless huge_pages),

@@ -49,7 +49,7 @@ public struct Calibration: Codable, Sendable {
         }
         guard !runs.isEmpty else { throw Failed(description: "interrupted before the kernel was measured") }
         let kernel = Measure(what: "kernel page_fault1 (4 KiB pages, THP off)", faults: kFaults,
-                             seconds: Double(kNanos) / 1e9, nsPerFault: median(runs), repetitions: runs)
+                             seconds: Double(kNanos) / 1e9, nsPerFault: Stat(runs, higherIsBetter: false).median, repetitions: runs)
         say(line(kernel))
 
         var model: [String: Measure] = [:]
@@ -75,7 +75,7 @@ public struct Calibration: Codable, Sendable {
             }
             guard !runs.isEmpty else { return nil }
             let m = Measure(what: "model page-fault, \(strategy), --fault-work \(work)", faults: faults, seconds: secs,
-                            nsPerFault: median(runs), repetitions: runs)
+                            nsPerFault: Stat(runs, higherIsBetter: false).median, repetitions: runs)
             model[work.description] = m
             say(line(m))
             return m
@@ -90,11 +90,6 @@ public struct Calibration: Codable, Sendable {
         let after = suggested == .none ? none : try measure(suggested)
         return Calibration(kernel: kernel, strategy: strategy, model: model, suggested: suggested,
                            ratioAfter: after.map { $0.nsPerFault / kernel.nsPerFault } ?? 0, interrupted: vms_stop_signal() != 0)
-    }
-
-    static func median(_ xs: [Double]) -> Double {
-        let s = xs.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
     static func line(_ m: Measure) -> String {

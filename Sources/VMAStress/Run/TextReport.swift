@@ -5,12 +5,13 @@ import Foundation
 public enum TextReport {
     public static func render(_ r: RunResult) -> String {
         let c = r.config
+        let info = StrategyRegistry.named(r.strategy)?.info
         var out: [String] = []
         out.append("vmastress run: strategy \(r.strategy) on \(c.indexKind.rawValue)"
-            + (StrategyRegistry.named(r.strategy)?.info.usesRCU == true ? " (rcu \(c.rcuFlavor.rawValue))" : "")
+            + (info?.usesRCU == true ? " (rcu \(c.rcuFlavor.rawValue))" : "")
             + ", \(c.faulters) faulter(s), \(c.mutators) mutator(s), "
             + "\(DurationText.format(c.durationSeconds)) after \(DurationText.format(c.warmupSeconds)) warm-up, seed \(c.seed), check \(c.check.rawValue)"
-            + (StrategyRegistry.named(r.strategy)?.info.isKernel == true ? ""
+            + (info?.isKernel == true ? ""
                 : c.faultWork == .none ? ", fault work none (cheap faults: --fault-work)" : ", fault work \(c.faultWork)"))
         let mixSpec = c.mix.spec(from: c.workload.mix)
         out.append("workload \(c.workload.rawValue)" + (mixSpec.isEmpty ? "" : ", mix \(mixSpec)")
@@ -47,7 +48,7 @@ public enum TextReport {
             + "context switches \(p.voluntaryContextSwitches) voluntary, \(p.involuntaryContextSwitches) involuntary, "
             + "peak RSS \(p.peakRSSKiB / 1024) MiB, minor faults \(p.minorFaults)")
         // The kernel backend has no model store.
-        if StrategyRegistry.named(r.strategy)?.info.isKernel != true {
+        if info?.isKernel != true {
             out.append("store: \(r.store.vmasAtEnd) VMAs at end, \(r.store.vmaAllocations) allocated, \(r.store.vmaFrees) freed, "
                 + "\(r.store.pageTablePages) page-table pages, \(r.store.presentPTEsAtEnd) present PTEs")
         }

@@ -79,7 +79,7 @@ extension MM {
     @inline(__always)
     public func installPTE(_ page: UInt64, gen: UInt64, write: Bool) -> FaultResult {
         let t = pageTable.table(for: page)
-        let slot = Int(page % UInt64(PageTable.ptesPerTable))
+        let slot = PageTable.split(page).slot
         t.faultWork(slot)
         t.lock()
         defer { t.unlock() }

@@ -109,7 +109,7 @@ public struct PerVMALock<F: RCUFlavor>: RCUReaders, LocklessSteps {
             return nil
         }
         ctx.delay(.beforePTL)
-        let t = mm.pageTable.table(for: page), slot = Int(page % UInt64(PageTable.ptesPerTable))
+        let t = mm.pageTable.table(for: page), slot = PageTable.split(page).slot
         t.faultWork(slot)
         t.lock()
         ctx.delay(.underPTL)

@@ -13,9 +13,6 @@ public struct BustedKernelLazyMunmap: BustedTwin, @unchecked Sendable {
     public let base: Kernel
     public init(mm: MM) { base = Kernel(mm: mm) }
 
-    public func mmWriteLock() { base.mmWriteLock() }
-    public func mmWriteUnlock() { base.mmWriteUnlock() }
-
     public func perform(_ call: MutationCall) -> MutationResult {
         if case let .munmap(r) = call { return base.unmap(r, release: { vms_discard($0, $1) }) }
         return base.perform(call)

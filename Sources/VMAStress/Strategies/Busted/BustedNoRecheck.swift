@@ -20,11 +20,12 @@ public struct BustedNoRecheck<F: RCUFlavor>: BustedLocklessTwin {
         case .abort: return nil
         case let .violation(r): return r
         case let .valid(snap):
+            let slot = PageTable.split(page).slot
             ctx.delay(.beforePTL)
-            snap.table.faultWork(Int(page % UInt64(PageTable.ptesPerTable)))
+            snap.table.faultWork(slot)
             snap.table.lock()
             ctx.delay(.underPTL)
-            let r = mm.installLocked(snap.table, Int(page % UInt64(PageTable.ptesPerTable)), gen: snap.gen, write: write)
+            let r = mm.installLocked(snap.table, slot, gen: snap.gen, write: write)
             snap.table.unlock()
             return r
         }

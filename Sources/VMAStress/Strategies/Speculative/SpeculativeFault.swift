@@ -91,7 +91,7 @@ public enum SpeculativeFault {
     @inline(__always)
     public static func commit(_ mm: MM, _ v: VMAPtr, _ snap: Snapshot, _ page: UInt64, write: Bool, ptl: PTLMode,
                               _ ctx: inout FaultContext) -> FaultResult? {
-        let t = snap.table, slot = Int(page % UInt64(PageTable.ptesPerTable))
+        let t = snap.table, slot = PageTable.split(page).slot
         t.faultWork(slot)
         ctx.delay(.beforePTL)
         switch ptl {
