@@ -60,21 +60,51 @@ int vms_touch(void *addr, int write) {
 // The kernel backend's system calls on its own reservation, with the flags
 // Swift's Glibc module does not carry; each returns 0 or an errno.
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
 void *vms_reserve(uint64_t bytes) {
-    void *p = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    // On a PMD (2 MiB) boundary, with the slack before it given back: page
+    // p of the model is then as aligned as the kernel aligns large mappings.
+    const uint64_t pmd = 2u << 20;
+    char *p = mmap(NULL, bytes + pmd, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    char *base = (char *)(((uintptr_t)p + pmd - 1) & ~(uintptr_t)(pmd - 1));
+    if (base > p) munmap(p, (size_t)(base - p));
+    if (base + bytes < p + bytes + pmd) munmap(base + bytes, (size_t)(p + bytes + pmd - (base + bytes)));
+    return base;
 }
 
 static int os_prot(int prot) { return (prot & 1 ? PROT_READ : 0) | (prot & 2 ? PROT_WRITE : 0); }
 
-int vms_map_over(void *addr, uint64_t bytes, int prot) {
-    return mmap(addr, bytes, os_prot(prot), MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED ? errno : 0;
+int vms_map_over(void *addr, uint64_t bytes, int prot, int fd, int shared) {
+    int flags = MAP_FIXED | (shared ? MAP_SHARED : MAP_PRIVATE) | (fd < 0 ? MAP_ANONYMOUS : 0);
+    if (mmap(addr, bytes, os_prot(prot), flags, fd, 0) == MAP_FAILED) return errno;
+    // THP off, as in calibrate and --processes: one 4 KiB PTE per anonymous fault.
+    if (fd < 0) madvise(addr, bytes, MADV_NOHUGEPAGE);
+    return 0;
+}
+
+int vms_temp_file(uint64_t bytes) {
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/vmastress.XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) return -errno;
+    unlink(path);
+    if (ftruncate(fd, (off_t)bytes) != 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
 }
 
 int vms_placeholder(void *addr, uint64_t bytes, int noreplace) {

@@ -16,7 +16,7 @@ struct RunCommand: ParsableCommand {
             ops/s divide by the measured window less checkpoint pauses.
             """)
 
-    @Option(help: "Strategy name, or several separated by commas ('vmastress strategies --busted' lists them).")
+    @Option(help: "Strategy name, or several separated by commas ('vmastress strategies --busted' lists them), or 'correct': every correct strategy that runs any number of threads, and the kernel.")
     var strategy = "mmap-lock"
 
     @Option(parsing: .unconditional, help: "Fault threads.")
@@ -61,8 +61,8 @@ struct RunCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Pages in the never-mapped guard region.")
     var guardPages: UInt64 = Layout().guardPages
 
-    @Option(parsing: .unconditional, help: "Pages in the churn region, where mutators work.")
-    var churnPages: UInt64 = Layout().churnPages
+    @Option(parsing: .unconditional, help: "Pages in the churn region, where mutators work (default: \(Layout().churnPages), or 128 MiB and a page per faulter for will-it-scale's workloads).")
+    var churnPages: UInt64?
 
     @Option(parsing: .unconditional, help: "Largest mutation, in pages (default: the workload's; the same as --mix max-pages=N).")
     var maxOpPages: UInt64?
@@ -112,8 +112,14 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Checking while measuring: full (inline checks, torture delays, audit after every mutation, checkpoints), light (inline checks and checkpoints: for benchmarks), off (only the final audit). Several, comma-separated, run side by side.")
     var check = "full"
 
-    @Option(parsing: .unconditional, help: "Work a fault does when it installs a new PTE, before the PTL: none (cheap faults: the most races a second), page (clear a real 4 KiB page, as the kernel does), or a time such as 250ns ('vmastress calibrate' prints the one that matches this machine's kernel). Several, comma-separated, run side by side.")
+    @Option(parsing: .unconditional, help: "Work a fault does when it installs a new PTE, before the PTL: none (cheap faults: the most races a second), page (clear a real 4 KiB page, as the kernel does), a time such as 250ns, or calibrated (measure this machine's kernel first and use the time that matches it, as 'vmastress calibrate' does; about 8 s). Several, comma-separated, run side by side.")
     var faultWork = "none"
+
+    @Option(parsing: .unconditional, help: "Operations a second each mutator starts, sleeping between them (a program whose mmaps are a share of its work); 0: flat out.")
+    var mutationRate = 0.0
+
+    @Flag(help: "Run each faulter of the kernel backend in a process of its own (will-it-scale's processes mode: no shared mm); for workloads whose faulters map one region of their own, such as page_fault1. Model strategies listed beside it run threads.")
+    var processes = false
 
     @Option(parsing: .unconditional, help: "Print a stat line (ops so far, violations, backlog, reader pipe) this often while measuring; 0: never.")
     var statInterval = "0s"
@@ -129,13 +135,15 @@ struct RunCommand: ParsableCommand {
         return p
     }
 
-    func configs(seed: UInt64) throws -> [RunConfig] {
-        let names = strategy.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
+    /// `calibrated`: the fault work `vmastress calibrate` suggests, measured before the run (nil until it is).
+    func configs(seed: UInt64, calibrated: FaultWork? = nil) throws -> [RunConfig] {
+        var names = strategy.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
         guard !names.isEmpty, !names.contains("") else { throw ValidationError("--strategy needs a name") }
-        var layout = Layout()
+        if names == ["correct"] { names = Self.correctStrategies }
+        var layout = Layout.sized(for: workload, faulters: faulters)
         layout.stablePages = stablePages
         layout.guardPages = guardPages
-        layout.churnPages = churnPages
+        if let churnPages { layout.churnPages = churnPages }
         var mix = workload.mix
         if let maxOpPages { mix.maxMutationPages = maxOpPages }
         if let writePercent { mix.faultWritePercent = writePercent }
@@ -147,6 +155,9 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--rcu-flavor applies to strategies whose readers use RCU ("
                 + StrategyRegistry.all.filter(\.info.usesRCU).map(\.info.name).joined(separator: ", ") + "); none is listed")
         }
+        if processes && !names.contains(where: { StrategyRegistry.named($0)?.info.isKernel == true }) {
+            throw ValidationError("--processes runs the kernel backend's faulters in processes of their own; list 'kernel' in --strategy")
+        }
         let levels = try check.split(separator: ",").map { word in
             guard let level = CheckLevel(rawValue: String(word)) else {
                 throw ValidationError("unknown --check level '\(word)': full, light or off")
@@ -155,6 +166,7 @@ struct RunCommand: ParsableCommand {
         }
         guard !levels.isEmpty else { throw ValidationError("--check needs a level: full, light or off") }
         let works = try faultWork.split(separator: ",", omittingEmptySubsequences: false).map { word in
+            if word == "calibrated" { return calibrated ?? .none }
             do { return try FaultWork(parsing: String(word)) } catch { throw ValidationError("\(error)") }
         }
         return try names.flatMap { name in try levels.flatMap { level in try works.map { work in
@@ -169,6 +181,9 @@ struct RunCommand: ParsableCommand {
             c.workload = workload
             c.perturbation = perturbation
             c.faultWork = work
+            c.mutationRate = mutationRate
+            // Beside model strategies (whose workers share one model mm), only the kernel runs in processes.
+            c.processes = processes && StrategyRegistry.named(name)?.info.isKernel == true
             try c.validate()
             return c
         } } }
@@ -181,10 +196,28 @@ struct RunCommand: ParsableCommand {
         }
     }
 
+    /// `--strategy correct`: every correct strategy that runs any number of threads, the kernel last.
+    static var correctStrategies: [String] {
+        StrategyRegistry.correct.filter { $0.info.maxWorkers == nil }.map(\.info.name)
+    }
+
     func run() throws {
         let seed = self.seed ?? UInt64(Clock.nanos() % 1_000_000_007)
-        let configs = try self.configs(seed: seed)
         vms_install_stop_signals()
+        var calibrated: FaultWork?
+        if faultWork.split(separator: ",").contains("calibrated") {
+            Console.out("calibrating the fault work against this machine's kernel (vmastress calibrate)")
+            let c: Calibration
+            do {
+                c = try Calibration.run(strategy: "per-vma-lock", seconds: 0.5, repetitions: 3, say: { Console.out("  " + $0) })
+            } catch {
+                throw Exit(status: ExitStatus.runtime, message: "\(error)")
+            }
+            if c.interrupted { throw Exit(status: ExitStatus.interrupted(by: vms_stop_signal()), message: "interrupted while calibrating; nothing was run") }
+            Console.out("fault work: \(c.suggested)\n")
+            calibrated = c.suggested
+        }
+        let configs = try self.configs(seed: seed, calibrated: calibrated)
         var results: [RunResult] = []
         for config in configs {
             let result: RunResult

@@ -38,7 +38,7 @@ struct SoakCommand: ParsableCommand {
     @Option(help: "Add busted twins to the rotation, comma-separated ('vmastress strategies --busted' lists them).")
     var includeBusted: String?
 
-    @Option(help: "Workloads to draw from, comma-separated (default: all).")
+    @Option(help: "Workloads to draw from, comma-separated (default: all but the 128 MiB will-it-scale testcases: page_fault1-3, mmap1, mmap2).")
     var workload: String?
 
     @Flag(help: "Go on after a failing phase instead of ending the soak.")
@@ -81,7 +81,7 @@ struct SoakCommand: ParsableCommand {
                 }
                 return k
             }
-        } ?? Workload.allCases
+        } ?? Workload.soakDefault
         var plan = SoakPlan(seed: seed, strategies: names, workloads: workloads,
                             phaseSeconds: try DurationText.seconds(phase))
         guard plan.phaseSeconds >= 2 else { throw ValidationError("--phase must be at least 2s") }

@@ -8,8 +8,8 @@ struct WorkloadsCommand: ParsableCommand {
 
     func run() throws {
         Console.out(TextReport.table(
-            header: ["workload", "mutators", "what it does"],
-            rows: Workload.allCases.map { [$0.rawValue, "\($0.defaultMutators)", $0.summary] }, leftColumns: 3))
+            header: ["workload", "mutators", "ops/s counts", "what it does"],
+            rows: Workload.allCases.map { [$0.rawValue, "\($0.defaultMutators)", $0.spec.counted.rawValue, $0.summary] }, leftColumns: 4))
         let base = OpMix()
         Console.out("\n--mix key=value,... adjusts the preset:")
         Console.out(TextReport.table(

@@ -1,3 +1,4 @@
+import CSupport
 import Foundation
 import Testing
 @testable import VMAStress
@@ -45,9 +46,11 @@ struct KernelBackendTests {
         try c.validate()
         let r = try Runner.run(c)
         #expect(r.verdict == .success, "\(workload.rawValue): \(r.violations.map(\.text))")
-        #expect((r.op(.fault)?.count ?? 0) > 0)
-        // read-mostly faults only on the stable region, whose pages the warm-up already touched.
-        if workload != .readMostly { #expect(r.process.minorFaults > 0, "real faults") }
+        #expect(r.countedOpsPerSecond > 0)
+        // mmap1, mmap2 and brk1 touch nothing; read-mostly faults only on the stable region, touched in the warm-up.
+        let touches = workload.spec.regions.map { $0.touch && !$0.heap } ?? true
+        #expect(((r.op(.fault)?.count ?? 0) > 0) == touches)
+        if touches && workload != .readMostly { #expect(r.process.minorFaults > 0, "real faults") }
         #expect(r.checker.invariantsChecked == [.stable, .mapping])
         let mutations = OpKind.allCases.filter { $0 != .fault }.reduce(UInt64(0)) { $0 + (r.op($1)?.count ?? 0) }
         #expect(mutations > 0)
@@ -64,5 +67,54 @@ struct KernelBackendTests {
             // The kernel does its own work: the run records none.
             #expect(r.config.faultWork == (name == "kernel" ? .none : .page))
         }
+    }
+
+    /// will-it-scale's processes mode: every faulter a process of its own,
+    /// its counters, samples and resource use brought back by its proxy.
+    @Test(arguments: Workload.allCases.filter(\.runsInProcesses))
+    func processesRunEveryWorkloadThatMapsItsOwnRegion(_ workload: Workload) throws {
+        var c = RunConfig(strategy: "kernel", faulters: 2, mutators: 0, durationSeconds: 0.6, warmupSeconds: 0.1, seed: 4,
+                          checkpointIntervalSeconds: 0.2, layout: Layout.sized(for: workload, faulters: 2))
+        c.workload = workload
+        c.mix = workload.mix
+        c.processes = true
+        try c.validate()
+        let r = try Runner.run(c)
+        #expect(r.verdict == .success, "\(workload.rawValue): \(r.violations.map(\.text))")
+        #expect(r.countedOpsPerSecond > 0)
+        #expect(r.reproduce.contains("--processes"))
+        let touches = workload.spec.regions!.touch && !workload.spec.regions!.heap
+        if touches {
+            // Sampled latencies came back, and the children's own faults: one per touch at most.
+            #expect((r.op(.fault)?.latencyNs.samples ?? 0) > 0)
+            let children = r.threads.filter { $0.role == .faulter }.reduce(0) { $0 + $1.minorFaults }
+            #expect(children > 0 && UInt64(children) <= (r.op(.fault)?.count ?? 0) + 4096)
+        }
+    }
+
+    /// A worker process that dies is reported, with the signal that killed it.
+    @Test func aWorkerProcessThatDiesIsSeen() throws {
+        let task = try #require(vms_task_create(Int32(VMS_TASK_CHUNKS), 1 << 20, 1, -1, 0, 63))
+        defer { vms_task_destroy(task) }
+        let pid = vms_task_start(task)
+        #expect(pid > 0)
+        let w = WorkerStats(name: "p", role: .faulter, index: 0)
+        var proxy = TaskProxy(task: task, w: w, nsPerTick: 1)
+        #expect(proxy.state(wait: false) == .running)
+        kill(pid, SIGKILL)
+        guard case let .ended(how) = proxy.state(wait: true) else { Issue.record("still running"); return }
+        #expect(how?.contains("signal \(SIGKILL)") == true, "\(how ?? "exited 0")")
+    }
+
+    @Test func processesAreForTheKernelAndSingleRegionWorkloads() {
+        var c = RunConfig(strategy: "per-vma-lock", faulters: 2, mutators: 0)
+        c.workload = .pageFault1
+        c.processes = true
+        #expect(throws: RunConfig.Invalid.self) { try c.validate() }
+        c.strategy = "kernel"
+        c.workload = .ebizzy
+        #expect(throws: RunConfig.Invalid.self) { try c.validate() }
+        c.workload = .brk1
+        #expect(throws: Never.self) { try c.validate() }
     }
 }

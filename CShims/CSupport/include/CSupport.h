@@ -94,15 +94,50 @@ enum { VMS_TOUCH_OK = 0, VMS_TOUCH_NO_MAPPING = 1, VMS_TOUCH_ACCESS = 2 };
 void vms_touch_install(void);
 int vms_touch(void *addr, int write);
 
+// --processes: a kernel-backend worker forked into a process of its own
+// (will-it-scale's processes mode). The parent makes the task (a MAP_SHARED
+// page of counters and a ring of sampled latencies) before it forks; the
+// child runs one of the loops below until vms_task_stop and calls nothing
+// but system calls. VMS_TASK_CHUNKS: mmap `bytes` (a file if fd >= 0,
+// MAP_SHARED if shared), write one byte per page if touch, munmap, again.
+// VMS_TASK_BRK: move the break up a page and back.
+enum { VMS_TASK_CHUNKS = 0, VMS_TASK_BRK = 1 };
+// Sample kinds (the top byte of a drained sample) and the counters' order.
+enum { VMS_TASK_FAULT = 0, VMS_TASK_MMAP = 1, VMS_TASK_MUNMAP = 2 };
+enum { VMS_TASK_COUNTERS = 5 };  // faults, mmaps, munmaps, failed mmaps, last errno
+typedef struct vms_task vms_task;
+vms_task *vms_task_create(int kind, uint64_t bytes, int touch, int fd, int shared, uint64_t sample_mask);
+// The child's pid, or -errno.
+int vms_task_start(vms_task *t);
+void vms_task_counters(vms_task *t, uint64_t out[VMS_TASK_COUNTERS]);
+// Copies up to max samples after *tail (advanced); returns how many.
+uint64_t vms_task_drain(vms_task *t, uint64_t *tail, uint64_t *out, uint64_t max);
+// The child's getrusage(RUSAGE_SELF) now; 0, or ETIMEDOUT.
+int vms_task_snapshot(vms_task *t, struct rusage *usage, uint64_t timeout_ns);
+void vms_task_stop(vms_task *t);
+// waitpid with the child's total resource use; 0, EAGAIN (not blocking and
+// still running) or an errno.
+int vms_task_wait(vms_task *t, int block, int *status, struct rusage *usage);
+// SIGSTOP or SIGCONT to the child (the parent's checkpoint pauses); 0 or an errno.
+int vms_task_pause(vms_task *t, int paused);
+// From a wait status: the signal that killed the child (0: none), its exit code (-1: none).
+int vms_task_signal_of(int status);
+int vms_task_exit_code_of(int status);
+void vms_task_destroy(vms_task *t);
+
 // The kernel backend's calls on its own reservation (prot: 1 read, 2 write).
 // vms_reserve: PROT_NONE, MAP_NORESERVE, NULL on failure. vms_map_over:
-// MAP_FIXED over the caller's own range. vms_placeholder: a PROT_NONE
+// MAP_FIXED over the caller's own range (fd -1: anonymous; else the file
+// from offset 0, MAP_SHARED if shared). vms_placeholder: a PROT_NONE
 // MAP_NORESERVE mapping, MAP_FIXED (over the caller's own range: munmap's
 // work, leaving nothing that another mmap could take) or
 // MAP_FIXED_NOREPLACE. vms_remap_to: mremap(MREMAP_MAYMOVE|MREMAP_FIXED).
 // Each returns 0 or an errno.
 void *vms_reserve(uint64_t bytes);
-int vms_map_over(void *addr, uint64_t bytes, int prot);
+int vms_map_over(void *addr, uint64_t bytes, int prot, int fd, int shared);
+// will-it-scale's per-task file: created in $TMPDIR (or /tmp), sized to
+// `bytes`, unlinked. The descriptor, or -errno.
+int vms_temp_file(uint64_t bytes);
 int vms_placeholder(void *addr, uint64_t bytes, int noreplace);
 int vms_protect(void *addr, uint64_t bytes, int prot);
 int vms_remap_to(void *old, uint64_t bytes, void *to);

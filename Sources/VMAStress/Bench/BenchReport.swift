@@ -3,7 +3,7 @@ import Foundation
 /// A suite's results as text: the terminal tables, Markdown for pull-request
 /// comments, and CSV.
 public enum BenchReport {
-    /// The headline: median fault ops/s per workload and threads, one column
+    /// The headline: median ops/s (faults, or what the workload counts) per workload and threads, one column
     /// per strategy, each with its ratio to the baseline.
     public static func headline(_ r: BenchResult) -> (header: [String], rows: [[String]]) {
         let header = ["workload", "threads"] + r.strategies
@@ -11,9 +11,9 @@ public enum BenchReport {
         for w in r.workloads {
             for t in r.threadCounts {
                 rows.append([w, "\(t)"] + r.strategies.map { s in
-                    guard let c = r.cell(w, t, s), let m = c.stat(.faultOpsPerSecond) else { return "-" }
+                    guard let c = r.cell(w, t, s), let m = c.throughput else { return "-" }
                     return TextReport.human(m.median) + (c.ratioToBaseline.map { " (\(TextReport.fixed($0, 2))x)" } ?? "")
-                        + (c.verdict == .failure ? " FAIL" : "")
+                        + (c.unstable == true ? " ~" : "") + (c.verdict == .failure ? " FAIL" : "")
                 })
             }
         }
@@ -46,23 +46,57 @@ public enum BenchReport {
                 ["\(t)"] + r.strategies.map { s in
                     guard let p = r.scaling.first(where: { $0.workload == w && $0.strategy == s })?.points.first(where: { $0.threads == t })
                     else { return "-" }
-                    return "\(TextReport.human(p.opsPerSecond)) \(TextReport.fixed(p.percentOfLinear, 0))%"
+                    return "\(TextReport.human(p.opsPerSecond)) " + (p.percentOfLinear.map { "\(TextReport.fixed($0, 0))%" } ?? "not comparable")
                 }
             }
             return (w, ["threads"] + r.strategies.map { "\($0) (ops/s, % linear)" }, rows)
         }
     }
 
+    /// The headline's legend for `~` (nil when no cell is marked).
+    public static func unstableNote(_ r: BenchResult) -> String? {
+        guard let limit = r.suite.spreadLimit, r.cells.contains(where: { $0.unstable == true }) else { return nil }
+        return "~: the repetitions still spread more than \(TextReport.fixed(100 * limit, 0))% ((max - min) / median of the "
+            + "\(r.suite.repetitions) nearest the median) after \(r.suite.maxRepetitions ?? r.suite.repetitions) repetitions"
+    }
+
+    /// will-it-scale's own table for the kernel backend: per workload run as
+    /// `kernel` (threads) and `kernel-processes`, by tasks: processes,
+    /// threads and linear (tasks x the processes' ops/s at the fewest tasks,
+    /// per task), as its runtest.py prints.
+    public static func willItScale(_ r: BenchResult) -> [(workload: String, header: [String], rows: [[String]])] {
+        r.workloads.compactMap { w in
+            let ops = { (s: String, t: Int) in r.cell(w, t, s)?.throughput?.median }
+            let counts = r.threadCounts.filter { ops(Suite.kernelProcesses, $0) != nil }
+            guard let first = counts.first, let base = ops(Suite.kernelProcesses, first) else { return nil }
+            let rows = counts.map { t in
+                ["\(t)", ops(Suite.kernelProcesses, t).map(TextReport.human) ?? "-", ops("kernel", t).map(TextReport.human) ?? "-",
+                 TextReport.human(base / Double(first) * Double(t))]
+            }
+            return (w, ["tasks", "processes", "threads", "linear"], rows)
+        }
+    }
+
     public static func terminal(_ r: BenchResult) -> String {
         var out: [String] = []
         let h = headline(r)
-        out.append("fault ops/s, median of \(r.suite.repetitions), ratio to \(r.suite.baseline) in brackets:")
+        out.append("ops/s (faults; mmap1 and mmap2 count mmaps, brk1 mmaps and munmaps), median of \(r.suite.repetitions), ratio to \(r.suite.baseline) in brackets:")
         out.append(TextReport.table(header: h.header, rows: h.rows, leftColumns: 1))
+        if let note = unstableNote(r) { out.append(note) }
         out.append("")
-        out.append("scaling (will-it-scale): ops/s and percent of linear from the fewest threads")
+        out.append("scaling (will-it-scale): ops/s and percent of linear from the fewest threads; not comparable where the cells run mutators")
         for s in scaling(r) {
             out.append("\(s.workload):")
             out.append(TextReport.table(header: s.header, rows: s.rows, leftColumns: 0))
+        }
+        let wis = willItScale(r)
+        if !wis.isEmpty {
+            out.append("")
+            out.append("the kernel in will-it-scale's shape (ops/s):")
+            for s in wis {
+                out.append("\(s.workload):")
+                out.append(TextReport.table(header: s.header, rows: s.rows, leftColumns: 0))
+            }
         }
         out.append("")
         let d = detail(r)
@@ -86,17 +120,29 @@ public enum BenchReport {
             + "\(r.complete ? "complete" : "INCOMPLETE (interrupted by \(r.interruptedBy ?? "a signal"))"), "
             + "\(TextReport.fixed(r.elapsedSeconds / 60, 1)) min.")
         out.append("")
-        out.append("Fault ops/s, median; ratio to `\(r.suite.baseline)` on the same cell in brackets.")
+        out.append("ops/s (faults; mmap1 and mmap2 count mmaps, brk1 mmaps and munmaps), median; ratio to `\(r.suite.baseline)` on the same cell in brackets.")
         out.append("")
         let h = headline(r)
         out.append(table(h.header, h.rows, left: 2))
+        if let note = unstableNote(r) { out.append("\n" + note) }
         out.append("")
-        out.append("### Scaling (percent of linear from the fewest threads)")
+        out.append("### Scaling (percent of linear from the fewest threads; not comparable where the cells run mutators)")
         for s in scaling(r) {
             out.append("")
             out.append("**\(s.workload)**")
             out.append("")
             out.append(table(s.header, s.rows, left: 1))
+        }
+        let wis = willItScale(r)
+        if !wis.isEmpty {
+            out.append("")
+            out.append("### The kernel in will-it-scale's shape (ops/s)")
+            for s in wis {
+                out.append("")
+                out.append("**\(s.workload)**")
+                out.append("")
+                out.append(table(s.header, s.rows, left: 0))
+            }
         }
         out.append("")
         out.append("<details><summary>Every cell</summary>")

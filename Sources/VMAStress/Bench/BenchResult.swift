@@ -24,11 +24,22 @@ public struct Stat: Codable, Sendable, Equatable {
     /// (max - min) / median: how far apart the repetitions were.
     public var relativeSpread: Double { median == 0 ? 0 : (max - min) / Swift.abs(median) }
 
+    /// (max - min) / median of the `k` values nearest the median: the spread
+    /// once outlying repetitions (a second of a noisy neighbour) are set aside.
+    public func coreSpread(_ k: Int) -> Double {
+        guard values.count > k, k > 0, median != 0 else { return relativeSpread }
+        let core = values.sorted { Swift.abs($0 - median) < Swift.abs($1 - median) }.prefix(k)
+        return (core.max()! - core.min()!) / Swift.abs(median)
+    }
+
     public func scaled(by f: Double) -> Stat { Stat(values.map { $0 * f }, higherIsBetter: higherIsBetter) }
 }
 
 /// The metrics a cell reports, by key.
 public enum BenchMetric: String, CaseIterable, Codable, Sendable {
+    /// The workload's ops/s as will-it-scale counts them (`Workload.Counted`):
+    /// fault ops/s except for mmap1, mmap2 and brk1.
+    case opsPerSecond = "ops-per-s"
     case faultOpsPerSecond = "fault-ops-per-s"
     case mutationOpsPerSecond = "mutation-ops-per-s"
     case faultP50 = "fault-p50-ns"
@@ -41,11 +52,11 @@ public enum BenchMetric: String, CaseIterable, Codable, Sendable {
     case cpuNanosPerOp = "cpu-ns-per-op"
 
     public var higherIsBetter: Bool {
-        self == .faultOpsPerSecond || self == .mutationOpsPerSecond || self == .locklessPercent
+        self == .opsPerSecond || self == .faultOpsPerSecond || self == .mutationOpsPerSecond || self == .locklessPercent
     }
 
     /// Metrics `compare` judges as regressions (the rest are shown, not gated).
-    public var gated: Bool { self == .faultOpsPerSecond || self == .mutationOpsPerSecond }
+    public var gated: Bool { self == .opsPerSecond || self == .faultOpsPerSecond || self == .mutationOpsPerSecond }
 
     /// The value one run gives for this metric (nil when it does not apply).
     func value(_ r: RunResult) -> Double? {
@@ -54,6 +65,7 @@ public enum BenchMetric: String, CaseIterable, Codable, Sendable {
         let mutationCount = mutations.reduce(UInt64(0)) { $0 + $1.count }
         let allOps = Double((faults?.count ?? 0) + mutationCount)
         switch self {
+        case .opsPerSecond: return r.countedOpsPerSecond
         case .faultOpsPerSecond: return faults?.opsPerSecond
         case .mutationOpsPerSecond: return mutationCount > 0 ? mutations.reduce(0) { $0 + $1.opsPerSecond } : nil
         case .faultP50: return faults.map { Double($0.latencyNs.p50) }
@@ -79,7 +91,7 @@ public struct BenchCell: Codable, Sendable {
     public var mutators: Int
     public var repetitions: Int
     public var metrics: [String: Stat]
-    /// Median fault ops/s over the baseline's (mmap-lock) in the same cell.
+    /// Median ops/s (`throughput`) over the baseline's (mmap-lock) in the same cell.
     public var ratioToBaseline: Double?
     /// SUCCESS unless a repetition found a violation (FAILURE) or was interrupted.
     public var verdict: RunResult.Verdict
@@ -87,16 +99,25 @@ public struct BenchCell: Codable, Sendable {
     public var faultLatencyCurve: [[Double]]
     /// The `vmastress run` command of each repetition.
     public var reproduce: [String]
+    /// With a suite `spread` limit: the repetitions of its ops/s still spread
+    /// beyond it (`Stat.coreSpread` of the suite's repetitions) after the most
+    /// repetitions the suite allows. nil: no limit set.
+    public var unstable: Bool?
 
     public func stat(_ m: BenchMetric) -> Stat? { metrics[m.rawValue] }
+    /// The headline number: the workload's counted ops/s (fault ops/s in results written before it existed).
+    public var throughput: Stat? { stat(.opsPerSecond) ?? stat(.faultOpsPerSecond) }
 }
 
 /// will-it-scale's table: per workload and strategy, ops/s by threads and percent of linear.
 public struct ScalingPoint: Codable, Sendable {
     public var threads: Int
     public var opsPerSecond: Double
-    /// ops/s over (threads x ops/s at the fewest threads / that count).
-    public var percentOfLinear: Double
+    /// ops/s over (threads x ops/s at the fewest threads / that count); nil
+    /// when the cells differ in more than their faulter count (they run
+    /// mutators, whose work does not scale with the faulters), so no
+    /// percentage of linear means anything.
+    public var percentOfLinear: Double?
 }
 
 public struct ScalingRow: Codable, Sendable {
@@ -136,12 +157,13 @@ public struct BenchResult: Codable, Sendable {
         for w in cells.map(\.workload).uniqued() {
             for s in cells.map(\.strategy).uniqued() {
                 let mine = cells.filter { $0.workload == w && $0.strategy == s }.sorted { $0.threads < $1.threads }
-                guard let first = mine.first, let base = first.stat(.faultOpsPerSecond)?.median, base > 0 else { continue }
+                guard let first = mine.first, let base = first.throughput?.median, base > 0 else { continue }
+                let comparable = mine.allSatisfy { $0.mutators == 0 }
                 let perThread = base / Double(first.threads)
                 rows.append(ScalingRow(workload: w, strategy: s, points: mine.compactMap { c in
-                    c.stat(.faultOpsPerSecond).map {
+                    c.throughput.map {
                         ScalingPoint(threads: c.threads, opsPerSecond: $0.median,
-                                     percentOfLinear: 100 * $0.median / (perThread * Double(c.threads)))
+                                     percentOfLinear: comparable ? 100 * $0.median / (perThread * Double(c.threads)) : nil)
                     }
                 }))
             }

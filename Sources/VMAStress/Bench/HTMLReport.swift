@@ -19,16 +19,20 @@ public enum HTMLReport {
             + "\(DurationText.format(r.suite.warmupSeconds)) warm-up, check \(r.suite.check.rawValue), seed \(r.suite.seed); "
             + "\(SVGChart.escape(r.createdAt)); \(r.complete ? "complete" : "<b>interrupted</b>").</p>"
         let h = BenchReport.headline(r)
-        body += "<h2>Fault ops/s (median; ratio to \(SVGChart.escape(r.suite.baseline)))</h2>" + table(h.header, h.rows)
+        body += "<h2>ops/s (median: faults, or what mmap1, mmap2 and brk1 count; ratio to \(SVGChart.escape(r.suite.baseline)))</h2>" + table(h.header, h.rows)
+
+        for t in BenchReport.willItScale(r) {
+            body += "<h2>\(SVGChart.escape(t.workload)): the kernel in will-it-scale's shape (ops/s)</h2>" + table(t.header, t.rows)
+        }
 
         body += "<h2>Throughput against threads</h2><div class=\"charts\">"
         for w in r.workloads {
             let series = r.strategies.map { s in
                 SVGChart.Series(name: s, color: colors[s]!, points: r.threadCounts.compactMap { t in
-                    r.cell(w, t, s)?.stat(.faultOpsPerSecond).map { SVGChart.Point(x: Double(t), y: $0.median, low: $0.min, high: $0.max) }
+                    r.cell(w, t, s)?.throughput.map { SVGChart.Point(x: Double(t), y: $0.median, low: $0.min, high: $0.max) }
                 })
             }
-            body += SVGChart.lineChart(title: "\(w): fault ops/s (median, min-max)", xLabel: "threads", yLabel: "fault ops/s",
+            body += SVGChart.lineChart(title: "\(w): ops/s (median, min-max)", xLabel: "threads", yLabel: "ops/s",
                                        series: series, xTicks: r.threadCounts.map { (Double($0), "\($0)") })
         }
         body += "</div><h2>Fault latency percentiles at \(maxThreads) thread(s)</h2><div class=\"charts\">"

@@ -46,8 +46,19 @@ public struct Suite: Codable, Sendable, Equatable {
     /// measured against this machine's kernel when the suite starts
     /// (`Calibration`). nil: none.
     public var faultWork: String?
+    /// Operations a second each mutator starts (`--mutation-rate`); nil or 0: flat out.
+    public var mutationRate: Double?
+    /// A cell whose repetitions spread more than `spreadLimit` ((max - min) /
+    /// median of its ops/s) gets more repetitions, up to this many in all;
+    /// nil: `repetitions` only.
+    public var maxRepetitions: Int?
+    public var spreadLimit: Double?
 
     public init(name: String) { self.name = name }
+
+    /// A strategy word of suites: the kernel backend with `--processes`
+    /// (will-it-scale's processes column beside the kernel's threads).
+    public static let kernelProcesses = "kernel-processes"
 
     /// A line and field of a suite file that could not be read.
     public struct ParseError: Error, CustomStringConvertible {
@@ -60,7 +71,7 @@ public struct Suite: Codable, Sendable, Equatable {
 
     public static let keys = ["name", "description", "strategies", "workloads", "workload", "threads", "mutators",
                               "repetitions", "duration", "warmup", "check", "seed", "rcu-flavor", "baseline",
-                              "fault-work"]
+                              "fault-work", "mutation-rate", "max-repetitions", "spread"]
 
     /// Reads a suite file; every error names the file, line and field.
     public static func load(path: String) throws -> Suite {
@@ -128,7 +139,7 @@ public struct Suite: Codable, Sendable, Equatable {
             case "name": suite.name = value
             case "description": suite.description = value
             case "strategies":
-                for s in items {
+                for s in items where s != Suite.kernelProcesses {
                     guard let e = StrategyRegistry.named(s) else { throw fail(key, "unknown strategy '\(s)'") }
                     guard e.info.maxWorkers == nil else { throw fail(key, "'\(s)' runs one thread only; it cannot join a suite") }
                 }
@@ -173,6 +184,17 @@ public struct Suite: Codable, Sendable, Equatable {
                     do { _ = try FaultWork(parsing: value) } catch { throw fail(key, "'\(value)' is not none, page, a time like 250ns, or calibrated") }
                 }
                 suite.faultWork = value
+            case "mutation-rate":
+                guard let r = Double(value), r == 0 || (1...RunConfig.maxMutationRate).contains(r) else {
+                    throw fail(key, "'\(value)' is not 0 (flat out) or operations a second from 1 to \(Int(RunConfig.maxMutationRate))")
+                }
+                suite.mutationRate = r
+            case "max-repetitions": suite.maxRepetitions = try number(value, 1...100)
+            case "spread":
+                guard value.hasSuffix("%"), let p = Double(value.dropLast()), p > 0, p <= 1000 else {
+                    throw fail(key, "'\(value)' is not a percentage like 10%")
+                }
+                suite.spreadLimit = p / 100
             default: break
             }
         }
@@ -200,6 +222,16 @@ public struct Suite: Codable, Sendable, Equatable {
         }
     }
 
+    /// The spread of a cell's ops/s over its repetitions, as `spread` judges it.
+    func spread(_ rates: [Double]) -> Double { Stat(rates, higherIsBetter: true).coreSpread(repetitions) }
+
+    /// After `done` repetitions with these ops/s: run the cell again (its
+    /// spread is beyond the limit and the cap is not reached).
+    func wantsMore(_ rates: [Double], after done: Int) -> Bool {
+        guard let limit = spreadLimit, let cap = maxRepetitions, done < cap, rates.count == done else { return false }
+        return spread(rates) > limit
+    }
+
     public var cellCount: Int { strategies.count * workloads.count * threads.count }
     public var runCount: Int { cellCount * repetitions }
 
@@ -208,12 +240,15 @@ public struct Suite: Codable, Sendable, Equatable {
     public func config(strategy: String, workload: WorkloadSpec, threads: Int, repetition: Int) throws -> RunConfig {
         var mix = workload.preset.mix
         if let spec = workload.mix { try mix.apply(spec: spec) }
-        var c = RunConfig(strategy: strategy, faulters: threads,
+        var c = RunConfig(strategy: strategy == Self.kernelProcesses ? "kernel" : strategy, faulters: threads,
                           mutators: mutators.map { workload.preset.privateRegions ? 0 : $0 } ?? workload.preset.defaultMutators,
                           durationSeconds: durationSeconds, warmupSeconds: warmupSeconds,
                           seed: seed &+ UInt64(repetition), mix: mix,
                           rcuFlavor: rcuFlavor, check: check)
         c.workload = workload.preset
+        c.layout = Layout.sized(for: workload.preset, faulters: threads)
+        c.processes = strategy == Self.kernelProcesses
+        c.mutationRate = mutationRate ?? 0
         if let faultWork, faultWork != "calibrated" { c.faultWork = try FaultWork(parsing: faultWork) }
         return c
     }

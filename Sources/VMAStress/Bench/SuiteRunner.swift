@@ -50,13 +50,20 @@ public enum SuiteRunner {
             for t in suite.threads {
                 var runs: [String: [RunResult]] = [:]
                 var merged: [String: [String: Histogram<UInt64>]] = [:]
-                for rep in 0..<suite.repetitions {
-                    for s in suite.strategies {
+                // The suite's repetitions of every strategy, interleaved; then more of those still spread too far.
+                var pending = suite.strategies, rep = 0
+                while !pending.isEmpty {
+                    defer {
+                        rep += 1
+                        pending = rep < suite.repetitions ? suite.strategies
+                            : suite.strategies.filter { s in suite.wantsMore((runs[s] ?? []).map(\.countedOpsPerSecond), after: rep) }
+                    }
+                    for s in pending {
                         let config = try suite.config(strategy: s, workload: w, threads: t, repetition: rep)
                         let per = done == 0 ? suite.durationSeconds + suite.warmupSeconds + 0.3 : elapsed() / Double(done)
-                        progress(Progress(run: done + 1, runs: suite.runCount, cell: "\(w.label), \(t) thread(s), \(s)",
+                        progress(Progress(run: done + 1, runs: max(suite.runCount, done + 1), cell: "\(w.label), \(t) thread(s), \(s)",
                                           repetition: rep + 1, elapsedSeconds: elapsed(),
-                                          remainingSeconds: per * Double(suite.runCount - done)))
+                                          remainingSeconds: per * Double(max(0, suite.runCount - done))))
                         let r = try Runner.run(config)
                         done += 1
                         if r.verdict == .interrupted {
@@ -107,11 +114,12 @@ public enum SuiteRunner {
             cells.append(BenchCell(
                 workload: w.label, threads: t, strategy: s, faulters: first.config.faulters, mutators: first.config.mutators,
                 repetitions: rs.count, metrics: metrics, ratioToBaseline: nil, verdict: verdict,
-                faultLatencyCurve: curve, reproduce: rs.map(\.reproduce)))
+                faultLatencyCurve: curve, reproduce: rs.map(\.reproduce),
+                unstable: suite.spreadLimit.map { suite.spread(rs.map(\.countedOpsPerSecond)) > $0 }))
         }
-        let base = cells.first { $0.strategy == suite.baseline }?.stat(.faultOpsPerSecond)?.median
+        let base = cells.first { $0.strategy == suite.baseline }?.throughput?.median
         for i in cells.indices {
-            if let base, base > 0, let m = cells[i].stat(.faultOpsPerSecond)?.median { cells[i].ratioToBaseline = m / base }
+            if let base, base > 0, let m = cells[i].throughput?.median { cells[i].ratioToBaseline = m / base }
         }
         return cells
     }

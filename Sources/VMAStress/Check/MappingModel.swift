@@ -44,7 +44,7 @@ public final class MappingModel: @unchecked Sendable {
             return []
         case let .mmapFixed(r, prot, _):
             return map(expected: r, got: result.touched.first, prot: prot, what: "mmap(MAP_FIXED_NOREPLACE)")
-        case let .mmap(count, prot, within, hint):
+        case let .mmap(count, prot, within, hint, _):
             return map(expected: firstFit(count: count, within: within, hint: hint), got: result.touched.first,
                        prot: prot, what: "mmap of \(count) page(s) from hint \(hint)")
         case let .munmap(r):

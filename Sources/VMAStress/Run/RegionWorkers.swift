@@ -1,11 +1,17 @@
-/// The faulters of `page-fault` and `ebizzy`: each maps chunks in a slice of
-/// the churn region that is its own, write-faults every page of a new chunk,
-/// (ebizzy) searches its chunks with read faults, and unmaps them. Faults,
-/// mmaps and munmaps are counted and timed like everyone else's.
+import CSupport
+import Glibc
+
+/// The faulters of `page-fault`, `ebizzy` and will-it-scale's testcases:
+/// each maps chunks in a slice of the churn region that is its own,
+/// write-faults every page of a new chunk (unless the workload only maps,
+/// as mmap1), (ebizzy) searches its chunks with read faults, and unmaps
+/// them. Faults, mmaps and munmaps are counted and timed like everyone
+/// else's.
 ///
 /// A fault on a page of a chunk the thread mapped read-write and has not
 /// unmapped must succeed: a failure is reported as STABLE.
 func regionLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: UInt64) {
+    if env.workload.spec.regions!.heap { return heapLoop(s, w, env) }
     var ctx = env.faultContext(w)
     let checking = ctx.checks
     s.threadStart(&ctx)
@@ -13,6 +19,7 @@ func regionLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: U
     FaultWork.threadStart()
     var rng = RNG(seed: seed)
     let plan = RegionPlan(env, thread: w.index)
+    let file = env.files[w.index]
     // Chunks mapped and not yet unmapped; never grows past its reserved capacity.
     var chunks: [PageRange] = []
     chunks.reserveCapacity(plan.maxChunks)
@@ -51,13 +58,12 @@ func regionLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: U
             if n & 15 == 0 { s.quiescentState() }
         } else if chunks.count < plan.maxChunks && (chunks.isEmpty || rng.below(2) == 0) {
             let count = plan.chunkPages(&rng)
-            let r = timedMutation(.mmap, .mmap(count: count, prot: .readWrite, within: plan.slice, hint: plan.slice.start), s, w, env) {
-                s.perform(.mmap(count: count, prot: .readWrite, within: plan.slice, hint: plan.slice.start))
-            }
+            let call = MutationCall.mmap(count: count, prot: .readWrite, within: plan.slice, hint: plan.slice.start, file: file)
+            let r = timedMutation(.mmap, call, s, w, env) { s.perform(call) }
             if r.status == .done, let mapped = r.touched.first {
                 chunks.append(mapped)
                 touchNext = mapped.start
-                touchEnd = mapped.end
+                touchEnd = plan.touch ? mapped.end : mapped.start
                 searchesLeft = plan.searchesPerChunk
             } else if !chunks.isEmpty {
                 unmap(chunks.removeLast())
@@ -86,14 +92,23 @@ struct RegionPlan {
     let maxChunks: Int
     let searchesPerChunk: Int
     let chunkRange: (low: UInt64, high: UInt64)
+    let touch: Bool
 
     init(_ env: WorkerEnv, thread: Int) {
         let churn = env.layout.churn
         let per = churn.count / UInt64(env.regionThreads)
-        slice = PageRange(start: churn.start + per * UInt64(thread), count: per - 1)
         let shape = env.workload.spec.regions!
+        // A chunk of a page table or more starts on a page-table boundary (if
+        // the slice has room for it), as
+        // the kernel puts large file mappings on a PMD (thp_get_unmapped_area):
+        // a large folio of the page cache then maps whole.
+        let table = UInt64(PageTable.ptesPerTable), start = churn.start + per * UInt64(thread)
+        let aligned = (shape.chunkPages ?? 0) >= table && per > (shape.chunkPages ?? 0) + table
+            ? (start + table - 1) / table * table : start
+        slice = PageRange(start: aligned, count: per - 1 - min(per - 1, aligned - start))
         maxChunks = shape.maxChunks
         searchesPerChunk = shape.searchesPerChunk
+        touch = shape.touch
         if let pages = shape.chunkPages {
             chunkRange = (min(pages, slice.count), min(pages, slice.count))
         } else {
@@ -103,5 +118,65 @@ struct RegionPlan {
 
     func chunkPages(_ rng: inout RNG) -> UInt64 {
         chunkRange.low + rng.below(chunkRange.high - chunkRange.low + 1)
+    }
+}
+
+/// brk1's faulter: a one-page heap at the start of the thread's slice,
+/// grown by the page after it (an mmap there merges with the heap, as brk's
+/// vma_expand) and shrunk again (a munmap of that page), over and over.
+func heapLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv) {
+    var ctx = env.faultContext(w)
+    s.threadStart(&ctx)
+    defer { s.threadStop(&ctx) }
+    let plan = RegionPlan(env, thread: w.index)
+    let heap = PageRange(start: plan.slice.start, count: 1), top = PageRange(start: heap.end, count: 1)
+    var gate = WorkerGate()
+    var n: UInt64 = 0
+    let start = MutationCall.mmapFixed(heap, .readWrite, flags: 0)
+    var mapped = timedMutation(.mmap, start, s, w, env) { s.perform(start) }.status == .done
+
+    while !gate.shouldStop(s, w, env.control) {
+        if !mapped {
+            // The heap could not be mapped: nothing to grow (counted as failed mmaps).
+            mapped = timedMutation(.mmap, start, s, w, env) { s.perform(start) }.status == .done
+        } else {
+            let grow = MutationCall.mmap(count: 1, prot: .readWrite, within: plan.slice, hint: top.start)
+            let r = timedMutation(.mmap, grow, s, w, env) { s.perform(grow) }
+            if r.status == .done, let got = r.touched.first {
+                _ = timedMutation(.munmap, .munmap(got), s, w, env) { s.perform(.munmap(got)) }
+            }
+        }
+        s.quiescentState()
+        n &+= 1
+        w.progress.pointee.store(n, ordering: .relaxed)
+        if n & 4095 == 0 { noteCPU(w.cpusSeen) }
+    }
+    gate.finish(w)
+}
+
+/// will-it-scale's per-task files for page_fault2, page_fault3 and mmap2:
+/// one per faulter, made before the threads start when the kernel backend
+/// maps them (the model maps nothing real), closed after they stop.
+enum TaskFiles {
+    struct Failed: Error, CustomStringConvertible { let description: String }
+
+    static func open(_ workload: Workload, faulters: Int, kernel: Bool) throws -> [MappedFile] {
+        guard kernel, let shape = workload.spec.regions, shape.backing != .anonymous, let pages = shape.chunkPages else {
+            return Array(repeating: .anonymous, count: faulters)
+        }
+        var files: [MappedFile] = []
+        for _ in 0..<faulters {
+            let fd = vms_temp_file(pages * 4096)
+            guard fd >= 0 else {
+                close(files)
+                throw Failed(description: "cannot make a \(pages * 4096 >> 20) MiB temporary file in $TMPDIR or /tmp for \(workload.rawValue): \(String(cString: strerror(-fd)))")
+            }
+            files.append(MappedFile(fd: fd, shared: shape.backing == .sharedFile))
+        }
+        return files
+    }
+
+    static func close(_ files: [MappedFile]) {
+        for f in files where f.fd >= 0 { _ = Glibc.close(f.fd) }
     }
 }

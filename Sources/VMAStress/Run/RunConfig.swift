@@ -41,6 +41,12 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var perturbation = Perturbation()
     /// What a fault does besides its locking when it installs a PTE.
     public var faultWork = FaultWork.none
+    /// `--processes`: each faulter runs in a process of its own (the kernel
+    /// backend, on workloads whose faulters map their own regions).
+    public var processes = false
+    /// Operations a second each mutator starts (`--mutation-rate`); 0: as fast as it can.
+    public var mutationRate = 0.0
+    public static let maxMutationRate = 10_000_000.0
 
     public init(strategy: String = "mmap-lock", faulters: Int = 2, mutators: Int = 1,
                 durationSeconds: Double = 5, warmupSeconds: Double = 1, seed: UInt64 = 1,
@@ -127,6 +133,17 @@ public struct RunConfig: Codable, Sendable, Equatable {
             throw Invalid(description: "--max-op-pages must be between 1 and the churn region's size")
         }
         guard mutators == 0 || mix.totalWeight > 0 else { throw Invalid(description: "all mutation weights are zero") }
+        guard mutationRate == 0 || (1...Self.maxMutationRate).contains(mutationRate) else {
+            throw Invalid(description: "--mutation-rate must be 0 (flat out) or between 1 and \(Int(Self.maxMutationRate)) operations a second (got \(mutationRate))")
+        }
+        if processes {
+            guard type.info.isKernel else {
+                throw Invalid(description: "--processes runs the kernel backend's workers in processes of their own; '\(strategy)' is a model strategy (its workers share one model mm)")
+            }
+            guard workload.runsInProcesses else {
+                throw Invalid(description: "--processes runs workloads whose faulters map, touch and unmap one region of their own (\(Workload.allCases.filter(\.runsInProcesses).map(\.rawValue).joined(separator: ", "))), not \(workload.rawValue)")
+            }
+        }
         if workload.privateRegions {
             guard mutators == 0 else {
                 throw Invalid(description: "--workload \(workload.rawValue) runs no mutators: its faulters map and unmap their own regions (got --mutators \(mutators))")
@@ -162,6 +179,8 @@ public struct RunConfig: Codable, Sendable, Equatable {
         if let index { words.append("--index \(index.rawValue)") }
         if check != .full { words.append("--check \(check.rawValue)") }
         if faultWork != .none { words.append("--fault-work \(faultWork)") }
+        if processes { words.append("--processes") }
+        if mutationRate > 0 { words.append("--mutation-rate \(TextReport.fixed(mutationRate, mutationRate.rounded() == mutationRate ? 0 : 1))") }
         if statIntervalSeconds > 0 { words.append("--stat-interval \(DurationText.format(statIntervalSeconds))") }
         if StrategyRegistry.named(strategy)?.info.usesRCU == true && rcuFlavor != .memb {
             words.append("--rcu-flavor \(rcuFlavor.rawValue)")
@@ -177,7 +196,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         if keepGoing { words.append("--keep-going") }
         if layout.stablePages != d.layout.stablePages { words.append("--stable-pages \(layout.stablePages)") }
         if layout.guardPages != d.layout.guardPages { words.append("--guard-pages \(layout.guardPages)") }
-        if layout.churnPages != d.layout.churnPages { words.append("--churn-pages \(layout.churnPages)") }
+        if layout.churnPages != Layout.sized(for: workload, faulters: faulters).churnPages { words.append("--churn-pages \(layout.churnPages)") }
         words += placement.commandLineWords
         return words.joined(separator: " ")
     }

@@ -100,6 +100,17 @@ public struct RunResult: Codable, Sendable {
 
     public func op(_ kind: OpKind) -> OpSummary? { ops.first { $0.op == kind.name } }
 
+    /// The workload's ops/s as will-it-scale counts its iterations: faults,
+    /// or mmaps (each with its munmap), or mmaps and munmaps (brk1).
+    public var countedOpsPerSecond: Double {
+        let rate = { (k: OpKind) in self.op(k)?.opsPerSecond ?? 0 }
+        switch config.workload.spec.counted {
+        case .faults: return rate(.fault)
+        case .mmaps: return rate(.mmap)
+        case .mappings: return rate(.mmap) + rate(.munmap)
+        }
+    }
+
     /// Percent of faults that finished without mmap_lock, that aborted
     /// (any reason), and that fell back to mmap_lock; nil for strategies
     /// without a lockless path.

@@ -46,6 +46,13 @@ public enum Runner {
             log.report(Finding(.stall, expected: "the set-up (populating the address space) ends within \(config.stallTimeoutSeconds) s",
                                seen: "it was still running; no worker was started"), thread: "set-up")
         }
+        let files: [MappedFile]
+        do {
+            files = try TaskFiles.open(config.workload, faulters: config.faulters, kernel: S.info.isKernel)
+        } catch {
+            throw Failure(description: "\(error)")
+        }
+        defer { TaskFiles.close(files) }
         let control = RunControl(workers: config.workers)
         let workers = (0..<config.faulters).map { WorkerStats(name: "faulter-\($0)", role: .faulter, index: $0) }
             + (0..<config.mutators).map { WorkerStats(name: "mutator-\($0)", role: .mutator, index: $0) }
@@ -55,7 +62,7 @@ public enum Runner {
         let env = WorkerEnv(control: control, log: log, layout: layout, mix: config.mix,
                             nsPerTick: Clock.calibrateTicks(), sampleMask: UInt64(config.faultSampleEvery - 1),
                             check: config.check, perturbation: config.perturbation, workload: config.workload,
-                            regionThreads: config.faulters, model: model)
+                            regionThreads: config.faulters, stallNanos: stallNanos, mutationRate: config.mutationRate, files: files, model: model)
         config.faultWork.install(nsPerTick: env.nsPerTick)
         mm.probes.delays.setEnabled(config.check == .full)
         mm.evidence.setAuditsHoles(config.check != .off)
@@ -78,6 +85,7 @@ public enum Runner {
                 threads.append(try OSThread.spawn(name: w.name) {
                     w.applyPlacement()
                     switch w.role {
+                    case .faulter where config.processes: processLoop(strategy, w, env)
                     case .faulter where config.workload.privateRegions: regionLoop(strategy, w, env, seed: seed)
                     case .faulter: faulterLoop(strategy, w, env, seed: seed)
                     case .mutator: mutatorLoop(strategy, w, env, seed: seed)
@@ -318,12 +326,22 @@ public enum Runner {
                 minorFaults: w.usageEnd.ru_minflt - w.usageStart.ru_minflt)
         }
         let (u0, u1) = usage
-        let process = ProcessUsage(
+        var process = ProcessUsage(
             userSeconds: seconds(u1.ru_utime) - seconds(u0.ru_utime),
             systemSeconds: seconds(u1.ru_stime) - seconds(u0.ru_stime),
             voluntaryContextSwitches: u1.ru_nvcsw - u0.ru_nvcsw,
             involuntaryContextSwitches: u1.ru_nivcsw - u0.ru_nivcsw,
             peakRSSKiB: u1.ru_maxrss, minorFaults: u1.ru_minflt - u0.ru_minflt)
+        if config.processes {
+            // The worker processes' own use (their proxies' summaries carry it); peak RSS stays this process's.
+            for t in threads where t.role == .faulter {
+                process.userSeconds += t.userSeconds
+                process.systemSeconds += t.systemSeconds
+                process.voluntaryContextSwitches += t.voluntaryContextSwitches
+                process.involuntaryContextSwitches += t.involuntaryContextSwitches
+                process.minorFaults += t.minorFaults
+            }
+        }
         var present = 0
         mm.pageTable.forEachPresent { _, _ in present += 1 }
         let violations = log.all

@@ -13,6 +13,12 @@ struct WorkerEnv: @unchecked Sendable {
     let workload: Workload
     /// Threads that split the churn region between them (`Workload.privateRegions`).
     let regionThreads: Int
+    /// A worker stuck this long is a stall.
+    let stallNanos: UInt64
+    /// Operations a second each mutator starts (`--mutation-rate`); 0: flat out.
+    let mutationRate: Double
+    /// Each region faulter's file (will-it-scale's per-task file), or anonymous.
+    let files: [MappedFile]
     /// MAPPING's reference model (`--check full`), stepped with every mutation.
     let model: MappingModel?
     /// Audit the ranges a mutation touched, right after it returns.
@@ -31,7 +37,7 @@ struct WorkerEnv: @unchecked Sendable {
 /// A worker's side of `RunControl`, checked between operations: one relaxed
 /// load on the fast path; parks, starts measuring or stops on the slow path.
 struct WorkerGate {
-    private var handledEpoch = UInt64.max
+    private(set) var handledEpoch = UInt64.max
     private(set) var measuring = false
 
     /// True when the worker must stop.
@@ -135,6 +141,7 @@ func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
     defer { s.threadStop(&ctx) }
     var rng = RNG(seed: seed)
     var bursts = WriterBursts(on: env.perturbation.writerBursts, seed: seed)
+    var pacer = MutationPacer(perSecond: env.mutationRate)
     let churn = env.layout.churn
     var gate = WorkerGate()
     var n: UInt64 = 0
@@ -161,6 +168,7 @@ func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         s.quiescentState()
         noteCPU(w.cpusSeen)
         bursts.afterOperation(s)
+        pacer.afterOperation(s, env.control)
     }
     gate.finish(w)
 }
@@ -209,6 +217,31 @@ private func timed(_ op: OpKind, _ w: WorkerStats, _ env: WorkerEnv, _ body: () 
     w.currentOp.pointee.store(-1, ordering: .relaxed)
     w.counters[(r.status == .done ? WorkerStats.doneBase : WorkerStats.failedBase) + op.rawValue] &+= 1
     return r
+}
+
+/// `--mutation-rate`: a mutator starts its operations on a fixed schedule
+/// (like a program whose mmaps are a share of its work) and sleeps, offline,
+/// between them. One that falls behind does not burst to catch up.
+struct MutationPacer {
+    let period: UInt64
+    var next: UInt64 = 0
+
+    init(perSecond: Double) { period = perSecond > 0 ? UInt64(1e9 / perSecond) : 0 }
+
+    mutating func afterOperation<S: Strategy>(_ s: S, _ control: RunControl) {
+        guard period > 0 else { return }
+        let now = Clock.nanos()
+        next = next == 0 || now > next + period ? now + period : next + period
+        guard next > now else { return }
+        s.threadOffline()
+        // In slices of at most 10 ms, so a checkpoint or a stop is answered soon.
+        let epoch = control.epoch
+        while Clock.nanos() < next && control.epoch == epoch {
+            var ts = timespec(tv_sec: 0, tv_nsec: Int(min(next - Clock.nanos(), 10_000_000)))
+            nanosleep(&ts, nil)
+        }
+        s.threadOnline()
+    }
 }
 
 /// `--writer-bursts`: a mutator runs 64 to 1023 operations back to back,

@@ -10,7 +10,7 @@ public struct SoakPlan: Codable, Sendable, Equatable {
     public var warmupSeconds: Double = 0.5
     public var statIntervalSeconds: Double = 0
 
-    public init(seed: UInt64, strategies: [String], workloads: [Workload] = Workload.allCases, phaseSeconds: Double) {
+    public init(seed: UInt64, strategies: [String], workloads: [Workload] = Workload.soakDefault, phaseSeconds: Double) {
         self.seed = seed
         self.strategies = strategies
         self.workloads = workloads
@@ -53,6 +53,7 @@ public struct SoakPlan: Codable, Sendable, Equatable {
             rcuFlavor: info.usesRCU ? RCUFlavorKind.allCases[Int(rng.below(UInt64(RCUFlavorKind.allCases.count)))] : .memb,
             check: .full)
         c.workload = workload
+        c.layout = Layout.sized(for: workload, faulters: faulters)
         c.mix = workload.mix
         c.perturbation = p
         c.statIntervalSeconds = statIntervalSeconds

@@ -17,12 +17,24 @@ public struct MutationResult: Sendable {
     public static func failed(_ s: Status) -> MutationResult { MutationResult(status: s) }
 }
 
+/// What an mmap maps. The model has no page cache: a file mapping takes the
+/// same VMA and page-table steps as anonymous memory there, and only the
+/// kernel backend maps the file (from offset 0).
+public struct MappedFile: Sendable, Equatable {
+    /// -1: anonymous memory.
+    public var fd: Int32
+    /// MAP_SHARED instead of MAP_PRIVATE.
+    public var shared: Bool
+    public init(fd: Int32, shared: Bool) { self.fd = fd; self.shared = shared }
+    public static let anonymous = MappedFile(fd: -1, shared: false)
+}
+
 /// One mutation as a worker asks for it: what `Strategy.perform` carries out
 /// and MAPPING's model steps through.
 public enum MutationCall: Sendable {
     /// mmap(MAP_FIXED_NOREPLACE); flags 1 keeps the VMA from merging.
     case mmapFixed(PageRange, Prot, flags: UInt32)
-    case mmap(count: UInt64, prot: Prot, within: PageRange, hint: UInt64)
+    case mmap(count: UInt64, prot: Prot, within: PageRange, hint: UInt64, file: MappedFile = .anonymous)
     case munmap(PageRange)
     case mprotect(PageRange, Prot)
     case mremap(vmaAt: UInt64, within: PageRange, hint: UInt64)
@@ -34,7 +46,7 @@ extension WriteSide {
     public func performOnModel(_ call: MutationCall) -> MutationResult {
         switch call {
         case let .mmapFixed(r, prot, flags): return mmapFixed(r, prot: prot, flags: flags)
-        case let .mmap(count, prot, within, hint): return mmap(count: count, prot: prot, within: within, hint: hint)
+        case let .mmap(count, prot, within, hint, _): return mmap(count: count, prot: prot, within: within, hint: hint)
         case let .munmap(r): return munmap(r)
         case let .mprotect(r, prot): return mprotect(r, prot: prot)
         case let .mremap(page, within, hint): return mremap(vmaAt: page, within: within, hint: hint)

@@ -97,10 +97,10 @@ public struct Kernel: Strategy, @unchecked Sendable {
         case let .mmapFixed(r, prot, _):
             guard claim(r, where: { $0 == Self.free }) else { return .failed(.noSpace) }
             return map(r, prot)
-        case let .mmap(count, prot, within, hint):
+        case let .mmap(count, prot, within, hint, file):
             guard let gap = claimFirstFit(count: count, within: within, hint: hint) else { return .failed(.noSpace) }
             mm.probes.announce(gap)
-            return map(gap, prot)
+            return map(gap, prot, file)
         case let .munmap(r):
             return unmap(r, release: { vms_placeholder($0, $1, 0) })
         case let .mprotect(r, prot):
@@ -116,8 +116,8 @@ public struct Kernel: Strategy, @unchecked Sendable {
         }
     }
 
-    private func map(_ r: PageRange, _ prot: Prot) -> MutationResult {
-        let err = vms_map_over(address(r.start), r.count * Self.pageBytes, Int32(prot.rawValue))
+    private func map(_ r: PageRange, _ prot: Prot, _ file: MappedFile = .anonymous) -> MutationResult {
+        let err = vms_map_over(address(r.start), r.count * Self.pageBytes, Int32(prot.rawValue), file.fd, file.shared ? 1 : 0)
         // A MAP_FIXED that fails may have unmapped the placeholder already: never used again.
         settle(r, to: err == 0 ? Self.mapped | prot.rawValue : Self.lost)
         return err == 0 ? MutationResult(status: .done, touched: [r]) : .failed(.noMemory)

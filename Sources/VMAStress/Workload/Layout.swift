@@ -15,6 +15,14 @@ public struct Layout: Sendable, Codable, Equatable {
         self.churnPages = churnPages
     }
 
+    /// The default layout for `workload` at `faulters` faulter threads: the
+    /// churn region grows to give each faulter the pages its workload needs.
+    public static func sized(for workload: Workload, faulters: Int) -> Layout {
+        var l = Layout()
+        if let per = workload.spec.churnPagesPerFaulter { l.churnPages = max(l.churnPages, per * UInt64(max(1, faulters))) }
+        return l
+    }
+
     /// Page 0 stays unmapped, like the kernel's mmap_min_addr.
     public var stable: PageRange { PageRange(start: 1, count: stablePages) }
     public var guardRegion: PageRange { PageRange(start: stable.end, count: guardPages) }
