@@ -61,7 +61,7 @@ struct RunCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Pages in the never-mapped guard region.")
     var guardPages: UInt64 = Layout().guardPages
 
-    @Option(parsing: .unconditional, help: "Pages in the churn region, where mutators work (default: \(Layout().churnPages), or 128 MiB and a page per faulter for will-it-scale's workloads).")
+    @Option(parsing: .unconditional, help: "Pages in the churn region, where mutators work (default: \(Layout().churnPages), or 128 MiB and two page tables per faulter for will-it-scale's testcases).")
     var churnPages: UInt64?
 
     @Option(parsing: .unconditional, help: "Largest mutation, in pages (default: the workload's; the same as --mix max-pages=N).")

@@ -122,4 +122,21 @@ struct WillItScaleTests {
         #expect(table.first?.rows == [["1", "100.0", "90.0", "100.0"], ["2", "190.0", "150.0", "200.0"]])
         #expect(BenchReport.terminal(r).contains("not comparable"))
     }
+
+    /// SPF v9 to v12 and 6.4's per-VMA locks took anonymous VMAs only: on a
+    /// file mapping every fault gives up and falls back to mmap_lock.
+    @Test(arguments: ["spf-srcu", "spf-rwlock", "spf-rcu", "per-vma-lock"])
+    func fileMappingsFallBackWhereTheLocklessPathWasAnonymousOnly(_ strategy: String) throws {
+        var c = RunConfig(strategy: strategy, faulters: 1, mutators: 0, durationSeconds: 0.3, warmupSeconds: 0.05, seed: 6,
+                          layout: Layout.sized(for: .pageFault2, faulters: 1))
+        c.workload = .pageFault2
+        c.mix = Workload.pageFault2.mix
+        let r = try Runner.run(c)
+        #expect(r.verdict == .success)
+        let faults = r.op(.fault)?.count ?? 0
+        let refused = r.faultEvents[FaultEvent.abortNotAnonymous.name] ?? 0
+        let anonymousOnly = StrategyRegistry.named(strategy)!.isAnonymousOnly
+        #expect(faults > 0)
+        #expect(refused == (anonymousOnly ? faults : 0), "\(strategy): \(refused) of \(faults) gave up")
+    }
 }

@@ -40,7 +40,10 @@ public enum BenchReport {
     }
 
     /// will-it-scale's shape: per workload, threads against each strategy's ops/s and percent of linear.
-    public static func scaling(_ r: BenchResult) -> [(workload: String, header: [String], rows: [[String]])] {
+    /// Tables by workload.
+    public typealias Tables = [(workload: String, header: [String], rows: [[String]])]
+
+    public static func scaling(_ r: BenchResult) -> Tables {
         r.workloads.map { w in
             let rows = r.threadCounts.map { t in
                 ["\(t)"] + r.strategies.map { s in
@@ -64,7 +67,7 @@ public enum BenchReport {
     /// `kernel` (threads) and `kernel-processes`, by tasks: processes,
     /// threads and linear (tasks x the processes' ops/s at the fewest tasks,
     /// per task), as its runtest.py prints.
-    public static func willItScale(_ r: BenchResult) -> [(workload: String, header: [String], rows: [[String]])] {
+    public static func willItScale(_ r: BenchResult) -> Tables {
         r.workloads.compactMap { w in
             let ops = { (s: String, t: Int) in r.cell(w, t, s)?.throughput?.median }
             let counts = r.threadCounts.filter { ops(Suite.kernelProcesses, $0) != nil }
@@ -84,19 +87,18 @@ public enum BenchReport {
         out.append(TextReport.table(header: h.header, rows: h.rows, leftColumns: 1))
         if let note = unstableNote(r) { out.append(note) }
         out.append("")
-        out.append("scaling (will-it-scale): ops/s and percent of linear from the fewest threads; not comparable where the cells run mutators")
-        for s in scaling(r) {
-            out.append("\(s.workload):")
-            out.append(TextReport.table(header: s.header, rows: s.rows, leftColumns: 0))
-        }
-        let wis = willItScale(r)
-        if !wis.isEmpty {
-            out.append("")
-            out.append("the kernel in will-it-scale's shape (ops/s):")
-            for s in wis {
+        func group(_ title: String, _ tables: [Tables.Element]) {
+            out.append(title)
+            for s in tables {
                 out.append("\(s.workload):")
                 out.append(TextReport.table(header: s.header, rows: s.rows, leftColumns: 0))
             }
+        }
+        group("scaling (will-it-scale): ops/s and percent of linear from the fewest threads; not comparable where the cells run mutators", scaling(r))
+        let wis = willItScale(r)
+        if !wis.isEmpty {
+            out.append("")
+            group("the kernel in will-it-scale's shape (ops/s):", wis)
         }
         out.append("")
         let d = detail(r)
@@ -126,23 +128,17 @@ public enum BenchReport {
         out.append(table(h.header, h.rows, left: 2))
         if let note = unstableNote(r) { out.append("\n" + note) }
         out.append("")
-        out.append("### Scaling (percent of linear from the fewest threads; not comparable where the cells run mutators)")
-        for s in scaling(r) {
-            out.append("")
-            out.append("**\(s.workload)**")
-            out.append("")
-            out.append(table(s.header, s.rows, left: 1))
+        func group(_ title: String, _ tables: [Tables.Element]) {
+            out.append("### " + title)
+            for s in tables {
+                out += ["", "**\(s.workload)**", "", table(s.header, s.rows, left: 1)]
+            }
         }
+        group("Scaling (percent of linear from the fewest threads; not comparable where the cells run mutators)", scaling(r))
         let wis = willItScale(r)
         if !wis.isEmpty {
             out.append("")
-            out.append("### The kernel in will-it-scale's shape (ops/s)")
-            for s in wis {
-                out.append("")
-                out.append("**\(s.workload)**")
-                out.append("")
-                out.append(table(s.header, s.rows, left: 0))
-            }
+            group("The kernel in will-it-scale's shape (ops/s)", wis)
         }
         out.append("")
         out.append("<details><summary>Every cell</summary>")

@@ -98,10 +98,10 @@ struct RegionPlan {
         let churn = env.layout.churn
         let per = churn.count / UInt64(env.regionThreads)
         let shape = env.workload.spec.regions!
-        // A chunk of a page table or more starts on a page-table boundary (if
-        // the slice has room for it), as
-        // the kernel puts large file mappings on a PMD (thp_get_unmapped_area):
-        // a large folio of the page cache then maps whole.
+        // A chunk of a page table or more starts on a page-table boundary
+        // when the slice has room, as the kernel puts large file mappings on
+        // a PMD (thp_get_unmapped_area): a large folio of the page cache then
+        // maps whole instead of a page per fault.
         let table = UInt64(PageTable.ptesPerTable), start = churn.start + per * UInt64(thread)
         let aligned = (shape.chunkPages ?? 0) >= table && per > (shape.chunkPages ?? 0) + table
             ? (start + table - 1) / table * table : start
@@ -156,14 +156,17 @@ func heapLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv) {
 
 /// will-it-scale's per-task files for page_fault2, page_fault3 and mmap2:
 /// one per faulter, made before the threads start when the kernel backend
-/// maps them (the model maps nothing real), closed after they stop.
+/// maps them (the model marks its VMAs file-backed and opens nothing),
+/// closed after they stop.
 enum TaskFiles {
     struct Failed: Error, CustomStringConvertible { let description: String }
 
     static func open(_ workload: Workload, faulters: Int, kernel: Bool) throws -> [MappedFile] {
-        guard kernel, let shape = workload.spec.regions, shape.backing != .anonymous, let pages = shape.chunkPages else {
+        guard let shape = workload.spec.regions, shape.backing != .anonymous, let pages = shape.chunkPages else {
             return Array(repeating: .anonymous, count: faulters)
         }
+        let shared = shape.backing == .sharedFile
+        guard kernel else { return Array(repeating: MappedFile(isFile: true, shared: shared), count: faulters) }
         var files: [MappedFile] = []
         for _ in 0..<faulters {
             let fd = vms_temp_file(pages * 4096)
@@ -171,7 +174,7 @@ enum TaskFiles {
                 close(files)
                 throw Failed(description: "cannot make a \(pages * 4096 >> 20) MiB temporary file in $TMPDIR or /tmp for \(workload.rawValue): \(String(cString: strerror(-fd)))")
             }
-            files.append(MappedFile(fd: fd, shared: shape.backing == .sharedFile))
+            files.append(MappedFile(isFile: true, fd: fd, shared: shared))
         }
         return files
     }

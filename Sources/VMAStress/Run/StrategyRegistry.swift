@@ -7,11 +7,14 @@ public struct StrategyEntry: Sendable {
     public let info: StrategyInfo
     /// Its fault is `locklessFault` over its `LocklessSteps`.
     public let isLockless: Bool
+    /// Its lockless path falls back on file-backed VMAs (`LocklessSteps.anonymousOnly`).
+    public let isAnonymousOnly: Bool
     let runner: @Sendable (RunConfig) throws -> RunResult
 
     public init<S: Strategy>(_: S.Type) {
         info = S.info
         isLockless = S.self is any LocklessSteps.Type
+        isAnonymousOnly = (S.self as? any LocklessSteps.Type)?.anonymousOnly ?? false
         runner = { config in
             var c = config
             // The kernel does its own fault work.
@@ -23,6 +26,7 @@ public struct StrategyEntry: Sendable {
     public init<Family: RCUStrategyFamily>(rcu _: Family.Type) {
         info = Family.info
         isLockless = Family.Member.self is any LocklessSteps.Type
+        isAnonymousOnly = (Family.Member.self as? any LocklessSteps.Type)?.anonymousOnly ?? false
         runner = { config in try config.rcuFlavor.visit(FamilyRunner<Family>(config: config)) }
     }
 

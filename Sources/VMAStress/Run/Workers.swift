@@ -236,9 +236,11 @@ struct MutationPacer {
         s.threadOffline()
         // In slices of at most 10 ms, so a checkpoint or a stop is answered soon.
         let epoch = control.epoch
-        while Clock.nanos() < next && control.epoch == epoch {
-            var ts = timespec(tv_sec: 0, tv_nsec: Int(min(next - Clock.nanos(), 10_000_000)))
+        var t = now
+        while t < next && control.epoch == epoch {
+            var ts = timespec(tv_sec: 0, tv_nsec: Int(min(next - t, 10_000_000)))
             nanosleep(&ts, nil)
+            t = Clock.nanos()
         }
         s.threadOnline()
     }

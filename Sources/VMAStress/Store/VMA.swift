@@ -51,6 +51,9 @@ public struct VMA: ~Copyable {
     public init() {}
 
     public static let poison: UInt64 = 0x6B6B_6B6B_6B6B_6B6B
+    /// `flags` bits: 1 keeps a VMA from merging (`mmapFixed`); `fileBacked`
+    /// marks a mapping of a file (it merges only with mappings of a file).
+    public static let fileBacked: UInt32 = 2
     /// `vm_lock_seq` of a VMA no writer has locked (the kernel's -1).
     public static let unlockedSeq = UInt64.max
     @inline(__always) public static func liveTag(_ id: UInt64) -> UInt64 { 0x5641_0000_0000_0000 ^ id }
@@ -80,6 +83,8 @@ extension UnsafeMutablePointer where Pointee == VMA {
     @inline(__always) public var range: PageRange { PageRange(start, end) }
     @inline(__always) public var prot: Prot { Prot(rawValue: pointee.prot.load(ordering: .relaxed)) }
     @inline(__always) public var flags: UInt32 { pointee.flags.load(ordering: .relaxed) }
+    /// Not `vma_is_anonymous`: a mapping of a file.
+    @inline(__always) public var isFileBacked: Bool { flags & VMA.fileBacked != 0 }
     @inline(__always) public var gen: UInt64 { pointee.gen.load(ordering: .relaxed) }
     @inline(__always) public var id: UInt64 { pointee.id.load(ordering: .relaxed) }
     @inline(__always) public var isAttached: Bool { pointee.attached.load(ordering: .relaxed) }

@@ -17,16 +17,19 @@ public struct MutationResult: Sendable {
     public static func failed(_ s: Status) -> MutationResult { MutationResult(status: s) }
 }
 
-/// What an mmap maps. The model has no page cache: a file mapping takes the
-/// same VMA and page-table steps as anonymous memory there, and only the
-/// kernel backend maps the file (from offset 0).
+/// What an mmap maps. The model has no page cache: a file mapping's VMA is
+/// marked file-backed (`VMA.fileBacked`: the strategies whose lockless path
+/// took anonymous VMAs only fall back on it), its faults take the same
+/// page-table steps as anonymous memory, and only the kernel backend maps
+/// the file itself (from offset 0).
 public struct MappedFile: Sendable, Equatable {
-    /// -1: anonymous memory.
+    public var isFile: Bool
+    /// The open file the kernel backend maps; -1 for anonymous memory and in the model.
     public var fd: Int32
     /// MAP_SHARED instead of MAP_PRIVATE.
     public var shared: Bool
-    public init(fd: Int32, shared: Bool) { self.fd = fd; self.shared = shared }
-    public static let anonymous = MappedFile(fd: -1, shared: false)
+    public init(isFile: Bool, fd: Int32 = -1, shared: Bool = false) { self.isFile = isFile; self.fd = fd; self.shared = shared }
+    public static let anonymous = MappedFile(isFile: false)
 }
 
 /// One mutation as a worker asks for it: what `Strategy.perform` carries out
@@ -46,7 +49,8 @@ extension WriteSide {
     public func performOnModel(_ call: MutationCall) -> MutationResult {
         switch call {
         case let .mmapFixed(r, prot, flags): return mmapFixed(r, prot: prot, flags: flags)
-        case let .mmap(count, prot, within, hint, _): return mmap(count: count, prot: prot, within: within, hint: hint)
+        case let .mmap(count, prot, within, hint, file):
+            return mmap(count: count, prot: prot, flags: file.isFile ? VMA.fileBacked : 0, within: within, hint: hint)
         case let .munmap(r): return munmap(r)
         case let .mprotect(r, prot): return mprotect(r, prot: prot)
         case let .mremap(page, within, hint): return mremap(vmaAt: page, within: within, hint: hint)

@@ -4,7 +4,8 @@
 /// between them, runs the inline checks and falls back to mmap_lock:
 ///
 ///     enter the fault's read side (SRCU)
-///     repeat: enter the lookup's read side; look up; pin; leave it
+///     repeat: enter the lookup's read side; look up; (anonymous VMAs only:
+///             give up on a file-backed one); pin; leave it
 ///             (again while the mm seqlock moved, for strategies that retry)
 ///     validate and commit under the PTL
 ///     re-check; unpin; leave the fault's read side
@@ -17,6 +18,9 @@ public protocol LocklessSteps: Strategy {
     associatedtype Section
     /// The lookup is retried while the mm seqlock moves (SPF's mm->mm_seq).
     static var lookupRetriesOnMMSeq: Bool { get }
+    /// The lockless path takes anonymous VMAs only and falls back on a
+    /// mapping of a file (SPF v9 to v12, per-VMA locks in 6.4).
+    static var anonymousOnly: Bool { get }
 
     /// Enters the read side that spans the whole fault (srcu_read_lock).
     func enterFault(_ ctx: inout FaultContext) -> Section
@@ -60,7 +64,7 @@ extension LocklessSteps {
             if let v = found {
                 id = v.id
                 ctx.delay(.afterLookup)
-                outcome = pin(v, id: id, page, &ctx)
+                outcome = Self.anonymousOnly && v.isFileBacked ? .failed(.abortNotAnonymous) : pin(v, id: id, page, &ctx)
             } else {
                 outcome = .failed(.abortNotFound)
             }
@@ -103,6 +107,7 @@ public protocol BustedLocklessTwin: BustedTwin, LocklessSteps where Base: Lockle
 
 extension BustedLocklessTwin {
     public static var lookupRetriesOnMMSeq: Bool { Base.lookupRetriesOnMMSeq }
+    public static var anonymousOnly: Bool { Base.anonymousOnly }
     @inline(__always) public func enterFault(_ ctx: inout FaultContext) -> Section { base.enterFault(&ctx) }
     @inline(__always) public func enterLookup() { base.enterLookup() }
     @inline(__always) public func leaveLookup() { base.leaveLookup() }

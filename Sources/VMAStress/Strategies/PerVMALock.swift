@@ -64,6 +64,8 @@ public struct PerVMALock<F: RCUFlavor>: RCUReaders, LocklessSteps {
     // The read side (lock_vma_under_rcu, then the fault under the VMA's read lock), in LocklessFault's steps.
 
     public static var lookupRetriesOnMMSeq: Bool { false }
+    /// 6.4's lock_vma_under_rcu: "Only anonymous vmas are supported for now".
+    public static var anonymousOnly: Bool { true }
 
     /// No read side spans the fault: the VMA's read lock keeps it.
     @inline(__always) public func enterFault(_ ctx: inout FaultContext) {}

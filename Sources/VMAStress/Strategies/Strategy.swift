@@ -112,7 +112,7 @@ public enum FaultEvent: Int, CaseIterable, Sendable {
     case speculativeAttempt, speculativeSuccess
     /// Why attempts ended in a fallback to mmap_lock.
     case abortNotFound, abortSeqChanged, abortDetached, abortBounds, abortAccess, abortNoPageTable
-    case abortRefZero, abortLockSeq, abortVMATrylock
+    case abortRefZero, abortLockSeq, abortVMATrylock, abortNotAnonymous
     /// The fault went to the classic path under mmap_lock.
     case fallback
     /// Retries that did not abort: mm seqlock moved during lookup; PTL trylock
@@ -132,6 +132,7 @@ public enum FaultEvent: Int, CaseIterable, Sendable {
         case .abortRefZero: return "abort-ref-zero"
         case .abortLockSeq: return "abort-vma-write-locked"
         case .abortVMATrylock: return "abort-vma-trylock"
+        case .abortNotAnonymous: return "abort-not-anonymous"
         case .fallback: return "fallback"
         case .retryTreeSeq: return "retry-mm-seq"
         case .retryPTLTrylock: return "retry-ptl-trylock"
@@ -143,7 +144,7 @@ public enum FaultEvent: Int, CaseIterable, Sendable {
     public var isAbort: Bool {
         switch self {
         case .abortNotFound, .abortSeqChanged, .abortDetached, .abortBounds, .abortAccess, .abortNoPageTable,
-             .abortRefZero, .abortLockSeq, .abortVMATrylock:
+             .abortRefZero, .abortLockSeq, .abortVMATrylock, .abortNotAnonymous:
             return true
         case .speculativeAttempt, .speculativeSuccess, .fallback, .retryTreeSeq, .retryPTLTrylock, .retryIndexWalk:
             return false

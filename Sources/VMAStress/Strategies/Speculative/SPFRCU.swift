@@ -38,6 +38,8 @@ public struct SPFRCU<F: RCUFlavor>: RCUReaders, LocklessSteps, SeqlockedTreeWrit
     // The read side, in LocklessFault's steps.
 
     public static var lookupRetriesOnMMSeq: Bool { true }
+    /// v12 handled anonymous VMAs only.
+    public static var anonymousOnly: Bool { true }
 
     /// No read side spans the fault: the reference keeps the VMA.
     @inline(__always) public func enterFault(_ ctx: inout FaultContext) {}

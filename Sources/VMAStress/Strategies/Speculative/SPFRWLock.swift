@@ -22,6 +22,8 @@ public struct SPFRWLock: LocklessSteps, SequencedVMAWrites {
     // The read side, in LocklessFault's steps.
 
     public static let lookupRetriesOnMMSeq = false
+    /// v9 handled anonymous VMAs only.
+    public static let anonymousOnly = true
 
     /// No read side spans the fault: the reference keeps the VMA.
     @inline(__always) public func enterFault(_ ctx: inout FaultContext) {}

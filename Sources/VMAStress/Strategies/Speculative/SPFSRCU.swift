@@ -45,6 +45,8 @@ public struct SPFSRCU: LocklessSteps, SeqlockedTreeWrites {
     // The read side, in LocklessFault's steps.
 
     public static let lookupRetriesOnMMSeq = true
+    /// Modelled as speculating on every VMA (what the 2014 RFC did with file VMAs is not established here).
+    public static let anonymousOnly = false
 
     /// srcu_read_lock, in its two steps: the index, then the count on it.
     @inline(__always)
