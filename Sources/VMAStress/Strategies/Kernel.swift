@@ -197,7 +197,7 @@ public struct Kernel: Strategy, @unchecked Sendable {
         let s = state.pointee.pageState
         return state.pointee.books.withLock { _ -> PageRange? in
             guard let gap = firstFit(count: count, within: within, hint: hint) else { return nil }
-            for p in gap.start..<gap.end { s[Int(p)] = Self.busy }
+            (s + Int(gap.start)).update(repeating: Self.busy, count: Int(gap.count))
             return gap
         }
     }
@@ -207,13 +207,13 @@ public struct Kernel: Strategy, @unchecked Sendable {
         let s = state.pointee.pageState
         return state.pointee.books.withLock { _ in
             var runs: [PageRange] = []
-            var p = r.start
-            while p < min(r.end, state.pointee.pages) {
-                guard s[Int(p)] & (Self.mapped | Self.busy) == Self.mapped else { p += 1; continue }
-                var e = p
-                while e < min(r.end, state.pointee.pages) && s[Int(e)] & (Self.mapped | Self.busy) == Self.mapped { e += 1 }
-                runs.append(PageRange(p, e))
-                for q in p..<e { s[Int(q)] |= Self.busy }
+            let end = Int(min(r.end, state.pointee.pages)), mask = Self.mapped | Self.busy
+            var p = Int(r.start)
+            while p < end {
+                guard s[p] & mask == Self.mapped else { p += 1; continue }
+                let e = Self.firstMismatch(s, from: p, to: end, mask: mask, want: Self.mapped)
+                runs.append(PageRange(UInt64(p), UInt64(e)))
+                for q in p..<e { s[q] |= Self.busy }
                 p = e
             }
             return runs
@@ -240,24 +240,40 @@ public struct Kernel: Strategy, @unchecked Sendable {
     /// The first `count` free pages from `hint`, wrapping to `within.start`. Caller holds `books`.
     private func firstFit(count: UInt64, within: PageRange, hint: UInt64) -> PageRange? {
         let s = state.pointee.pageState
-        let end = min(within.end, state.pointee.pages)
-        func scan(_ from: UInt64, _ to: UInt64) -> PageRange? {
-            var run: UInt64 = 0
+        let end = Int(min(within.end, state.pointee.pages)), n = Int(count)
+        func scan(_ from: Int, _ to: Int) -> PageRange? {
             var p = from
-            while p < to {
-                run = s[Int(p)] == Self.free ? run + 1 : 0
-                p += 1
-                if run == count { return PageRange(p - count, p) }
+            while p + n <= to {
+                // A used page inside the window: the next window starts after it.
+                let used = Self.firstMismatch(s, from: p, to: p + n, mask: 0xFF, want: Self.free)
+                if used == p + n { return PageRange(UInt64(p), UInt64(p + n)) }
+                p = used + 1
             }
             return nil
         }
-        let h = max(within.start, min(hint, end))
-        return scan(h, end) ?? scan(within.start, min(end, h + count - 1))
+        let h = max(Int(within.start), min(Int(hint), end))
+        return scan(h, end) ?? scan(Int(within.start), min(end, h + n - 1))
+    }
+
+    /// The first page in [from, to) whose state & mask is not want (to if none),
+    /// eight pages at a time: the books of a 128 MiB mapping are 32768 bytes.
+    private static func firstMismatch(_ s: UnsafeMutablePointer<UInt8>, from: Int, to: Int, mask: UInt8, want: UInt8) -> Int {
+        let wideMask = UInt64(mask) &* 0x0101_0101_0101_0101, wideWant = UInt64(want) &* 0x0101_0101_0101_0101
+        var p = from
+        while p + 8 <= to {
+            let w = UInt64(littleEndian: UnsafeRawPointer(s + p).loadUnaligned(as: UInt64.self))
+            let diff = (w & wideMask) ^ wideWant
+            // In little-endian order the lowest differing byte is the first page.
+            if diff != 0 { return p + diff.trailingZeroBitCount / 8 }
+            p += 8
+        }
+        while p < to && s[p] & mask == want { p += 1 }
+        return p
     }
 
     private func settle(_ r: PageRange, to value: UInt8) {
         let s = state.pointee.pageState
-        state.pointee.books.withLock { _ in for p in r.start..<r.end { s[Int(p)] = value } }
+        state.pointee.books.withLock { _ in (s + Int(r.start)).update(repeating: value, count: Int(r.count)) }
     }
 
     private func sampled() -> Bool {
