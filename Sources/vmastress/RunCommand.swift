@@ -167,7 +167,7 @@ struct RunCommand: ParsableCommand {
         guard !levels.isEmpty else { throw ValidationError("--check needs a level: full, light or off") }
         let works = try faultWork.split(separator: ",", omittingEmptySubsequences: false).map { word in
             if word == "calibrated" { return calibrated ?? .none }
-            do { return try FaultWork(parsing: String(word)) } catch { throw ValidationError("\(error)") }
+            do { return try FaultWork(parsing: String(word)) } catch { throw ValidationError("\(error), or calibrated") }
         }
         return try names.flatMap { name in try levels.flatMap { level in try works.map { work in
             var c = RunConfig(
