@@ -234,14 +234,9 @@ struct MutationPacer {
         next = next == 0 || now > next + period ? now + period : next + period
         guard next > now else { return }
         s.threadOffline()
-        // In slices of at most 10 ms, so a checkpoint or a stop is answered soon.
+        // Clock.sleep wakes every 10 ms at most, so a checkpoint or a stop is answered soon.
         let epoch = control.epoch
-        var t = now
-        while t < next && control.epoch == epoch {
-            var ts = timespec(tv_sec: 0, tv_nsec: Int(min(next - t, 10_000_000)))
-            nanosleep(&ts, nil)
-            t = Clock.nanos()
-        }
+        _ = Clock.sleep(until: next, unless: { control.epoch != epoch })
         s.threadOnline()
     }
 }

@@ -95,7 +95,7 @@ public struct Kernel: Strategy, @unchecked Sendable {
         guard state.pointee.base != nil else { return .failed(.noMemory) }
         switch call {
         case let .mmapFixed(r, prot, _):
-            guard claim(r, where: { $0 == Self.free }) else { return .failed(.noSpace) }
+            guard claim(r, mask: 0xFF, want: Self.free) else { return .failed(.noSpace) }
             return map(r, prot)
         case let .mmap(count, prot, within, hint, file):
             guard let gap = claimFirstFit(count: count, within: within, hint: hint) else { return .failed(.noSpace) }
@@ -105,7 +105,7 @@ public struct Kernel: Strategy, @unchecked Sendable {
             return unmap(r, release: { vms_placeholder($0, $1, 0) })
         case let .mprotect(r, prot):
             // Mapped and not in another call's hands (a munmap's check, another mprotect's).
-            guard claim(r, where: { $0 & (Self.mapped | Self.busy) == Self.mapped }) else { return .failed(.noTarget) }
+            guard claim(r, mask: Self.mapped | Self.busy, want: Self.mapped) else { return .failed(.noTarget) }
             mm.probes.announce(r)
             return protect(r, prot)
         case let .mremap(page, within, hint):
@@ -182,13 +182,13 @@ public struct Kernel: Strategy, @unchecked Sendable {
 
     // MARK: The books.
 
-    /// Marks `r` busy if every page satisfies `ok`.
-    private func claim(_ r: PageRange, where ok: (UInt8) -> Bool) -> Bool {
+    /// Marks `r` busy if every page's state & mask is want.
+    private func claim(_ r: PageRange, mask: UInt8, want: UInt8) -> Bool {
         let s = state.pointee.pageState
         return state.pointee.books.withLock { _ in
             guard r.start < r.end, r.end <= state.pointee.pages,
-                  (r.start..<r.end).allSatisfy({ ok(s[Int($0)]) }) else { return false }
-            for p in r.start..<r.end { s[Int(p)] |= Self.busy }
+                  Self.firstMismatch(s, from: Int(r.start), to: Int(r.end), mask: mask, want: want) == Int(r.end) else { return false }
+            for p in Int(r.start)..<Int(r.end) { s[p] |= Self.busy }
             return true
         }
     }
