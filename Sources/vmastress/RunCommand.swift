@@ -209,7 +209,7 @@ struct RunCommand: ParsableCommand {
             Console.out("calibrating the fault work against this machine's kernel (vmastress calibrate)")
             let c: Calibration
             do {
-                c = try Calibration.run(strategy: "per-vma-lock", seconds: 0.5, repetitions: 3, say: { Console.out("  " + $0) })
+                c = try Calibration.beforeRuns(say: { Console.out("  " + $0) })
             } catch {
                 throw Exit(status: ExitStatus.runtime, message: "\(error)")
             }

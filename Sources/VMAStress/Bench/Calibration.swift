@@ -35,6 +35,13 @@ public struct Calibration: Codable, Sendable {
     /// 128 MiB, as page_fault1 maps.
     public static let kernelBytes: UInt64 = 128 << 20
 
+    /// The calibration that suites' `fault-work = calibrated` and `run
+    /// --fault-work calibrated` take before they run: per-vma-lock (the
+    /// kernel here runs per-VMA locks), 3 repetitions of 0.5 s each.
+    public static func beforeRuns(say: (String) -> Void) throws -> Calibration {
+        try run(strategy: "per-vma-lock", seconds: 0.5, repetitions: 3, say: say)
+    }
+
     public static func run(strategy: String, seconds: Double, repetitions: Int,
                            say: (String) -> Void) throws -> Calibration {
         var runs: [Double] = []

@@ -32,7 +32,7 @@ public enum SuiteRunner {
         var calibration: Calibration?
         if suite.faultWork == "calibrated" {
             say("calibrating the fault work against this machine's kernel (vmastress calibrate)")
-            let c = try Calibration.run(strategy: "per-vma-lock", seconds: 0.5, repetitions: 3, say: say)
+            let c = try Calibration.beforeRuns(say: say)
             if c.interrupted { throw Calibration.Failed(description: "interrupted while calibrating the fault work; nothing was run") }
             say("fault work: \(c.suggested)")
             suite.faultWork = c.suggested.description
