@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes a copy of a bench results.json whose throughput is FACTOR times
-the original's (every repetition), to check that `vmastress compare`
+the original's (every repetition, the ones set aside too), to check that `vmastress compare`
 flags a uniform slowdown at the noise of a real run:
 
     bench/slow-down.py results/bench/results.json 0.9 /tmp/slower.json
@@ -17,6 +17,8 @@ def scaled(stat, factor):
     values = [v * factor for v in stat["values"]]
     s = dict(stat, values=values, median=statistics.median(values), min=min(values), max=max(values))
     s["stddev"] = statistics.stdev(values) if len(values) > 1 else 0.0
+    if stat.get("setAside"):
+        s["setAside"] = [v * factor for v in stat["setAside"]]
     return s
 
 

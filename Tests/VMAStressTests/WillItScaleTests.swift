@@ -82,7 +82,8 @@ struct WillItScaleTests {
         }
     }
 
-    /// The spread that decides on more repetitions sets outliers aside; more repetitions stop at the cap.
+    /// The spread that decides on more repetitions sets outliers aside; more repetitions stop at the cap;
+    /// the cell is reported over the runs nearest its median.
     @Test func noisyCellsGetMoreRepetitionsUpToTheCap() {
         let s = Stat([100, 101, 99, 60, 140], higherIsBetter: true)
         #expect(s.relativeSpread == 0.8)
@@ -95,8 +96,12 @@ struct WillItScaleTests {
         #expect(suite.wantsMore(runs([100, 60, 140]), after: 3))
         #expect(!suite.wantsMore(runs([100, 101, 99]), after: 3))
         #expect(!suite.wantsMore(runs([100, 60, 140, 100, 30]), after: 5), "the cap")
+        // A cell given more is reported over the suite's repetitions nearest its median.
+        #expect(suite.keptRuns([100, 60, 140, 101, 99]) == [0, 3, 4])
+        #expect(suite.keptRuns([100, 60, 140]) == [0, 1, 2], "no extra runs, nothing set aside")
         suite.spreadLimit = nil
         #expect(!suite.wantsMore(runs([100, 60, 140]), after: 3), "no limit, no more")
+        #expect(suite.keptRuns([100, 60, 140, 101, 99]) == [0, 1, 2, 3, 4], "no limit, every run")
     }
 
     /// Percent of linear only between cells that differ in their faulters alone;

@@ -2,7 +2,11 @@ import Foundation
 
 /// One metric of a cell over its repetitions.
 public struct Stat: Codable, Sendable, Equatable {
+    /// One per repetition the statistics are over.
     public var values: [Double]
+    /// Repetitions run but set aside as outliers (`Suite.keptRuns`): kept
+    /// here, left out of the statistics. nil when none were.
+    public var setAside: [Double]?
     public var median: Double
     public var min: Double
     public var max: Double
@@ -24,6 +28,17 @@ public struct Stat: Codable, Sendable, Equatable {
     /// (max - min) / median: how far apart the repetitions were.
     public var relativeSpread: Double { median == 0 ? 0 : (max - min) / Swift.abs(median) }
 
+    /// Every repetition run, the ones set aside too.
+    public var allValues: [Double] { values + (setAside ?? []) }
+
+    /// (max - min) / median over every repetition run, set-aside ones
+    /// included: how noisy the cell was, which is what `compare` must allow for.
+    public var fullSpread: Double {
+        let all = allValues
+        guard let lo = all.min(), let hi = all.max(), median != 0 else { return 0 }
+        return (hi - lo) / Swift.abs(median)
+    }
+
     /// (max - min) / median of the `k` values nearest the median: the spread
     /// once outlying repetitions (a second of a noisy neighbour) are set aside.
     public func coreSpread(_ k: Int) -> Double {
@@ -32,7 +47,11 @@ public struct Stat: Codable, Sendable, Equatable {
         return (core.max()! - core.min()!) / Swift.abs(median)
     }
 
-    public func scaled(by f: Double) -> Stat { Stat(values.map { $0 * f }, higherIsBetter: higherIsBetter) }
+    public func scaled(by f: Double) -> Stat {
+        var s = Stat(values.map { $0 * f }, higherIsBetter: higherIsBetter)
+        s.setAside = setAside?.map { $0 * f }
+        return s
+    }
 }
 
 /// The metrics a cell reports, by key.
@@ -89,7 +108,12 @@ public struct BenchCell: Codable, Sendable {
     public var strategy: String
     public var faulters: Int
     public var mutators: Int
+    /// Repetitions the metrics are over (`reproduce` lists every one run).
     public var repetitions: Int
+    /// Runs left out of the metrics (0-based, in `reproduce`'s order): with a
+    /// suite `spread`, a cell given extra repetitions is reported over the
+    /// suite's `repetitions` runs nearest its median ops/s. nil: none.
+    public var setAside: [Int]?
     public var metrics: [String: Stat]
     /// Median ops/s (`throughput`) over the baseline's (mmap-lock) in the same cell.
     public var ratioToBaseline: Double?

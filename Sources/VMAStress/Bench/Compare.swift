@@ -3,8 +3,9 @@
 /// (better) by more than the threshold, by more than twice the spread of
 /// either side's repetitions ((max - min) / median), and every repetition
 /// of one side is beyond every repetition of the other: a delta inside the
-/// noise of the repetitions is not a regression. Only throughput is gated;
-/// latencies and overheads are reported.
+/// noise of the repetitions is not a regression. Repetitions a cell's
+/// statistics set aside (`Stat.setAside`) count here: they are the noise.
+/// Only throughput is gated; latencies and overheads are reported.
 ///
 /// Why twice: with three repetitions the range understates the spread of a
 /// bimodal cell. Rerunning the default suite on the 2-core VM, one
@@ -53,9 +54,11 @@ public struct Comparison: Sendable {
             for m in BenchMetric.allCases {
                 guard let bs = b.stat(m), let ns = n.stat(m), bs.median != 0 else { continue }
                 let delta = 100 * (ns.median - bs.median) / Swift.abs(bs.median)
-                let noise = Self.spreadFactor * 100 * Swift.max(bs.relativeSpread, ns.relativeSpread)
+                // The noise of every run, the ones a cell's statistics set aside too.
+                let noise = Self.spreadFactor * 100 * Swift.max(bs.fullSpread, ns.fullSpread)
                 let worse = m.higherIsBetter ? delta < 0 : delta > 0
-                let separate = m.higherIsBetter == worse ? ns.max < bs.min : ns.min > bs.max
+                let (baseRuns, newRuns) = (bs.allValues, ns.allValues)
+                let separate = m.higherIsBetter == worse ? newRuns.max()! < baseRuns.min()! : newRuns.min()! > baseRuns.max()!
                 let status: Status
                 if Swift.abs(delta) <= thresholdPercent {
                     status = .small

@@ -225,6 +225,17 @@ public struct Suite: Codable, Sendable, Equatable {
     /// The spread of a cell's ops/s over its repetitions, as `spread` judges it.
     func spread(_ rates: [Double]) -> Double { Stat(rates, higherIsBetter: true).coreSpread(repetitions) }
 
+    /// Which of a cell's runs (by index) its statistics are over: all of
+    /// them, unless a `spread` limit gave it extra repetitions; then the
+    /// suite's `repetitions` runs whose ops/s are nearest their median (the
+    /// rest were the seconds a neighbour took the other core).
+    func keptRuns(_ rates: [Double]) -> [Int] {
+        guard spreadLimit != nil, rates.count > repetitions else { return Array(rates.indices) }
+        let median = Stat(rates, higherIsBetter: true).median
+        return rates.indices.sorted { (abs(rates[$0] - median), $0) < (abs(rates[$1] - median), $1) }
+            .prefix(repetitions).sorted()
+    }
+
     /// After `done` repetitions with these ops/s: run the cell again (its
     /// spread is beyond the limit and the cap is not reached).
     func wantsMore(_ rates: [Double], after done: Int) -> Bool {

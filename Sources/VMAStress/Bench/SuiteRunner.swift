@@ -49,7 +49,6 @@ public enum SuiteRunner {
         groups: for w in suite.workloads {
             for t in suite.threads {
                 var runs: [String: [RunResult]] = [:]
-                var merged: [String: [String: Histogram<UInt64>]] = [:]
                 // The suite's repetitions of every strategy, interleaved; then more of those still spread too far.
                 var pending = suite.strategies, rep = 0
                 while !pending.isEmpty {
@@ -68,17 +67,14 @@ public enum SuiteRunner {
                         done += 1
                         if r.verdict == .interrupted {
                             interruptedBy = r.interruptedBy
-                            cells += finish(w, t, suite, runs, merged, into: &files)
+                            cells += finish(w, t, suite, runs, into: &files)
                             break groups
                         }
                         if r.verdict == .failure { failures.append(r) }
                         runs[s, default: []].append(r)
-                        for (op, h) in r.histograms {
-                            if merged[s]?[op] == nil { merged[s, default: [:]][op] = h } else { merged[s]![op]!.add(h) }
-                        }
                     }
                 }
-                cells += finish(w, t, suite, runs, merged, into: &files)
+                cells += finish(w, t, suite, runs, into: &files)
                 if vms_stop_signal() != 0 { break groups }
             }
         }
@@ -92,18 +88,31 @@ public enum SuiteRunner {
 
     /// Summarises one workload and thread count: a cell per strategy that ran.
     static func finish(_ w: Suite.WorkloadSpec, _ t: Int, _ suite: Suite, _ runs: [String: [RunResult]],
-                       _ merged: [String: [String: Histogram<UInt64>]], into files: inout [String: String]) -> [BenchCell] {
+                       into files: inout [String: String]) -> [BenchCell] {
         var cells: [BenchCell] = []
         for s in suite.strategies {
-            guard let rs = runs[s], let first = rs.first else { continue }
+            guard let all = runs[s], let first = all.first else { continue }
+            let rates = all.map(\.countedOpsPerSecond)
+            let keptIndices = suite.keptRuns(rates)
+            let kept = keptIndices.map { all[$0] }
+            let aside = all.indices.filter { !keptIndices.contains($0) }
             var metrics: [String: Stat] = [:]
             for m in BenchMetric.allCases {
-                let values = rs.compactMap { m.value($0) }
-                if values.count == rs.count { metrics[m.rawValue] = Stat(values, higherIsBetter: m.higherIsBetter) }
+                let values = kept.compactMap { m.value($0) }
+                guard values.count == kept.count else { continue }
+                var stat = Stat(values, higherIsBetter: m.higherIsBetter)
+                if !aside.isEmpty { stat.setAside = aside.compactMap { m.value(all[$0]) } }
+                metrics[m.rawValue] = stat
             }
-            let verdict: RunResult.Verdict = rs.contains { $0.verdict == .failure } ? .failure : .success
+            let verdict: RunResult.Verdict = all.contains { $0.verdict == .failure } ? .failure : .success
+            var merged: [String: Histogram<UInt64>] = [:]
+            for r in kept {
+                for (op, h) in r.histograms {
+                    if merged[op] == nil { merged[op] = h } else { merged[op]!.add(h) }
+                }
+            }
             var curve: [[Double]] = []
-            for (op, h) in (merged[s] ?? [:]).sorted(by: { $0.key < $1.key }) where h.totalCount > 0 {
+            for (op, h) in merged.sorted(by: { $0.key < $1.key }) where h.totalCount > 0 {
                 var text = ""
                 h.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: 1)
                 files["\(fileSafe(w.label))-t\(t)-\(s)-\(op).hgrm"] = text
@@ -113,9 +122,9 @@ public enum SuiteRunner {
             }
             cells.append(BenchCell(
                 workload: w.label, threads: t, strategy: s, faulters: first.config.faulters, mutators: first.config.mutators,
-                repetitions: rs.count, metrics: metrics, ratioToBaseline: nil, verdict: verdict,
-                faultLatencyCurve: curve, reproduce: rs.map(\.reproduce),
-                unstable: suite.spreadLimit.map { suite.spread(rs.map(\.countedOpsPerSecond)) > $0 }))
+                repetitions: kept.count, setAside: aside.isEmpty ? nil : aside, metrics: metrics, ratioToBaseline: nil,
+                verdict: verdict, faultLatencyCurve: curve, reproduce: all.map(\.reproduce),
+                unstable: suite.spreadLimit.map { suite.spread(rates) > $0 }))
         }
         let base = cells.first { $0.strategy == suite.baseline }?.throughput?.median
         for i in cells.indices {
