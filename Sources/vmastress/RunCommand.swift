@@ -121,6 +121,12 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Run each faulter of the kernel backend in a process of its own (will-it-scale's processes mode: no shared mm); for workloads whose faulters map one region of their own, such as page_fault1. Model strategies listed beside it run threads.")
     var processes = false
 
+    @Option(help: "Model address spaces (processes) sharing one VMA cache, as the kernel's VMAs share vm_area_cachep; faulters and mutators are dealt to them in turn (an mm left without a worker keeps its mappings, as a sleeping process). Model strategies only: 'kernel' beside them runs in this process's mm.")
+    var mms = 1
+
+    @Flag(help: "Beside the run's mms, a thread creates short-lived mms that map, touch and exit (every VMA unmapped and freed, the mm destroyed at its last mmdrop), so VMA memory moves between mms.")
+    var mmChurn = false
+
     @Option(parsing: .unconditional, help: "Print a stat line (ops so far, violations, backlog, reader pipe) this often while measuring; 0: never.")
     var statInterval = "0s"
 
@@ -182,6 +188,10 @@ struct RunCommand: ParsableCommand {
             c.perturbation = perturbation
             c.faultWork = work
             c.mutationRate = mutationRate
+            // The kernel backend runs in this process's own mm (--processes makes several).
+            let isKernel = StrategyRegistry.named(name)?.info.isKernel == true
+            c.mms = isKernel ? 1 : mms
+            c.mmChurn = mmChurn && !isKernel
             // Beside model strategies (whose workers share one model mm), only the kernel runs in processes.
             c.processes = processes && StrategyRegistry.named(name)?.info.isKernel == true
             try c.validate()

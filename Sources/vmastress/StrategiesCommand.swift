@@ -20,9 +20,11 @@ struct StrategiesCommand: ParsableCommand {
         if busted {
             Console.out("")
             let twins = StrategyRegistry.busted.map { t in
-                [t.info.name, t.info.breaks!.rawValue, t.info.base ?? "-", t.info.summary]
+                [t.info.name, t.info.breaks!.rawValue, t.info.base ?? "-", t.info.summary, t.info.origin,
+                 t.info.caughtWith?.words.joined(separator: " ") ?? "-"]
             }
-            Console.out(TextReport.table(header: ["busted twin", "breaks", "twin of", "the bug"], rows: twins, leftColumns: 4))
+            Console.out(TextReport.table(header: ["busted twin", "breaks", "twin of", "the bug", "origin", "its race needs"],
+                                         rows: twins, leftColumns: 6))
         }
     }
 }

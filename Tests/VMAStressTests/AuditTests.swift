@@ -9,7 +9,7 @@ struct AuditTests {
         defer { f.destroy() }
         _ = f.s.mmapFixed(PageRange(10, 20), prot: .read)
         #expect(Audit.tree(f.mm).isEmpty)
-        let v = f.mm.vmas.allocate(PageRange(15, 25), prot: .read, flags: 0, gen: 1)!
+        let v = f.mm.allocateVMA(PageRange(15, 25), prot: .read, flags: 0, gen: 1)!
         _ = f.mm.list.insert(v)
         v.setAttached(true)
         #expect(Audit.tree(f.mm).contains { $0.invariant == .tree && $0.seen.contains("overlaps") })
@@ -53,7 +53,7 @@ struct AuditTests {
         defer { f.destroy() }
         _ = f.s.mmapFixed(PageRange(10, 20), prot: .read)
         #expect(Audit.leak(f.mm).isEmpty)
-        _ = f.mm.vmas.allocate(PageRange(50, 60), prot: .read, flags: 0, gen: 5)
+        _ = f.mm.allocateVMA(PageRange(50, 60), prot: .read, flags: 0, gen: 5)
         #expect(Audit.leak(f.mm).first?.invariant == .leak)
         #expect(Audit.leak(f.mm, pending: 1).isEmpty)
     }
@@ -61,7 +61,7 @@ struct AuditTests {
     @Test func freedRecordsArePoisoned() {
         let f = Fixture()
         defer { f.destroy() }
-        let v = f.mm.vmas.allocate(PageRange(1, 2), prot: .read, flags: 0, gen: 3)!
+        let v = f.mm.allocateVMA(PageRange(1, 2), prot: .read, flags: 0, gen: 3)!
         #expect(v.isLive && v.checksumMatches)
         f.mm.vmas.free(v)
         #expect(!v.isLive)

@@ -49,7 +49,7 @@ struct BenchTests {
         for f in files { _ = try Suite.load(path: dir.appendingPathComponent(f).path) }
         let d = try Suite.load(path: dir.appendingPathComponent("default.suite").path)
         #expect(d.workloads.map(\.preset) == [.pageFault, .ebizzy, .readMostly, .mprotectStorm, .munmapLarge])
-        #expect(d.strategies.count == 6 && d.strategies.first == "kernel" && d.check == .light && d.faultWork == "calibrated")
+        #expect(d.strategies.count == 7 && d.strategies.first == "kernel" && d.check == .light && d.faultWork == "calibrated")
     }
 
     /// A result whose cells have fault ops/s `values` scaled by `factor`.

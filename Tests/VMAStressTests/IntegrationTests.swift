@@ -52,8 +52,10 @@ struct BustedTwinTests {
         // may be reported first: count a few seconds of reports.
         let torn = info.breaks == .torn || name == "busted-bounds"
         for seed: UInt64 in [1, 2] {
-            let config = RunConfig(strategy: name, faulters: 2, mutators: 1, durationSeconds: torn ? 3 : 10,
+            var config = RunConfig(strategy: name, faulters: 2, mutators: 1, durationSeconds: torn ? 3 : 10,
                                    warmupSeconds: 0, seed: seed, checkpointIntervalSeconds: 0.2, keepGoing: torn)
+            info.caughtWith?.apply(to: &config)
+            try config.validate()
             let r = try Runner.run(config)
             #expect(r.verdict == .failure, "\(name) seed \(seed) was not caught")
             // A VMA freed before its grace period is seen as freed (UAF) or as

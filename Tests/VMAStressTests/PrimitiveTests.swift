@@ -105,7 +105,7 @@ struct CallRCUCheck: RCUFlavorVisitor {
         let mm = MM(pages: 512, maxVMAs: 8)
         defer { mm.destroy() }
         F.registerThread()
-        let v = mm.vmas.allocate(PageRange(1, 2), prot: .read, flags: 0, gen: 42)!
+        let v = mm.allocateVMA(PageRange(1, 2), prot: .read, flags: 0, gen: 42)!
         F.readLock()
         #expect(F.readOngoing || F.kind == .qsbr)
         F.readUnlock()

@@ -80,7 +80,7 @@ public enum BenchMetric: String, CaseIterable, Codable, Sendable {
     /// The value one run gives for this metric (nil when it does not apply).
     func value(_ r: RunResult) -> Double? {
         let faults = r.op(.fault)
-        let mutations = r.ops.filter { $0.op != OpKind.fault.name }
+        let mutations = r.ops.filter { op in OpKind.mutations.contains { $0.name == op.op } }
         let mutationCount = mutations.reduce(UInt64(0)) { $0 + $1.count }
         let allOps = Double((faults?.count ?? 0) + mutationCount)
         switch self {

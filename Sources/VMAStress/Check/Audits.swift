@@ -114,11 +114,17 @@ public enum Audit {
 
     /// LEAK: records allocated minus records freed equals the VMAs in the
     /// index plus those legitimately waiting for a deferred free.
-    public static func leak(_ mm: MM, pending: UInt64 = 0) -> [Finding] {
-        let allocs = mm.vmas.allocations, frees = mm.vmas.frees
-        let live = UInt64(mm.list.count) + pending
+    public static func leak(_ mm: MM, pending: UInt64 = 0) -> [Finding] { leak([mm], pending: pending) }
+
+    /// LEAK over mms sharing one VMA cache: the VMAs in all their indexes.
+    public static func leak(_ mms: [MM], pending: UInt64 = 0) -> [Finding] {
+        guard let vmas = mms.first?.vmas else { return [] }
+        let allocs = vmas.allocations, frees = vmas.frees
+        let listed = mms.reduce(0) { $0 + $1.list.count }
+        let live = UInt64(listed) + pending
         guard allocs - frees != live else { return [] }
-        return [Finding(.leak, expected: "allocations - frees = \(live) (\(mm.list.count) in the index, \(pending) pending free)",
+        let whose = mms.count > 1 ? " of \(mms.count) mms" : ""
+        return [Finding(.leak, expected: "allocations - frees = \(live) (\(listed) in the index\(whose), \(pending) pending free)",
                         seen: "\(allocs) - \(frees) = \(allocs - frees)")]
     }
 

@@ -23,6 +23,12 @@ extension Finding {
         case let .pipe(id, gracePeriods):
             return Finding(.pipe, page: page, expected: "no grace period ends while a reader still uses VMA id \(id), which it found before its removal",
                            seen: "\(gracePeriods) grace period(s) had ended (reader pipe stage \(gracePeriods + 1))")
+        case let .reuse(id, why):
+            return Finding(.reuse, page: page, expected: "a \(access) fault acts only on a VMA of its own mm that covers the page (VMA id \(id), which it holds a reference on)",
+                           seen: why.text)
+        case let .mmFreed(identity):
+            return Finding(.uaf, page: page, expected: "an mm a \(access) fault touches (the writer it wakes after dropping a VMA reference) stays alive until it is done",
+                           seen: "mm \(MMCache.describe(identity)) was destroyed")
         case .installed, .upgraded, .present, .noVMA, .accessDenied:
             break
         }

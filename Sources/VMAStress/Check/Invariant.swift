@@ -13,6 +13,7 @@ public enum Invariant: String, CaseIterable, Codable, Sendable {
     case leak = "LEAK"
     case stall = "STALL"
     case mapping = "MAPPING"
+    case reuse = "REUSE"
 
     public struct Entry: Sendable {
         /// The promise, as the first line of a report states it.
@@ -65,6 +66,10 @@ public enum Invariant: String, CaseIterable, Codable, Sendable {
             return Entry(meaning: "every page is mapped, with the protection, that the completed mmap, munmap, mprotect and mremap calls say",
                          detectedBy: "each mutator, after each call: the call's result and the touched range against a reference model of the address space",
                          evidence: "the call, the page, and the mapping expected and found")
+        case .reuse:
+            return Entry(meaning: "a reader acts only on a VMA of its own mm that covers its address",
+                         detectedBy: "every lockless fault on a type-safe VMA cache (per-vma-refcount), inline, under the PTL where it acts: the record's owner mm, range, attachment and instance",
+                         evidence: "the VMA id and what was wrong: another mm's, not covering the page, or detached")
         }
     }
 

@@ -8,7 +8,11 @@ import Synchronization
 /// the harness after the thread has been joined, except `progress`, which
 /// the checker reads live.
 public final class WorkerStats: @unchecked Sendable {
-    public enum Role: String, Codable, Sendable { case faulter, mutator, checker }
+    public enum Role: String, Codable, Sendable {
+        case faulter, mutator, checker
+        /// `--mm-churn`'s thread: short-lived mms.
+        case mmChurn = "mm-churn"
+    }
 
     public let name: String
     public let role: Role

@@ -5,7 +5,8 @@ import Synchronization
 /// park them for a while too. The stall watchdog (`Watchdog`) runs on a
 /// thread of its own and watches this one as well as the workers.
 public final class Checker: @unchecked Sendable {
-    public let mm: MM
+    /// The run's mms (`--mms`), each audited; they share one VMA cache.
+    public let mms: [MM]
     let control: RunControl
     let log: ViolationLog
     let workers: [WorkerStats]
@@ -15,9 +16,9 @@ public final class Checker: @unchecked Sendable {
     let quiesce: @Sendable () -> Void
     /// The strategy's own findings (`Strategy.takeFindings`).
     let strategyFindings: @Sendable () -> [Finding]
-    /// MAPPING's reference model, compared whole at every checkpoint (`--check full`).
-    let model: MappingModel?
-    let underflowsAtStart: UInt64
+    /// MAPPING's reference model of each mm, compared whole at every checkpoint (`--check full`).
+    let models: [MappingModel?]
+    let underflowsAtStart: [UInt64]
     /// Stutter: every `stutterEvery` the workers stay parked for `stutterHold` (0: off).
     var stutterEvery: UInt64 = 0
     var stutterHold: UInt64 = 0
@@ -34,12 +35,12 @@ public final class Checker: @unchecked Sendable {
     private let phaseIndex = Atomic<Int>(0)
     private let ended = Atomic<UInt64>(0)
 
-    public init(mm: MM, control: RunControl, log: ViolationLog, workers: [WorkerStats],
-                intervalNanos: UInt64, stallTimeoutNanos: UInt64, model: MappingModel? = nil,
+    public init(mms: [MM], control: RunControl, log: ViolationLog, workers: [WorkerStats],
+                intervalNanos: UInt64, stallTimeoutNanos: UInt64, models: [MappingModel?],
                 quiesce: @escaping @Sendable () -> Void,
                 strategyFindings: @escaping @Sendable () -> [Finding] = { [] }) {
-        self.model = model
-        self.mm = mm
+        self.models = models
+        self.mms = mms
         self.control = control
         self.log = log
         self.workers = workers
@@ -47,7 +48,7 @@ public final class Checker: @unchecked Sendable {
         stallTimeout = stallTimeoutNanos
         self.quiesce = quiesce
         self.strategyFindings = strategyFindings
-        underflowsAtStart = mm.evidence.refUnderflows.count
+        underflowsAtStart = mms.map { $0.evidence.refUnderflows.count }
     }
 
     /// The invariants a checkpoint checks (STABLE is checked by every faulter inline).
@@ -103,7 +104,7 @@ public final class Checker: @unchecked Sendable {
             phaseIndex.store(1, ordering: .relaxed)
             quiesce()
             phaseIndex.store(2, ordering: .relaxed)
-            for f in Self.audit(mm, underflowsBefore: underflowsAtStart, model: model) + strategyFindings() {
+            for f in Self.audit(mms, underflowsBefore: underflowsAtStart, models: models) + strategyFindings() {
                 log.report(f, thread: "checker")
             }
         }
@@ -121,15 +122,24 @@ public final class Checker: @unchecked Sendable {
     /// that search it would only repeat the same fault.
     public static func audit(_ mm: MM, underflowsBefore: UInt64, pendingFrees: UInt64 = 0,
                              model: MappingModel? = nil) -> [Finding] {
-        let tree = Audit.tree(mm)
-        if !tree.isEmpty { return tree }
-        let index = Audit.index(mm)
-        if !index.isEmpty { return index }
-        return (model.map { m in m.lock.withLock { _ in m.compare(mm) } } ?? [])
-            + Audit.refs(mm, underflowsBefore: underflowsBefore)
-            + Audit.holes(mm) + Audit.allLocks(mm)
-            + Audit.ptes(mm)
-            + Audit.leak(mm, pending: pendingFrees)
+        audit([mm], underflowsBefore: [underflowsBefore], pendingFrees: pendingFrees, models: [model])
+    }
+
+    /// The audits of each mm, then LEAK over the VMA cache they share.
+    public static func audit(_ mms: [MM], underflowsBefore: [UInt64], pendingFrees: UInt64 = 0,
+                             models: [MappingModel?]) -> [Finding] {
+        var found: [Finding] = []
+        for (i, mm) in mms.enumerated() {
+            let tree = Audit.tree(mm)
+            if !tree.isEmpty { return tree }
+            let index = Audit.index(mm)
+            if !index.isEmpty { return index }
+            found += (models[i].map { m in m.lock.withLock { _ in m.compare(mm) } } ?? [])
+                + Audit.refs(mm, underflowsBefore: underflowsBefore[i])
+                + Audit.holes(mm) + Audit.allLocks(mm)
+                + Audit.ptes(mm)
+        }
+        return found + Audit.leak(mms, pending: pendingFrees)
     }
 
     /// The thread dump: every worker's role, operation, step and progress, and the mm writer's step.
@@ -145,8 +155,11 @@ public final class Checker: @unchecked Sendable {
             }
             return "\(w.name) (\(w.role.rawValue)): \(doing), \(w.progress.pointee.load(ordering: .relaxed)) ops done"
         }
-        let (step, id) = mm.probes.step
-        return (lines + ["mm: " + step.describe(vma: id)]).joined(separator: "\n            ")
+        let writers = mms.enumerated().map { i, mm in
+            let (step, id) = mm.probes.step
+            return (mms.count > 1 ? "mm \(i): " : "mm: ") + step.describe(vma: id)
+        }
+        return (lines + writers).joined(separator: "\n            ")
     }
 
     func stallFinding(stuck w: WorkerStats? = nil, for nanos: UInt64 = 0) -> Finding {

@@ -8,6 +8,16 @@ public enum CheckLevel: String, CaseIterable, Codable, Sendable {
     case off
 }
 
+extension RunShape {
+    /// A run given the shape a twin's race needs.
+    public func apply(to c: inout RunConfig) {
+        if let mutators, !c.workload.privateRegions { c.mutators = max(c.mutators, mutators) }
+        if let mms { c.mms = mms }
+        if mmChurn { c.mmChurn = true }
+        if let churnPages { c.layout.churnPages = churnPages }
+    }
+}
+
 /// Everything one run depends on. `commandLine` renders it back as the
 /// `vmastress run` invocation that reproduces it.
 public struct RunConfig: Codable, Sendable, Equatable {
@@ -47,12 +57,19 @@ public struct RunConfig: Codable, Sendable, Equatable {
     /// Operations a second each mutator starts (`--mutation-rate`); 0: as fast as it can.
     public var mutationRate = 0.0
     public static let maxMutationRate = 10_000_000.0
+    /// `--mms`: model address spaces sharing one VMA cache (several
+    /// processes); workers are dealt to them in turn (an mm left without
+    /// one keeps its mappings: a sleeping process).
+    public var mms = 1
+    public static let maxMMs = 64
+    /// `--mm-churn`: a thread creates and exits short-lived mms beside them.
+    public var mmChurn = false
 
     public init(strategy: String = "mmap-lock", faulters: Int = 2, mutators: Int = 1,
                 durationSeconds: Double = 5, warmupSeconds: Double = 1, seed: UInt64 = 1,
                 checkpointIntervalSeconds: Double = 1, stallTimeoutSeconds: Double = 10,
                 faultSampleEvery: Int = 64, keepGoing: Bool = false,
-                layout: Layout = Layout(), mix: OpMix = OpMix(), placement: PlacementRequest = PlacementRequest(),
+                layout: Layout = Layout(), mix: OpMix = Workload.stress.mix, placement: PlacementRequest = PlacementRequest(),
                 index: IndexKind? = nil, rcuFlavor: RCUFlavorKind = .memb, check: CheckLevel = .full) {
         self.strategy = strategy
         self.faulters = faulters
@@ -144,6 +161,12 @@ public struct RunConfig: Codable, Sendable, Equatable {
                 throw Invalid(description: "--processes runs workloads whose faulters map, touch and unmap one region of their own (\(Workload.allCases.filter(\.runsInProcesses).map(\.rawValue).joined(separator: ", "))), not \(workload.rawValue)")
             }
         }
+        guard (1...Self.maxMMs).contains(mms) else {
+            throw Invalid(description: "--mms must be between 1 and \(Self.maxMMs) (got \(mms))")
+        }
+        if (mms > 1 || mmChurn) && type.info.isKernel {
+            throw Invalid(description: "--mms and --mm-churn make model address spaces; the kernel backend runs in this process's own (use --processes for several)")
+        }
         if workload.privateRegions {
             guard mutators == 0 else {
                 throw Invalid(description: "--workload \(workload.rawValue) runs no mutators: its faulters map and unmap their own regions (got --mutators \(mutators))")
@@ -180,6 +203,8 @@ public struct RunConfig: Codable, Sendable, Equatable {
         if check != .full { words.append("--check \(check.rawValue)") }
         if faultWork != .none { words.append("--fault-work \(faultWork)") }
         if processes { words.append("--processes") }
+        if mms > 1 { words.append("--mms \(mms)") }
+        if mmChurn { words.append("--mm-churn") }
         if mutationRate > 0 { words.append("--mutation-rate \(TextReport.fixed(mutationRate, mutationRate.rounded() == mutationRate ? 0 : 1))") }
         if statIntervalSeconds > 0 { words.append("--stat-interval \(DurationText.format(statIntervalSeconds))") }
         if StrategyRegistry.named(strategy)?.info.usesRCU == true && rcuFlavor != .memb {

@@ -42,6 +42,16 @@ public struct CheckerSummary: Codable, Sendable {
     public var violationCount: Int
 }
 
+/// Several address spaces in one run.
+public struct MMSummary: Codable, Sendable {
+    /// The run's mms (`--mms`).
+    public var count: Int
+    /// mms destroyed (at their last mmdrop) by the end: `--mm-churn`'s short-lived ones.
+    public var destroyed: UInt64
+    /// vma_refcount_put's writer wake-ups, over every mm.
+    public var writerWakeups: UInt64
+}
+
 public struct StoreSummary: Codable, Sendable {
     public var vmasAtEnd: Int
     public var vmaAllocations: UInt64
@@ -89,13 +99,15 @@ public struct RunResult: Codable, Sendable {
     public var perturbations: PerturbationCounts?
     /// How often each torture delay point was passed and fired (`--check full`).
     public var delayPoints: DelayPointCounts?
+    /// `--mms` and `--mm-churn`: the address spaces (absent for a run of one).
+    public var mms: MMSummary?
     /// Merged latency histograms by op name (for percentile files; not in the JSON).
     public var histograms: [String: Histogram<UInt64>] = [:]
 
     enum CodingKeys: String, CodingKey {
         case strategy, config, reproduce, verdict, interruptedBy, quitDumps, wallSeconds, measuredSeconds, ops,
              faultOutcomes, faultEvents, threads, process, checker, store, violations, placement, index,
-             readerPipe, deferredFree, perturbations, delayPoints
+             readerPipe, deferredFree, perturbations, delayPoints, mms
     }
 
     public func op(_ kind: OpKind) -> OpSummary? { ops.first { $0.op == kind.name } }

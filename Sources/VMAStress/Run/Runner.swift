@@ -27,21 +27,29 @@ public enum Runner {
         } catch {
             throw Failure(description: "\(error)")
         }
-        let mm = MM(pages: layout.totalPages, maxVMAs: layout.maxVMAs, index: config.indexKind, memory: plan.memory)
-        let strategy = S(mm: mm)
+        // --mms: address spaces sharing one VMA cache (and the short-lived ones of --mm-churn).
+        let caches = MMCaches(vmas: layout.maxVMAs * config.mms + (config.mmChurn ? 2 * MMChurn.maxVMAs : 0),
+                              mms: config.mms + (config.mmChurn ? 1 : 0), memory: plan.memory)
+        let mms = (0..<config.mms).map { _ in
+            MM(pages: layout.totalPages, maxVMAs: layout.maxVMAs, index: config.indexKind, memory: plan.memory, caches: caches)
+        }
+        let strategies = mms.map { S(mm: $0) }
+        let mm = mms[0]
         // The kernel backend has no model store to compare: it checks what the kernel promises itself.
-        let model = config.check == .full && !S.info.isKernel ? MappingModel(pages: layout.totalPages) : nil
+        let models = mms.map { _ in config.check == .full && !S.info.isKernel ? MappingModel(pages: layout.totalPages) : nil }
         let log = ViolationLog(strategy: S.info.name, seed: config.seed, reproduce: config.commandLine,
                                keepGoing: config.keepGoing)
         let stallNanos = UInt64(config.stallTimeoutSeconds * 1e9)
 
         // The set-up runs on a thread of its own, so that one looping on a corrupt index is a STALL, not a hang.
         let setUp = FindingsBox()
-        let setUpDone = bounded("set-up", nanos: stallNanos) { setUp.findings = populate(strategy, config, model) }
+        let setUpDone = bounded("set-up", nanos: stallNanos) {
+            setUp.findings = strategies.indices.flatMap { populate(strategies[$0], config, models[$0]) }
+        }
         if setUpDone {
-            mm.probes.clearAnnouncement()
+            mms.forEach { $0.probes.clearAnnouncement() }
             // A set-up that broke the index disagrees with the model too: TREE, the cause, goes first.
-            for f in (setUp.findings.isEmpty ? [] : Audit.tree(mm)) + setUp.findings { log.report(f, thread: "set-up") }
+            for f in (setUp.findings.isEmpty ? [] : mms.flatMap { Audit.tree($0) }) + setUp.findings { log.report(f, thread: "set-up") }
         } else {
             log.report(Finding(.stall, expected: "the set-up (populating the address space) ends within \(config.stallTimeoutSeconds) s",
                                seen: "it was still running; no worker was started"), thread: "set-up")
@@ -53,24 +61,33 @@ public enum Runner {
             throw Failure(description: "\(error)")
         }
         defer { TaskFiles.close(files) }
-        let control = RunControl(workers: config.workers)
+        let control = RunControl(workers: config.workers + (config.mmChurn ? 1 : 0))
         let workers = (0..<config.faulters).map { WorkerStats(name: "faulter-\($0)", role: .faulter, index: $0) }
             + (0..<config.mutators).map { WorkerStats(name: "mutator-\($0)", role: .mutator, index: $0) }
-        for w in workers { w.plannedCPUs = w.role == .faulter ? plan.faulters[w.index] : plan.mutators[w.index] }
+            + (config.mmChurn ? [WorkerStats(name: "mm-churn", role: .mmChurn, index: 0)] : [])
+        for w in workers where w.role != .mmChurn {
+            w.plannedCPUs = w.role == .faulter ? plan.faulters[w.index] : plan.mutators[w.index]
+        }
         let checkerPlacement = WorkerStats(name: "checker", role: .checker, index: 0)
         checkerPlacement.plannedCPUs = plan.checker
-        let env = WorkerEnv(control: control, log: log, layout: layout, mix: config.mix,
-                            nsPerTick: Clock.calibrateTicks(), sampleMask: UInt64(config.faultSampleEvery - 1),
-                            check: config.check, perturbation: config.perturbation, workload: config.workload,
-                            regionThreads: config.faulters, stallNanos: stallNanos, mutationRate: config.mutationRate, files: files, model: model)
-        config.faultWork.install(nsPerTick: env.nsPerTick)
-        mm.probes.delays.setEnabled(config.check == .full)
-        mm.evidence.setAuditsHoles(config.check != .off)
+        let nsPerTick = Clock.calibrateTicks()
+        let envs = models.map { model in
+            WorkerEnv(control: control, log: log, layout: layout, mix: config.mix,
+                      nsPerTick: nsPerTick, sampleMask: UInt64(config.faultSampleEvery - 1),
+                      check: config.check, perturbation: config.perturbation, workload: config.workload,
+                      regionThreads: config.faulters, stallNanos: stallNanos, mutationRate: config.mutationRate, files: files, model: model)
+        }
+        config.faultWork.install(nsPerTick: nsPerTick)
+        for m in mms {
+            m.probes.delays.setEnabled(config.check == .full)
+            m.evidence.setAuditsHoles(config.check != .off)
+        }
         let checker = Checker(
-            mm: mm, control: control, log: log, workers: workers,
+            mms: mms, control: control, log: log, workers: workers,
             intervalNanos: config.check == .off ? 0 : UInt64(config.checkpointIntervalSeconds * 1e9),
-            stallTimeoutNanos: stallNanos, model: model,
-            quiesce: { strategy.quiesce() }, strategyFindings: { strategy.takeFindings() })
+            stallTimeoutNanos: stallNanos, models: models,
+            quiesce: { strategies.forEach { $0.quiesce() } },
+            strategyFindings: { strategies.flatMap { $0.takeFindings() } })
         checker.stutterEvery = UInt64(config.perturbation.stutterSeconds * 1e9)
         checker.stutterHold = config.perturbation.stutterHoldNanos
 
@@ -81,14 +98,21 @@ public enum Runner {
         do {
             hogs = try CPUHogs(count: setUpDone ? config.perturbation.hogs : 0)
             for w in workers where setUpDone {
-                let seed = config.seed &+ UInt64(w.role == .faulter ? w.index : 1000 + w.index) &* 0x9E37_79B9
+                // Workers are dealt to the mms in turn. The mms run one program, as forked workers
+                // do: each starts with the same mappings and its k-th worker has the same seed, so
+                // a record one mm frees is soon allocated by another for the same range.
+                let home = w.index % config.mms, rank = w.index / config.mms
+                let seed = config.seed &+ UInt64(w.role == .faulter ? rank : 1000 + rank) &* 0x9E37_79B9
+                let s = strategies[home], env = envs[home]
                 threads.append(try OSThread.spawn(name: w.name) {
                     w.applyPlacement()
                     switch w.role {
-                    case .faulter where config.processes: processLoop(strategy, w, env)
-                    case .faulter where config.workload.privateRegions: regionLoop(strategy, w, env, seed: seed)
-                    case .faulter: faulterLoop(strategy, w, env, seed: seed)
-                    case .mutator: mutatorLoop(strategy, w, env, seed: seed)
+                    case .faulter where config.processes: processLoop(s, w, env)
+                    case .faulter where config.workload.privateRegions: regionLoop(s, w, env, seed: seed)
+                    case .faulter: faulterLoop(s, w, env, seed: seed)
+                    case .mutator: mutatorLoop(s, w, env, seed: seed)
+                    case .mmChurn:
+                        mmChurnLoop(S.self, w, env, caches: caches, index: config.indexKind, memory: plan.memory, seed: seed)
                     case .checker: break
                     }
                 })
@@ -133,7 +157,7 @@ public enum Runner {
                 while finished && next < end {
                     finished = Clock.sleep(until: next, unless: shouldStop)
                     if finished {
-                        Console.out(statLine(Double(next - t0) / 1e9, workers, log, checker, strategy.deferredStats))
+                        Console.out(statLine(Double(next - t0) / 1e9, workers, log, checker, DeferredFreeStats.sum(strategies.map(\.deferredStats))))
                     }
                     next += every
                 }
@@ -173,9 +197,9 @@ public enum Runner {
             // Final audit, after every deferred free has run; bounded like the rest (a grace period may never end).
             let final = FindingsBox()
             abandoned = !bounded("final-audit", nanos: stallNanos) {
-                strategy.quiesce()
-                final.findings = Checker.audit(mm, underflowsBefore: checker.underflowsAtStart, model: model)
-                    + strategy.takeFindings()
+                strategies.forEach { $0.quiesce() }
+                final.findings = Checker.audit(mms, underflowsBefore: checker.underflowsAtStart, models: models)
+                    + strategies.flatMap { $0.takeFindings() }
             }
             if abandoned {
                 log.report(Finding(.stall, expected: "the final barrier and audit end within \(config.stallTimeoutSeconds) s",
@@ -188,7 +212,7 @@ public enum Runner {
 
         let signal = vms_stop_signal()
         var result = summarise(
-            config: config, workers: workers, log: log, checker: checker, mm: mm,
+            config: config, workers: workers, log: log, checker: checker, mms: mms,
             wallNanos: t1 - t0, pausedNanos: control.pausedNanos, usage: (usage0, usage1))
         result.placement = PlacementSummary(
             request: config.placement, plan: plan,
@@ -197,7 +221,11 @@ public enum Runner {
                                 affinity: CPUList.format($0.affinity), ranOn: CPUList.format($0.cpusSeenList))
             },
             memory: abandoned ? [] : mm.residency())
-        result.deferredFree = strategy.deferredStats
+        result.deferredFree = DeferredFreeStats.sum(strategies.map(\.deferredStats))
+        if config.mms > 1 || config.mmChurn {
+            result.mms = MMSummary(count: config.mms, destroyed: caches.mms.destroyedCount,
+                                   writerWakeups: caches.mms.writerWakeups)
+        }
         if !config.perturbation.isNone {
             result.perturbations = PerturbationCounts(stutters: checker.stutters, shuffles: shuffler?.moves ?? 0,
                                                       hogSpins: config.perturbation.hogs > 0 ? hogSpins : nil)
@@ -209,9 +237,10 @@ public enum Runner {
         }
         // Stuck threads may still touch the mm: leave it (the process is about to report and exit).
         if !abandoned {
-            strategy.shutdown()
+            strategies.forEach { $0.shutdown() }
             control.destroy()
-            mm.destroy()
+            mms.forEach { $0.destroy() }
+            caches.destroy()
         }
         return result
     }
@@ -289,7 +318,7 @@ public enum Runner {
         return found
     }
 
-    static func summarise(config: RunConfig, workers: [WorkerStats], log: ViolationLog, checker: Checker, mm: MM,
+    static func summarise(config: RunConfig, workers: [WorkerStats], log: ViolationLog, checker: Checker, mms: [MM],
                           wallNanos: UInt64, pausedNanos: UInt64, usage: (rusage, rusage)) -> RunResult {
         let measured = Double(wallNanos - min(pausedNanos, wallNanos)) / 1e9
         var ops: [OpSummary] = []
@@ -303,7 +332,7 @@ public enum Runner {
                 merged.add(w.histograms[kind.rawValue])
             }
             guard count + failed > 0 || (kind == .fault && config.faulters > 0)
-                || (kind != .fault && config.mutators > 0) else { continue }
+                || (OpKind.mutations.contains(kind) && config.mutators > 0) else { continue }
             ops.append(OpSummary(op: kind.name, count: count, failed: failed,
                                  opsPerSecond: measured > 0 ? Double(count) / measured : 0,
                                  latencyNs: LatencySummary(merged)))
@@ -343,7 +372,8 @@ public enum Runner {
             }
         }
         var present = 0
-        mm.pageTable.forEachPresent { _, _ in present += 1 }
+        for mm in mms { mm.pageTable.forEachPresent { _, _ in present += 1 } }
+        let mm = mms[0]
         let violations = log.all
         var result = RunResult(
             strategy: config.strategy, config: config, reproduce: config.commandLine,
@@ -356,10 +386,11 @@ public enum Runner {
                                         : (config.check == .off ? [] : [.stable])
                                         + (config.check == .full ? [.mapping] : [])
                                         + (events.isEmpty || config.check == .off ? [] : [.uaf, .torn, .pipe])
+                                        + (StrategyRegistry.named(config.strategy)?.isTypeSafe != true || config.check == .off ? [] : [.reuse])
                                         + Checker.checkpointInvariants,
                                     violationCount: log.count),
-            store: StoreSummary(vmasAtEnd: mm.list.count, vmaAllocations: mm.vmas.allocations,
-                                vmaFrees: mm.vmas.frees, pageTablePages: mm.pageTable.tablesAllocated,
+            store: StoreSummary(vmasAtEnd: mms.reduce(0) { $0 + $1.list.count }, vmaAllocations: mm.vmas.allocations,
+                                vmaFrees: mm.vmas.frees, pageTablePages: mms.reduce(0) { $0 + $1.pageTable.tablesAllocated },
                                 presentPTEsAtEnd: present),
             violations: violations)
         result.histograms = histograms
@@ -371,7 +402,10 @@ public enum Runner {
                     .init(point: p.name, passes: workers.reduce(0) { $0 + $1.delayPasses(p) },
                           fired: workers.reduce(0) { $0 + $1.delayFired(p) })
                 },
-                write: WritePoint.allCases.map { .init(point: $0.name, passes: mm.probes.delays.passes($0), fired: mm.probes.delays.fired($0)) })
+                write: WritePoint.allCases.map { p in
+                    .init(point: p.name, passes: mms.reduce(0) { $0 + $1.probes.delays.passes(p) },
+                          fired: mms.reduce(0) { $0 + $1.probes.delays.fired(p) })
+                })
         }
         return result
     }

@@ -9,12 +9,15 @@ public struct StrategyEntry: Sendable {
     public let isLockless: Bool
     /// Its lockless path falls back on file-backed VMAs (`LocklessSteps.anonymousOnly`).
     public let isAnonymousOnly: Bool
+    /// Its VMAs go back to a type-safe cache at once (`LocklessSteps.typeSafeVMAs`): REUSE is checked.
+    public let isTypeSafe: Bool
     let runner: @Sendable (RunConfig) throws -> RunResult
 
     public init<S: Strategy>(_: S.Type) {
         info = S.info
         isLockless = S.self is any LocklessSteps.Type
         isAnonymousOnly = (S.self as? any LocklessSteps.Type)?.anonymousOnly ?? false
+        isTypeSafe = (S.self as? any LocklessSteps.Type)?.typeSafeVMAs ?? false
         runner = { config in
             var c = config
             // The kernel does its own fault work.
@@ -27,6 +30,7 @@ public struct StrategyEntry: Sendable {
         info = Family.info
         isLockless = Family.Member.self is any LocklessSteps.Type
         isAnonymousOnly = (Family.Member.self as? any LocklessSteps.Type)?.anonymousOnly ?? false
+        isTypeSafe = (Family.Member.self as? any LocklessSteps.Type)?.typeSafeVMAs ?? false
         runner = { config in try config.rcuFlavor.visit(FamilyRunner<Family>(config: config)) }
     }
 
@@ -59,6 +63,7 @@ public enum StrategyRegistry {
         StrategyEntry(SPFRWLock.self),
         StrategyEntry(rcu: SPFRCUFamily.self),
         StrategyEntry(rcu: PerVMALockFamily.self),
+        StrategyEntry(rcu: PerVMARefcountFamily.self),
         StrategyEntry(Kernel.self),
         StrategyEntry(BustedNoZap.self),
         StrategyEntry(BustedOverlap.self),
@@ -74,6 +79,10 @@ public enum StrategyRegistry {
         StrategyEntry(BustedUnmappedArea.self),
         StrategyEntry(rcu: BustedNodeFreeNoGracePeriodFamily.self),
         StrategyEntry(BustedKernelLazyMunmap.self),
+        StrategyEntry(rcu: BustedNoRangeCheckFamily.self),
+        StrategyEntry(rcu: BustedWalkNotResetFamily.self),
+        StrategyEntry(rcu: BustedForeignPutUnpinnedFamily.self),
+        StrategyEntry(rcu: BustedNoForeignCheckFamily.self),
     ]
 
     public static var correct: [StrategyEntry] { all.filter { !$0.info.isBusted } }
@@ -112,4 +121,29 @@ enum BustedMissingEndReadFamily: RCUStrategyFamily {
 enum BustedNodeFreeNoGracePeriodFamily: RCUStrategyFamily {
     typealias Member = BustedNodeFreeNoGracePeriod<MembRCU>
     static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedNodeFreeNoGracePeriod<F>.self, c) }
+}
+
+enum PerVMARefcountFamily: RCUStrategyFamily {
+    typealias Member = PerVMARefcount<MembRCU>
+    static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(PerVMARefcount<F>.self, c) }
+}
+
+enum BustedNoRangeCheckFamily: RCUStrategyFamily {
+    typealias Member = BustedNoRangeCheck<MembRCU>
+    static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedNoRangeCheck<F>.self, c) }
+}
+
+enum BustedWalkNotResetFamily: RCUStrategyFamily {
+    typealias Member = BustedWalkNotReset<MembRCU>
+    static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedWalkNotReset<F>.self, c) }
+}
+
+enum BustedForeignPutUnpinnedFamily: RCUStrategyFamily {
+    typealias Member = BustedForeignPutUnpinned<MembRCU>
+    static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedForeignPutUnpinned<F>.self, c) }
+}
+
+enum BustedNoForeignCheckFamily: RCUStrategyFamily {
+    typealias Member = BustedNoForeignCheck<MembRCU>
+    static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedNoForeignCheck<F>.self, c) }
 }

@@ -52,6 +52,10 @@ public enum TextReport {
             out.append("store: \(r.store.vmasAtEnd) VMAs at end, \(r.store.vmaAllocations) allocated, \(r.store.vmaFrees) freed, "
                 + "\(r.store.pageTablePages) page-table pages, \(r.store.presentPTEsAtEnd) present PTEs")
         }
+        if let m = r.mms {
+            out.append("mms: \(m.count) sharing one VMA cache, \(m.destroyed) short-lived mm(s) exited and destroyed, "
+                + "\(m.writerWakeups) writer wake-up(s) by readers' puts")
+        }
         if let p = r.placement, !p.request.isDefault {
             out.append("placement: " + p.request.commandLineWords.joined(separator: " "))
             for t in p.threads {

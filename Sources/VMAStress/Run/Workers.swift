@@ -79,6 +79,8 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
     let stable = env.layout.stable, guardRegion = env.layout.guardRegion, churn = env.layout.churn
     let toStable = env.mix.faultStablePercent, toGuard = toStable + env.mix.faultGuardPercent
     let writePercent = env.mix.faultWritePercent, hotPercent = env.mix.faultHotPercent
+    // The kernel backend has no lookup to make: its faulters fault.
+    let lookupPercent = S.info.isKernel ? 0 : env.mix.lookupPercent
     let nsPerTick = env.nsPerTick, sampleMask = env.sampleMask
     let faultDone = WorkerStats.doneBase + OpKind.fault.rawValue
     let cpusSeen = w.cpusSeen
@@ -100,15 +102,21 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
             page = churn.start + rng.below(churn.count)
         }
         let write = rng.below(100) < writePercent
+        // No draw without lookups: a seed's faults stay what they were.
+        let op: OpKind = lookupPercent > 0 && rng.below(100) < lookupPercent ? .lookup : .fault
 
         let sampled = n & sampleMask == 0
         let t0 = sampled ? Clock.ticks() : 0
-        let result = ctx.finish(s.fault(page, write: write, &ctx))
-        if sampled { _ = hist[OpKind.fault.rawValue].record(UInt64(Double(Clock.ticks() &- t0) * nsPerTick)) }
+        let result = ctx.finish(op == .fault ? s.fault(page, write: write, &ctx) : s.lookup(page, &ctx))
+        if sampled { _ = hist[op.rawValue].record(UInt64(Double(Clock.ticks() &- t0) * nsPerTick)) }
         ctx.hot = false
 
-        counters[faultDone] &+= 1
-        counters[WorkerStats.outcomeBase + result.kind.rawValue] &+= 1
+        if op == .fault {
+            counters[faultDone] &+= 1
+            counters[WorkerStats.outcomeBase + result.kind.rawValue] &+= 1
+        } else {
+            counters[WorkerStats.doneBase + OpKind.lookup.rawValue] &+= 1
+        }
         if checking && (dice < toGuard || !result.succeeded && !isSegv(result)) {
             checkFault(page, write: write, result, stable: stable, guardRegion: guardRegion, s.mm, w, env)
         }
@@ -159,7 +167,7 @@ func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         case .munmap: .munmap(range)
         case .mprotect: .mprotect(range, prot)
         case .mremap: .mremap(vmaAt: start, within: churn, hint: hint)
-        case .takeAllLocks, .fault: .takeAllLocks
+        case .takeAllLocks, .fault, .lookup: .takeAllLocks
         }
         let result = timedMutation(op, op == .takeAllLocks ? nil : call, s, w, env) { s.perform(call) }
         if result.status == .done && env.auditMutations { auditAfter(op, result, s.mm, w, env) }

@@ -86,7 +86,7 @@ public enum Soak {
             let rss = RSS.settledKiB()
             rssAfter.append(rss)
             let faults = r.op(.fault)?.count ?? 0
-            let mutations = r.ops.filter { $0.op != OpKind.fault.name }.reduce(UInt64(0)) { $0 + $1.count }
+            let mutations = r.ops.filter { op in OpKind.mutations.contains { $0.name == op.op } }.reduce(UInt64(0)) { $0 + $1.count }
             let p = SoakPhaseResult(
                 phase: i, strategy: config.strategy, workload: config.workload, faulters: config.faulters,
                 mutators: config.mutators, index: config.indexKind,

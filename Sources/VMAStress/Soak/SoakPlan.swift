@@ -57,6 +57,12 @@ public struct SoakPlan: Codable, Sendable, Equatable {
         c.mix = workload.mix
         c.perturbation = p
         c.statIntervalSeconds = statIntervalSeconds
+        // Model strategies: now and then several processes sharing the VMA cache, or short-lived ones beside.
+        if !info.isKernel {
+            if rng.below(3) == 0 { c.mms = min(c.faulters, 2 + Int(rng.below(3))) }
+            c.mmChurn = rng.below(3) == 0
+        }
+        info.caughtWith?.apply(to: &c)
         return c
     }
 }

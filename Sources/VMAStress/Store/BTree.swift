@@ -70,6 +70,13 @@ public struct BTree: @unchecked Sendable {
     /// reader may reach one, even if it would then restart cleanly.
     @inline(__always)
     public func find(_ page: UInt64, restarts: inout UInt64, freed: inout UInt64) -> VMAPtr? {
+        var leaf: UInt = 0
+        return find(page, restarts: &restarts, freed: &freed, leaf: &leaf)
+    }
+
+    /// `find`, also giving the leaf the walk ended in (what a maple state keeps).
+    @inline(__always)
+    public func find(_ page: UInt64, restarts: inout UInt64, freed: inout UInt64, leaf: inout UInt) -> VMAPtr? {
         var attempts = 0
         walk: while attempts < 8 {
             attempts &+= 1
@@ -79,7 +86,7 @@ public struct BTree: @unchecked Sendable {
                 let n = Node(raw)
                 let count = n.count
                 let i = n.entry(for: page)
-                let key = n.key(i), slot = n.slot(i), leaf = n.isLeaf
+                let key = n.key(i), slot = n.slot(i), isLeaf = n.isLeaf
                 let mark = n.mark
                 if mark != 0 {
                     if mark == Self.freedMark {
@@ -89,7 +96,8 @@ public struct BTree: @unchecked Sendable {
                     restarts &+= 1
                     continue walk
                 }
-                if leaf {
+                if isLeaf {
+                    leaf = raw
                     guard count > 0, key <= page, let v = VMAPtr(bitPattern: UInt(slot)) else { return nil }
                     return page < v.end ? v : nil
                 }
@@ -99,6 +107,24 @@ public struct BTree: @unchecked Sendable {
             return nil
         }
         return nil
+    }
+
+    /// A walk resumed at `leaf`, a node an earlier walk ended in (a maple
+    /// state not reset): a freed node counts in `freed`; a dead one, or one
+    /// whose range does not hold `page`, sends the walk back to the root.
+    @inline(__always)
+    public func find(_ page: UInt64, resumingAt leaf: UInt, restarts: inout UInt64, freed: inout UInt64) -> VMAPtr? {
+        let n = Node(leaf)
+        let mark = n.mark
+        if mark == Self.freedMark {
+            freed &+= 1
+            return nil
+        }
+        if mark == 0 && n.count > 0 && n.key(0) <= page {
+            let i = n.entry(for: page)
+            if let v = VMAPtr(bitPattern: UInt(n.slot(i))), page < v.end { return v }
+        }
+        return find(page, restarts: &restarts, freed: &freed)
     }
 
     // MARK: Writer side (mm write lock held)

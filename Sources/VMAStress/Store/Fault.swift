@@ -20,6 +20,23 @@ public enum FaultResult: Equatable, Sendable {
     case torn(vmaID: UInt64)
     /// Grace periods had ended since the VMA was removed while the fault still used it (PIPE).
     case pipe(vmaID: UInt64, gracePeriods: UInt32)
+    /// The fault was about to act on a VMA that is not its mm's VMA covering its address (REUSE).
+    case reuse(vmaID: UInt64, why: ReuseKind)
+    /// The fault touched an mm that had been destroyed (a writer wake-up on a freed mm: UAF).
+    case mmFreed(identity: UInt64)
+
+    /// What a REUSE finding saw.
+    public enum ReuseKind: UInt8, Sendable {
+        case foreignMM, outsideRange, detached
+
+        public var text: String {
+            switch self {
+            case .foreignMM: return "it belongs to another mm"
+            case .outsideRange: return "it does not cover the page"
+            case .detached: return "it is detached"
+            }
+        }
+    }
 
     /// The fault resolved (the access would now proceed).
     @inline(__always) public var succeeded: Bool {
@@ -31,7 +48,7 @@ public enum FaultResult: Equatable, Sendable {
 
     /// The case without its payload: what the workers count and the reports name.
     public enum Kind: Int, CaseIterable, Sendable {
-        case installed, upgraded, present, noVMA, accessDenied, stalePTE, useAfterFree, torn, pipe
+        case installed, upgraded, present, noVMA, accessDenied, stalePTE, useAfterFree, torn, pipe, reuse
 
         public var name: String {
             switch self {
@@ -44,6 +61,7 @@ public enum FaultResult: Equatable, Sendable {
             case .useAfterFree: return "use-after-free"
             case .torn: return "torn"
             case .pipe: return "pipe"
+            case .reuse: return "reuse"
             }
         }
     }
@@ -59,6 +77,8 @@ public enum FaultResult: Equatable, Sendable {
         case .useAfterFree: return .useAfterFree
         case .torn: return .torn
         case .pipe: return .pipe
+        case .reuse: return .reuse
+        case .mmFreed: return .useAfterFree
         }
     }
 }
@@ -124,7 +144,7 @@ extension FaultResult {
     /// A checker finding rather than a fault's answer.
     @inline(__always) public var isViolation: Bool {
         switch self {
-        case .useAfterFree, .torn, .pipe, .stalePTE: return true
+        case .useAfterFree, .torn, .pipe, .stalePTE, .reuse, .mmFreed: return true
         default: return false
         }
     }

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// The process address space (`mm_struct`): the ordered VMA list, the
-/// lookup tree, the page tables, the VMA slab, `mmap_lock`, and the state
+/// lookup tree, the page tables, the VMA cache it shares, `mmap_lock`, and the state
 /// the lockless strategies add (mm seqlock, tree rwlock, `mm_lock_seq`).
 /// A handle: copies share the same memory; `destroy()` once, after every
 /// thread is done.
@@ -26,25 +26,44 @@ public struct MM: @unchecked Sendable {
     /// The tree faults look VMAs up in.
     public let index: VMATree
     public let pageTable: PageTable
+    /// The VMA cache, shared by every mm of a run (`vm_area_cachep`).
     public let vmas: VMAAllocator
+    /// The mm_struct cache this mm's identity lives in, shared likewise.
+    public let mms: MMCache
+    /// Who this mm is (`MMCache`): what its VMAs' `owner` holds.
+    public let identity: UInt64
     /// What the write side saw that the checker judges (REF, STALE-PTE evidence).
     public let evidence: WriteEvidence
     /// The writer's announced range, step and delay points: aids for the
     /// workload, the watchdog and the torture, not part of any protocol.
     public let probes: WriterProbes
     let shared: UnsafeMutablePointer<Shared>
+    /// The caches are this mm's own (a run of one mm), freed with it.
+    let ownsCaches: Bool
 
-    public init(pages: UInt64, maxVMAs: Int, index kind: IndexKind = .rbtree, memory: MemoryPolicy = .system) {
+    /// An mm; with `caches`, one of several sharing them (`--mms`), else the only one.
+    public init(pages: UInt64, maxVMAs: Int, index kind: IndexKind = .rbtree, memory: MemoryPolicy = .system,
+                caches: MMCaches? = nil, nodeRoom: Int = 32_768) {
         space = PageRange(0, pages)
         mmapLock = RWSem()
         list = VMAList(capacity: maxVMAs, memory: memory)
-        index = VMATree(kind: kind, capacity: maxVMAs, memory: memory)
+        index = VMATree(kind: kind, capacity: maxVMAs, memory: memory, room: nodeRoom)
         pageTable = PageTable(pages: pages, memory: memory)
-        vmas = VMAAllocator(capacity: maxVMAs, memory: memory)
+        let c = caches ?? MMCaches(vmas: maxVMAs, mms: 1, memory: memory)
+        ownsCaches = caches == nil
+        vmas = c.vmas
+        mms = c.mms
+        guard let id = c.mms.allocate() else { fatalError("the mm cache is full: size it for every mm the run makes") }
+        identity = id
         evidence = WriteEvidence()
         probes = WriterProbes()
         shared = .allocate(capacity: 1)
         shared.initialize(to: Shared())
+    }
+
+    /// A detached record of this mm (vm_area_alloc); nil when the VMA cache is full.
+    public func allocateVMA(_ range: PageRange, prot: Prot, flags: UInt32, gen: UInt64) -> VMAPtr? {
+        vmas.allocate(range, prot: prot, flags: flags, gen: gen, owner: identity)
     }
 
     /// A generation no VMA has used.
@@ -77,6 +96,15 @@ public struct MM: @unchecked Sendable {
     @inline(__always) public var lockSeq: UInt64 { shared.pointee.lockSeq.load(ordering: .acquiring) }
     /// vma_end_write_all: every VMA write lock taken under this mmap_lock hold is released at once.
     public func bumpLockSeq() { shared.pointee.lockSeq.wrappingAdd(1, ordering: .releasing) }
+    /// mm_lock_seqcount_begin (6.15: `mm_lock_seq` is a seqcount, odd while
+    /// mmap_lock is write-held): the increment, then a release fence, so it is
+    /// seen before any store the writer makes next.
+    public func beginLockSeq() {
+        shared.pointee.lockSeq.wrappingAdd(1, ordering: .relaxed)
+        atomicMemoryFence(ordering: .releasing)
+    }
+    /// `mm_lock_seq`, relaxed: the reader's early, pessimistic compare.
+    @inline(__always) public var lockSeqRelaxed: UInt64 { shared.pointee.lockSeq.load(ordering: .relaxed) }
 
     /// Where the store's memory lives: sampled pages of each region, by node.
     public func residency() -> [MemoryResidency] {
@@ -91,15 +119,38 @@ public struct MM: @unchecked Sendable {
         ]
     }
 
-    public func destroy() {
+    /// Frees the mm's memory; `identityDropped`: its own mmdrop was already done (`--mm-churn` exits).
+    public func destroy(identityDropped: Bool = false) {
         list.destroy()
         index.destroy()
         pageTable.destroy()
-        vmas.destroy()
+        if !identityDropped { mms.drop(identity) }
+        if ownsCaches { MMCaches(vmas: vmas, mms: mms).destroy() }
         evidence.destroy()
         probes.destroy()
         mmapLock.destroy()
         shared.deinitialize(count: 1)
         shared.deallocate()
+    }
+}
+
+/// What the mms of a run share: the VMA cache (`vm_area_cachep`) and the mm_struct cache.
+public struct MMCaches: @unchecked Sendable {
+    public let vmas: VMAAllocator
+    public let mms: MMCache
+
+    public init(vmas: VMAAllocator, mms: MMCache) {
+        self.vmas = vmas
+        self.mms = mms
+    }
+
+    /// Room for `vmas` VMA records and `mms` mms alive at once (with a quarantine of destroyed ones).
+    public init(vmas: Int, mms: Int, memory: MemoryPolicy = .system) {
+        self.init(vmas: VMAAllocator(capacity: vmas, memory: memory), mms: MMCache(capacity: mms + (mms > 1 ? 64 : 0)))
+    }
+
+    public func destroy() {
+        vmas.destroy()
+        mms.destroy()
     }
 }

@@ -18,15 +18,20 @@ public struct VMA: ~Copyable {
     public let gen = Atomic<UInt64>(0)
     /// Unique per allocation: tells one use of this memory from the next.
     public let id = Atomic<UInt64>(0)
-    /// `VMA.liveTag(id)` while allocated, `VMA.poison` once freed.
+    /// `VMA.liveTag(id)` while allocated, `VMA.poison` once freed
+    /// (`VMA.typeSafeFree` in a type-safe cache, where a reader may still read it).
     public let tag = Atomic<UInt64>(0)
+    /// `vm_mm`: the identity of the mm it belongs to (`MMCache`).
+    public let owner = Atomic<UInt64>(0)
     /// Checksum of start, end, prot, flags and gen, rewritten inside the write section.
     public let checksum = Atomic<UInt64>(0)
     /// In the index. Cleared, inside the write section, when the VMA is unlinked.
     public let attached = Atomic<Bool>(false)
     /// The per-VMA sequence count of the speculative-fault strategies.
     public let seq = SeqCount()
-    /// The tree holds one reference; speculative readers take more.
+    /// The tree holds one reference; speculative readers take more. In
+    /// `per-vma-refcount` it is `vm_refcnt`: 0 detached or free, 1 attached,
+    /// one more per reader, plus `PerVMARefcount.writerBit` while a writer waits.
     public let refs = RefCount(0)
     /// Nesting depth of the VMA's write section; only writers (holding the
     /// mm write lock) touch it, so the seqcount turns odd once per section.
@@ -51,6 +56,9 @@ public struct VMA: ~Copyable {
     public init() {}
 
     public static let poison: UInt64 = 0x6B6B_6B6B_6B6B_6B6B
+    /// The tag of a record freed to a type-safe cache: free, but a lockless
+    /// reader may still find and read it (SLAB_TYPESAFE_BY_RCU).
+    public static let typeSafeFree: UInt64 = 0x7473_6672_6565_0000
     /// `flags` bits: 1 keeps a VMA from merging (`mmapFixed`); `fileBacked`
     /// marks a mapping of a file (it merges only with mappings of a file).
     public static let fileBacked: UInt32 = 2
@@ -87,6 +95,7 @@ extension UnsafeMutablePointer where Pointee == VMA {
     @inline(__always) public var isFileBacked: Bool { flags & VMA.fileBacked != 0 }
     @inline(__always) public var gen: UInt64 { pointee.gen.load(ordering: .relaxed) }
     @inline(__always) public var id: UInt64 { pointee.id.load(ordering: .relaxed) }
+    @inline(__always) public var owner: UInt64 { pointee.owner.load(ordering: .relaxed) }
     @inline(__always) public var isAttached: Bool { pointee.attached.load(ordering: .relaxed) }
     @inline(__always) public var isLive: Bool { pointee.tag.load(ordering: .relaxed) == VMA.liveTag(id) }
     /// Still the allocation whose id was `id` (the UAF re-check after use).

@@ -16,6 +16,12 @@ import Synchronization
 /// sees the poison (or, later, a different id). The slab is returned to the
 /// system only by `destroy()`, so a use-after-free reads poison instead of
 /// faulting.
+///
+/// In type-safe mode (`SLAB_TYPESAFE_BY_RCU`, `per-vma-refcount`) a freed
+/// record goes to the head of the ring and is handed out again at once, to
+/// any mm sharing the slab; it is not poisoned (a lockless reader may still
+/// read it), its count is 0 and stays 0 until the new owner attaches it. The
+/// slab's memory is type-stable for the whole run.
 public struct VMAAllocator: @unchecked Sendable {
     static let headerBytes = 64
     static let slotStride = headerBytes + (MemoryLayout<VMA>.stride + 63) / 64 * 64
@@ -28,6 +34,7 @@ public struct VMAAllocator: @unchecked Sendable {
         let allocs = Atomic<UInt64>(0)
         let frees = Atomic<UInt64>(0)
         let nextID = Atomic<UInt64>(1)
+        var typeSafe = false
     }
 
     public let capacity: Int
@@ -52,8 +59,13 @@ public struct VMAAllocator: @unchecked Sendable {
         state.pointee.free = capacity
     }
 
-    /// A fresh record with refs = 1 (the tree's reference, taken on insert), detached. nil when full.
-    public func allocate(_ range: PageRange, prot: Prot, flags: UInt32, gen: UInt64) -> VMAPtr? {
+    /// Type-safe mode, set once by the strategy before any record is allocated.
+    public func setTypeSafe() { state.pointee.typeSafe = true }
+    public var isTypeSafe: Bool { state.pointee.typeSafe }
+
+    /// A fresh record of the mm `owner`, detached, with refs = 1 (the tree's
+    /// reference, taken on insert); 0 in type-safe mode, until attached. nil when full.
+    public func allocate(_ range: PageRange, prot: Prot, flags: UInt32, gen: UInt64, owner: UInt64) -> VMAPtr? {
         state.pointee.lock.lock()
         guard state.pointee.free > 0 else {
             state.pointee.lock.unlock()
@@ -72,8 +84,9 @@ public struct VMAAllocator: @unchecked Sendable {
         v.setProt(prot)
         v.pointee.flags.store(flags, ordering: .relaxed)
         v.setGen(gen)
+        v.pointee.owner.store(owner, ordering: .relaxed)
         v.setAttached(false)
-        v.pointee.refs.set(1)
+        v.pointee.refs.set(state.pointee.typeSafe ? 0 : 1)
         v.pointee.writeDepth.store(0, ordering: .relaxed)
         v.pointee.lockSeq.store(VMA.unlockedSeq, ordering: .relaxed)
         v.pointee.pipe.store(0, ordering: .relaxed)
@@ -90,13 +103,24 @@ public struct VMAAllocator: @unchecked Sendable {
     /// Poisons the record and queues it at the tail of the free list. The
     /// pipe stage stays, so a late reader can still tell how old it was.
     public func free(_ v: VMAPtr) {
+        let slot = (UnsafeMutableRawPointer(v) - Self.headerBytes - slab) / Self.slotStride
+        if state.pointee.typeSafe {
+            // The fields stay what they were, as in a slab object; only the tag says it is free.
+            v.pointee.tag.store(VMA.typeSafeFree, ordering: .relaxed)
+            state.pointee.lock.lock()
+            state.pointee.head = (state.pointee.head + capacity - 1) % capacity
+            freeList[state.pointee.head] = Int32(slot)
+            state.pointee.free += 1
+            state.pointee.lock.unlock()
+            state.pointee.frees.wrappingAdd(1, ordering: .relaxed)
+            return
+        }
         v.pointee.tag.store(VMA.poison, ordering: .relaxed)
         v.setStart(VMA.poison)
         v.setEnd(VMA.poison)
         v.setGen(VMA.poison >> 2)
         v.setAttached(false)
         v.pointee.checksum.store(VMA.poison, ordering: .relaxed)
-        let slot = (UnsafeMutableRawPointer(v) - Self.headerBytes - slab) / Self.slotStride
         state.pointee.lock.lock()
         freeList[(state.pointee.head + state.pointee.free) % capacity] = Int32(slot)
         state.pointee.free += 1

@@ -110,7 +110,7 @@ extension WriteSide {
                 treeWriteEnd()
             }
         case (nil, nil):
-            guard let v = mm.vmas.allocate(gap, prot: prot, flags: flags, gen: mm.newGen()) else {
+            guard let v = mm.allocateVMA(gap, prot: prot, flags: flags, gen: mm.newGen()) else {
                 return .failed(.noMemory)
             }
             link(v)
@@ -175,7 +175,7 @@ extension WriteSide {
         let old = v.range
         guard let gap = findGap(count: old.count, within: within, hint: hint) else { return .failed(.noSpace) }
         mm.probes.announce(gap)
-        guard let n = mm.vmas.allocate(gap, prot: v.prot, flags: v.flags, gen: mm.newGen()) else {
+        guard let n = mm.allocateVMA(gap, prot: v.prot, flags: v.flags, gen: mm.newGen()) else {
             return .failed(.noMemory)
         }
         // copy_vma: the new VMA is write-locked before it is reachable, so no
@@ -240,6 +240,7 @@ extension WriteSide {
     /// Makes a new VMA reachable: prepare (write-lock) it, then insert.
     func link(_ v: VMAPtr) {
         vmaPrepare(v)
+        vmaAttach(v)
         treeWriteBegin()
         let inserted = mm.list.insert(v)
         if inserted { mm.index.insert(v) }
@@ -272,7 +273,7 @@ extension WriteSide {
     /// __split_vma: `v` keeps `[v.start, page)`, a new VMA of the same
     /// generation takes `[page, v.end)`.
     func split(_ v: VMAPtr, at page: UInt64) {
-        guard let right = mm.vmas.allocate(PageRange(page, v.end), prot: v.prot, flags: v.flags, gen: v.gen) else {
+        guard let right = mm.allocateVMA(PageRange(page, v.end), prot: v.prot, flags: v.flags, gen: v.gen) else {
             fatalError("VMA slab exhausted inside a split; callers reserve two records first")
         }
         modify(v) { v.setEnd(page) }

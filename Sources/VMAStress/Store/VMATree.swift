@@ -14,11 +14,12 @@ public struct VMATree: @unchecked Sendable {
     public let rb: RBTree
     public let bt: BTree
 
-    public init(kind: IndexKind, capacity: Int, memory: MemoryPolicy = .system) {
+    /// `room`: B-tree nodes beyond `capacity`, for the ones waiting on grace periods.
+    public init(kind: IndexKind, capacity: Int, memory: MemoryPolicy = .system, room: Int = 32_768) {
         self.kind = kind
         rb = RBTree()
         // Live nodes are about capacity/8; the rest is room for nodes waiting on grace periods.
-        bt = BTree(capacity: kind == .btree ? capacity + 32_768 : 0, memory: memory)
+        bt = BTree(capacity: kind == .btree ? capacity + room : 0, memory: memory)
     }
 
     /// The VMA covering `page`, or nil. A lockless caller must validate what

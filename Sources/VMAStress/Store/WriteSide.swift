@@ -22,6 +22,9 @@ public protocol WriteSide {
     /// write-lock it first, the rule from Jann Horn's review in seed 004).
     func vmaPrepare(_ v: VMAPtr)
 
+    /// Called on a new VMA just before the tree store (6.15's vma_mark_attached).
+    func vmaAttach(_ v: VMAPtr)
+
     /// Called on a VMA after it was unlinked and its PTEs zapped: drop the
     /// tree's reference and free it now or after readers are done.
     func vmaRetire(_ v: VMAPtr)
@@ -40,6 +43,7 @@ extension WriteSide {
     public func vmaWriteBegin(_ v: VMAPtr) {}
     public func vmaWriteEnd(_ v: VMAPtr) {}
     public func vmaPrepare(_ v: VMAPtr) {}
+    public func vmaAttach(_ v: VMAPtr) {}
 
     /// Drops the tree's reference; frees at once when it was the last.
     public func vmaRetire(_ v: VMAPtr) { mm.put(v) }

@@ -29,6 +29,12 @@ public protocol Strategy: WriteSide, Sendable {
     /// A page fault at `page`; `write` asks for write access.
     func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult
 
+    /// A read-only lookup of the VMA at `page` that reads its fields (uprobes'
+    /// find_active_uprobe_speculative): `.present` when one covers it,
+    /// `.noVMA` when none does, or what a check found wrong. By default under
+    /// mmap_read_lock; strategies with mmap_lock speculation try that first.
+    func lookup(_ page: UInt64, _ ctx: inout FaultContext) -> FaultResult
+
     /// A mutation: the model's shared code (`performOnModel`) unless the
     /// strategy is a backend of its own (`kernel` makes the system calls).
     func perform(_ call: MutationCall) -> MutationResult
@@ -60,6 +66,7 @@ extension Strategy {
     public var deferredStats: DeferredFreeStats? { nil }
     @inline(__always) public func perform(_ call: MutationCall) -> MutationResult { performOnModel(call) }
     public func takeFindings() -> [Finding] { [] }
+    public func lookup(_ page: UInt64, _ ctx: inout FaultContext) -> FaultResult { ctx.lookupUnderMMapLock(mm, page) }
 }
 
 /// A strategy's entry in the registry.
@@ -82,10 +89,14 @@ public struct StrategyInfo: Sendable {
     public let usesRCU: Bool
     /// The host kernel rather than the model (`kernel`).
     public let isKernel: Bool
+    /// For a twin whose race needs more than a default run: what opens it.
+    public let caughtWith: RunShape?
 
     public init(name: String, summary: String, origin: String, breaks: Invariant? = nil,
                 base: String? = nil, maxWorkers: Int? = nil,
-                indexes: [IndexKind] = [.rbtree, .btree], usesRCU: Bool = false, isKernel: Bool = false) {
+                indexes: [IndexKind] = [.rbtree, .btree], usesRCU: Bool = false, isKernel: Bool = false,
+                caughtWith: RunShape? = nil) {
+        self.caughtWith = caughtWith
         self.name = name
         self.summary = summary
         self.origin = origin
@@ -98,12 +109,37 @@ public struct StrategyInfo: Sendable {
     }
 
     /// The same entry as a busted twin of `base`.
-    public func twin(name: String, summary: String, origin: String, breaks: Invariant) -> StrategyInfo {
+    public func twin(name: String, summary: String, origin: String, breaks: Invariant,
+                     caughtWith: RunShape? = nil) -> StrategyInfo {
         StrategyInfo(name: name, summary: summary, origin: origin, breaks: breaks, base: self.name,
-                     maxWorkers: maxWorkers, indexes: indexes, usesRCU: usesRCU, isKernel: isKernel)
+                     maxWorkers: maxWorkers, indexes: indexes, usesRCU: usesRCU, isKernel: isKernel,
+                     caughtWith: caughtWith)
     }
 
     public var isBusted: Bool { breaks != nil }
+}
+
+/// The run a busted twin's race needs beyond the defaults: several mms,
+/// short-lived ones, a smaller churn region (so reused records land where
+/// readers look), more mutators.
+public struct RunShape: Sendable, Equatable {
+    public var mutators: Int?
+    public var mms: Int?
+    public var mmChurn = false
+    public var churnPages: UInt64?
+
+    public init(mutators: Int? = nil, mms: Int? = nil, mmChurn: Bool = false, churnPages: UInt64? = nil) {
+        self.mutators = mutators
+        self.mms = mms
+        self.mmChurn = mmChurn
+        self.churnPages = churnPages
+    }
+
+    /// As `vmastress run` options.
+    public var words: [String] {
+        (mutators.map { ["--mutators \($0)"] } ?? []) + (mms.map { ["--mms \($0)"] } ?? [])
+            + (mmChurn ? ["--mm-churn"] : []) + (churnPages.map { ["--churn-pages \($0)"] } ?? [])
+    }
 }
 
 /// Fault-path events a strategy counts (the SPF outcome counters).
@@ -113,11 +149,18 @@ public enum FaultEvent: Int, CaseIterable, Sendable {
     /// Why attempts ended in a fallback to mmap_lock.
     case abortNotFound, abortSeqChanged, abortDetached, abortBounds, abortAccess, abortNoPageTable
     case abortRefZero, abortLockSeq, abortVMATrylock, abortNotAnonymous
+    /// 6.15: a writer's bit in vm_refcnt; the VMA now belongs to another mm.
+    case abortWriterBit, abortForeignMM
     /// The fault went to the classic path under mmap_lock.
     case fallback
     /// Retries that did not abort: mm seqlock moved during lookup; PTL trylock
-    /// failed at commit (SPF v9); B-tree walk met a dead node.
-    case retryTreeSeq, retryPTLTrylock, retryIndexWalk
+    /// failed at commit (SPF v9); B-tree walk met a dead node; the VMA found
+    /// was detached, the walk begun again (6.15).
+    case retryTreeSeq, retryPTLTrylock, retryIndexWalk, retryDetached
+    /// Lookups (`OpKind.lookup`) by mmap_lock speculation (6.14): begun;
+    /// validated; given up because mmap_lock was write-held at the start, or
+    /// the sequence moved (retry); the lookups under mmap_read_lock instead.
+    case speculateAttempt, speculateSuccess, speculateWriteLocked, speculateRetry, speculateFallback
 
     public var name: String {
         switch self {
@@ -133,10 +176,18 @@ public enum FaultEvent: Int, CaseIterable, Sendable {
         case .abortLockSeq: return "abort-vma-write-locked"
         case .abortVMATrylock: return "abort-vma-trylock"
         case .abortNotAnonymous: return "abort-not-anonymous"
+        case .abortWriterBit: return "abort-writer-bit"
+        case .abortForeignMM: return "abort-foreign-mm"
         case .fallback: return "fallback"
         case .retryTreeSeq: return "retry-mm-seq"
         case .retryPTLTrylock: return "retry-ptl-trylock"
         case .retryIndexWalk: return "retry-index-walk"
+        case .retryDetached: return "retry-detached"
+        case .speculateAttempt: return "speculate-attempt"
+        case .speculateSuccess: return "speculate-success"
+        case .speculateWriteLocked: return "speculate-write-locked"
+        case .speculateRetry: return "speculate-retry"
+        case .speculateFallback: return "speculate-fallback"
         }
     }
 
@@ -144,9 +195,10 @@ public enum FaultEvent: Int, CaseIterable, Sendable {
     public var isAbort: Bool {
         switch self {
         case .abortNotFound, .abortSeqChanged, .abortDetached, .abortBounds, .abortAccess, .abortNoPageTable,
-             .abortRefZero, .abortLockSeq, .abortVMATrylock, .abortNotAnonymous:
+             .abortRefZero, .abortLockSeq, .abortVMATrylock, .abortNotAnonymous, .abortWriterBit, .abortForeignMM:
             return true
-        case .speculativeAttempt, .speculativeSuccess, .fallback, .retryTreeSeq, .retryPTLTrylock, .retryIndexWalk:
+        case .speculativeAttempt, .speculativeSuccess, .fallback, .retryTreeSeq, .retryPTLTrylock, .retryIndexWalk,
+             .retryDetached, .speculateAttempt, .speculateSuccess, .speculateWriteLocked, .speculateRetry, .speculateFallback:
             return false
         }
     }
@@ -188,6 +240,9 @@ public struct FaultContext {
     /// would never get it).
     public var blockBegin: (@convention(c) () -> Void)?
     public var blockEnd: (@convention(c) () -> Void)?
+    /// rcu_barrier for the strategy's flavor (`RCUFlavorKind.readerBarrier`),
+    /// for the `before-retry` delay point; nil: that point only spins.
+    public var gracePeriodWait: (@convention(c) () -> Void)?
 
     /// PIPE buckets: stages 0, 1, 2 and 3-or-more.
     public static let pipeBuckets = 4
@@ -221,8 +276,10 @@ public struct FaultContext {
 
     /// rcutorture's reader delays (`--check full` only): at each delay
     /// point a fault passes (`ReadPoint`), one pass in 1024 stalls for 2 µs
-    /// (one in 64 when the fault aims at a range a mutation is working on)
-    /// and one in 65536 for 50 µs. A reader that meets a writer at work (an
+    /// (one in 64 when the fault aims at a range a mutation is working on;
+    /// 50 µs at after-lookup then, long enough for that mutation to finish
+    /// and free the VMA found, and the next to reuse it) and one in 65536
+    /// for 50 µs. A reader that meets a writer at work (an
     /// odd seqcount, a write-locked VMA) lingers 2 µs before it leaves. They
     /// open the race windows the checker needs to see a broken protocol.
     public static let shortDelay = (bits: UInt32(10), nanos: UInt64(2_000))
@@ -253,10 +310,16 @@ public struct FaultContext {
         }
         guard delays else { return }
         delayCounts[2 * p.rawValue] &+= 1
+        if p == .beforeRetry, let wait = gracePeriodWait, hash >> (32 - Self.retryWaitBits) == 0 {
+            delayCounts[2 * p.rawValue + 1] &+= 1
+            return wait()
+        }
         if p == .insideReadLock || preemptedInSection && p == .afterPin { return preemptTwice(p, hash) }
         if hash >> (32 - (hot ? Self.hotDelayBits : Self.shortDelay.bits)) == 0 {
             delayCounts[2 * p.rawValue + 1] &+= 1
-            spin(nanos: hash >> (32 - Self.longDelay.bits) == 0 ? Self.longDelay.nanos : Self.shortDelay.nanos)
+            // A hot fault that found its VMA waits out the mutation at work on it (and the next one's start).
+            let long = hash >> (32 - Self.longDelay.bits) == 0 || hot && p == .afterLookup
+            spin(nanos: long ? Self.longDelay.nanos : Self.shortDelay.nanos)
         }
     }
 
@@ -291,6 +354,29 @@ public struct FaultContext {
     @inline(__always)
     public func linger() { if delays { spin(nanos: Self.shortDelay.nanos) } }
 
+    /// One pass in 4 through `before-retry` waits for the deferred frees (walks met a detached VMA: rare).
+    public static let retryWaitBits = UInt32(2)
+    /// A reader preempted at `p` until `done` holds, at most 50 ms
+    /// (`--check full`): on a rare path (a put that met another mm's waiting
+    /// writer), long enough for that mm to exit and be destroyed.
+    public mutating func preempted(at p: ReadPoint, until done: () -> Bool) {
+        guard delays else { return }
+        delayCounts[2 * p.rawValue] &+= 1
+        delayCounts[2 * p.rawValue + 1] &+= 1
+        var slept: UInt32 = 0
+        while !done() && slept < Self.preemptedMaxMicros {
+            usleep(100)
+            slept += 100
+        }
+    }
+    public static let preemptedMaxMicros = UInt32(50_000)
+
+    /// A reader on a rare path that a writer of another mm may be racing
+    /// (it holds another process's VMA): stay 200 µs (`--check full`).
+    @inline(never)
+    public func lingerLong() { if delays { spin(nanos: Self.foreignHoldNanos) } }
+    public static let foreignHoldNanos = UInt64(200_000)
+
     public static let longReadBits = UInt32(14)
     public static let preemptedReadBits = UInt32(16)
 
@@ -308,6 +394,29 @@ public struct FaultContext {
         var freed: UInt64 = 0
         let v = mm.index.find(page, restarts: &events[FaultEvent.retryIndexWalk.rawValue], freed: &freed)
         if checks && (freed != 0 || v?.pointee.tag.load(ordering: .relaxed) == VMA.poison) { noteFreedMemory(v) }
+        return v
+    }
+
+    /// The B-tree leaf the last `findKeepingWalk` ended in: a maple state.
+    var walkLeaf: UInt = 0
+
+    /// `find` on the B-tree, keeping where the walk ended (`walkLeaf`).
+    @inline(__always)
+    public mutating func findKeepingWalk(_ mm: MM, _ page: UInt64) -> VMAPtr? {
+        var freed: UInt64 = 0
+        let v = mm.index.bt.find(page, restarts: &events[FaultEvent.retryIndexWalk.rawValue], freed: &freed, leaf: &walkLeaf)
+        if checks && freed != 0 { noteFreedMemory(nil) }
+        return v
+    }
+
+    /// A walk resumed where the last `findKeepingWalk` ended, as a maple
+    /// state that was not reset resumes (from the root when there is none).
+    @inline(__always)
+    public mutating func resumeWalk(_ mm: MM, _ page: UInt64) -> VMAPtr? {
+        guard walkLeaf != 0 else { return findKeepingWalk(mm, page) }
+        var freed: UInt64 = 0
+        let v = mm.index.bt.find(page, resumingAt: walkLeaf, restarts: &events[FaultEvent.retryIndexWalk.rawValue], freed: &freed)
+        if checks && freed != 0 { noteFreedMemory(nil) }
         return v
     }
 
@@ -343,6 +452,34 @@ public struct FaultContext {
     @inline(__always)
     public func isTorn(start: UInt64, end: UInt64, prot: Prot, flags: UInt32, gen: UInt64, checksum: UInt64) -> Bool {
         checks && VMA.checksum(start: start, end: end, prot: prot.rawValue, flags: flags, gen: gen) != checksum
+    }
+
+    /// The lookup under mmap_read_lock: find the VMA, read its fields (a
+    /// checksum that does not match them is TORN: nothing changes them under the lock).
+    @inline(never)
+    public func lookupUnderMMapLock(_ mm: MM, _ page: UInt64) -> FaultResult {
+        if !mm.mmapLock.tryReadLock() {
+            blockBegin?()
+            mm.mmapLock.readLock()
+            blockEnd?()
+        }
+        defer { mm.mmapLock.readUnlock() }
+        guard let v = mm.index.find(page) else { return .noVMA }
+        return checks && !v.checksumMatches ? .torn(vmaID: v.id) : .present
+    }
+
+    /// REUSE, where a fault on a type-safe VMA acts (under the PTL, holding
+    /// its reference): the record is of the faulting mm, attached, and covers
+    /// the page. Its instance is checked too (`checkLive`): freed and reused
+    /// while referenced is UAF.
+    @inline(__always)
+    public func checkReuse(_ v: VMAPtr, id: UInt64, _ mm: MM, _ page: UInt64) -> FaultResult? {
+        guard checks else { return nil }
+        if let r = checkLive(v, id: id) { return r }
+        if v.owner != mm.identity { return .reuse(vmaID: id, why: .foreignMM) }
+        if !(v.start <= page && page < v.end) { return .reuse(vmaID: id, why: .outsideRange) }
+        if !v.isAttached { return .reuse(vmaID: id, why: .detached) }
+        return nil
     }
 
     /// The UAF re-check after use: still the allocation that was found? A

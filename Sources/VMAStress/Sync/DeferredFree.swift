@@ -64,8 +64,12 @@ public final class DeferredFree: @unchecked Sendable {
         }
     }
 
-    /// Waits until every object retired so far has been reclaimed.
+    /// Waits until every object retired so far has been reclaimed; at once
+    /// when none is pending (another queue's barrier on the same grace
+    /// periods may have run them).
     public func barrier() {
+        // acquiring: pairs with the releasing decrement after each reclaim.
+        if pending.load(ordering: .acquiring) == 0 { return }
         switch source {
         case let .rcu(kind): kind.flavor.barrier()
         case let .srcu(domain): domain.barrier()
@@ -80,7 +84,7 @@ public final class DeferredFree: @unchecked Sendable {
         latency.withLock { _ = $0.record(max(waited, 1)) }
         reclaim(header)
         pendingBytes.wrappingSubtract(bytes, ordering: .relaxed)
-        pending.wrappingSubtract(1, ordering: .relaxed)
+        pending.wrappingSubtract(1, ordering: .releasing)
     }
 
     private func raise(_ a: borrowing Atomic<Int>, to value: Int) {
@@ -119,4 +123,20 @@ public struct DeferredFreeStats: Codable, Sendable {
     /// Mean backlog seen by each retire (including itself).
     public var meanPending: Double
     public var gracePeriodNs: LatencySummary
+
+    /// The books of several mms' strategies (`--mms`) as one: counts added,
+    /// backlogs added (their peaks too: an upper bound), grace-period latency the first mm's.
+    public static func sum(_ all: [DeferredFreeStats?]) -> DeferredFreeStats? {
+        let present = all.compactMap { $0 }
+        guard var total = present.first else { return nil }
+        for s in present.dropFirst() {
+            total.retired += s.retired
+            total.pending += s.pending
+            total.pendingBytes += s.pendingBytes
+            total.maxPending += s.maxPending
+            total.maxPendingBytes += s.maxPendingBytes
+            total.meanPending += s.meanPending
+        }
+        return total
+    }
 }

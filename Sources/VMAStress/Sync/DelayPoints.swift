@@ -26,6 +26,14 @@ public enum ReadPoint: Int, CaseIterable, Sendable {
     case underPTL
     /// The PTE written and the PTL dropped; the pin not yet released.
     case afterCommit
+    /// The walk met a detached VMA and left its read section; it has not
+    /// walked again. Now and then the reader waits here for every deferred
+    /// free queued so far (rcu_barrier): the nodes it walked are freed.
+    case beforeRetry
+    /// The reference dropped on a VMA a writer waits on; the writer's mm not
+    /// yet woken (`vma_refcount_put`). When that mm is another process's,
+    /// the reader stays until it is destroyed (at most 50 ms).
+    case beforeWake
 
     public var name: String {
         switch self {
@@ -36,6 +44,8 @@ public enum ReadPoint: Int, CaseIterable, Sendable {
         case .beforePTL: return "before-ptl"
         case .underPTL: return "under-ptl"
         case .afterCommit: return "after-commit"
+        case .beforeRetry: return "before-retry"
+        case .beforeWake: return "before-wake"
         }
     }
 }

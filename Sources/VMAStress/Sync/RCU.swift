@@ -27,6 +27,22 @@ public enum RCUFlavorKind: String, CaseIterable, Codable, Sendable {
         }
     }
 
+    /// rcu_barrier from a registered reader thread outside its read sections
+    /// (a QSBR reader goes offline around it, or the grace periods it waits for never end).
+    public var readerBarrier: @convention(c) () -> Void {
+        switch self {
+        case .memb: return { MembRCU.barrier() }
+        case .qsbr: return {
+            QSBRRCU.threadOffline()
+            QSBRRCU.barrier()
+            QSBRRCU.threadOnline()
+        }
+        case .mb: return { MBRCU.barrier() }
+        case .signal: return { SignalRCU.barrier() }
+        case .bp: return { BPRCU.barrier() }
+        }
+    }
+
     /// Calls `visitor` with the flavor's type, so generic code is specialised per flavor.
     public func visit<V: RCUFlavorVisitor>(_ visitor: V) throws -> V.Result {
         switch self {

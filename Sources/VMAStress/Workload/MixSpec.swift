@@ -14,6 +14,7 @@ extension OpMix {
         ("guard", \.faultGuardPercent, "percent of faults on the guard"),
         ("hot", \.faultHotPercent, "percent of churn faults aimed at the range a mutation works on"),
         ("write", \.faultWritePercent, "percent of faults that write"),
+        ("lookup", \.lookupPercent, "percent of faulter operations that are read-only VMA lookups (mmap_lock speculation), not faults"),
         ("max-pages", \.maxMutationPages, "largest mutation, in pages"),
         ("populate", \.initialChurnPercent, "percent of churn mapped before the run"),
     ] }
@@ -26,7 +27,7 @@ extension OpMix {
     /// a million for weights, 2^26 pages for the largest mutation.
     public static func specMaximum(_ key: String) -> UInt64 {
         switch key {
-        case "stable", "guard", "hot", "write", "populate": return 100
+        case "stable", "guard", "hot", "write", "populate", "lookup": return 100
         case "max-pages": return Layout.maxRegionPages
         default: return maxWeight
         }

@@ -1,6 +1,8 @@
 /// The operations a run measures.
 public enum OpKind: Int, CaseIterable, Codable, Sendable {
     case fault, mmap, munmap, mprotect, mremap, takeAllLocks
+    /// A faulter's read-only VMA lookup (uprobes' find_active_uprobe_speculative).
+    case lookup
 
     public var name: String {
         switch self {
@@ -10,6 +12,7 @@ public enum OpKind: Int, CaseIterable, Codable, Sendable {
         case .mprotect: return "mprotect"
         case .mremap: return "mremap"
         case .takeAllLocks: return "take-all-locks"
+        case .lookup: return "lookup"
         }
     }
 
@@ -26,6 +29,9 @@ public struct OpMix: Sendable, Codable, Equatable {
     public var faultHotPercent: UInt64 = 50
     /// Percent of faults that ask for write access.
     public var faultWritePercent: UInt64 = 50
+    /// Percent of a faulter's operations that are read-only VMA lookups
+    /// (mmap_lock speculation where the strategy has it) instead of faults.
+    public var lookupPercent: UInt64 = 0
     /// Relative weights of the mutations.
     public var mmapWeight: UInt64 = 30
     public var munmapWeight: UInt64 = 30

@@ -77,9 +77,10 @@ public enum Workload: String, CaseIterable, Codable, Sendable {
         switch self {
         case .stress:
             // The checker's default: faults everywhere (half of churn faults aimed at
-            // the range a mutation is working on), every mutation, take-all-locks.
-            return Spec(summary: "faults everywhere, every mutation, take-all-locks (the checker's default)",
-                        regions: nil, defaultMutators: 1, mix: OpMix())
+            // the range a mutation is working on), one faulter operation in 20 a
+            // read-only lookup, every mutation, take-all-locks.
+            return Spec(summary: "faults and lookups everywhere, every mutation, take-all-locks (the checker's default)",
+                        regions: nil, defaultMutators: 1, mix: Self.mix { $0.lookupPercent = 5 })
         case .pageFault:
             // will-it-scale page_fault1 (anonymous memory), in smaller regions: one at a time, as large as the slice
             // allows up to 2048 pages, write-faulted once, unmapped, again.

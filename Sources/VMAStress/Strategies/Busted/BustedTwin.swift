@@ -15,6 +15,7 @@ extension BustedTwin {
     public func vmaWriteBegin(_ v: VMAPtr) { base.vmaWriteBegin(v) }
     public func vmaWriteEnd(_ v: VMAPtr) { base.vmaWriteEnd(v) }
     public func vmaPrepare(_ v: VMAPtr) { base.vmaPrepare(v) }
+    public func vmaAttach(_ v: VMAPtr) { base.vmaAttach(v) }
     public func vmaRetire(_ v: VMAPtr) { base.vmaRetire(v) }
     public func zapPTEs(_ range: PageRange, of v: VMAPtr) -> Int { base.zapPTEs(range, of: v) }
     public func findGap(count: UInt64, within: PageRange, hint: UInt64) -> PageRange? {
@@ -33,4 +34,5 @@ extension BustedTwin {
     public func quiesce() { base.quiesce() }
     public func shutdown() { base.shutdown() }
     public func takeFindings() -> [Finding] { base.takeFindings() }
+    public func lookup(_ page: UInt64, _ ctx: inout FaultContext) -> FaultResult { base.lookup(page, &ctx) }
 }

@@ -1,0 +1,31 @@
+/// per-vma-refcount dropping its reference on another mm's VMA without
+/// pinning that mm: the drop lets that mm's exit go on and free it, and
+/// the wake-up that follows touches the freed mm.
+public struct BustedForeignPutUnpinned<F: RCUFlavor>: BustedLocklessTwin {
+    public static var info: StrategyInfo {
+        PerVMARefcount<F>.info.twin(
+            name: "busted-foreign-put-unpinned",
+            summary: "per-vma-refcount drops its reference on another mm's VMA without mmgrab: the writer wake-up touches a freed mm",
+            origin: "9bbffee67ffd \"mm: fix a UAF when vma->mm is freed after vma->vm_refcnt got dropped\" (CVE-2025-38554)",
+            breaks: .uaf, caughtWith: RunShape(mmChurn: true, churnPages: 512))
+    }
+
+    public let base: PerVMARefcount<F>
+    public init(mm: MM) { base = PerVMARefcount(mm: mm, foreignMM: .unpinned) }
+}
+
+/// per-vma-refcount without the check that the VMA it holds is its own
+/// mm's: a record reused by another process is faulted on as if it were
+/// this mm's.
+public struct BustedNoForeignCheck<F: RCUFlavor>: BustedLocklessTwin {
+    public static var info: StrategyInfo {
+        PerVMARefcount<F>.info.twin(
+            name: "busted-no-foreign-check",
+            summary: "per-vma-refcount without the vm_mm check: faults into another process's reused VMA",
+            origin: "the vma->vm_mm != mm check vma_start_read needs once VMAs are SLAB_TYPESAFE_BY_RCU (Linux 6.15)",
+            breaks: .reuse, caughtWith: RunShape(mutators: 2, mms: 2, churnPages: 128))
+    }
+
+    public let base: PerVMARefcount<F>
+    public init(mm: MM) { base = PerVMARefcount(mm: mm, foreignMM: .unchecked) }
+}
