@@ -109,6 +109,9 @@ public struct RunConfig: Codable, Sendable, Equatable {
         guard let type = StrategyRegistry.named(strategy) else {
             throw Invalid(description: "unknown strategy '\(strategy)'; 'vmastress strategies --busted' lists them")
         }
+        if type.info.usesRCU && !type.flavors.contains(rcuFlavor) {
+            throw Invalid(description: "strategy '\(strategy)' is built for --rcu-flavor \(type.flavors.map(\.rawValue).joined(separator: ", ")) only (got \(rcuFlavor.rawValue))")
+        }
         if let index, !type.info.indexes.contains(index) {
             throw Invalid(description: "strategy '\(strategy)' runs on --index \(type.info.indexes.map(\.rawValue).joined(separator: " or ")), not \(index.rawValue)")
         }

@@ -11,6 +11,10 @@ public struct StrategyEntry: Sendable {
     public let isAnonymousOnly: Bool
     /// Its VMAs go back to a type-safe cache at once (`LocklessSteps.typeSafeVMAs`): REUSE is checked.
     public let isTypeSafe: Bool
+    /// The liburcu flavors it is built for: all of them for a strategy
+    /// family, memb alone for a twin built on memb only (each flavor is one
+    /// more specialised copy of the worker loops to compile), none without RCU.
+    public let flavors: [RCUFlavorKind]
     let runner: @Sendable (RunConfig) throws -> RunResult
 
     public init<S: Strategy>(_: S.Type) {
@@ -18,6 +22,7 @@ public struct StrategyEntry: Sendable {
         isLockless = S.self is any LocklessSteps.Type
         isAnonymousOnly = (S.self as? any LocklessSteps.Type)?.anonymousOnly ?? false
         isTypeSafe = (S.self as? any LocklessSteps.Type)?.typeSafeVMAs ?? false
+        flavors = S.info.usesRCU ? [.memb] : []
         runner = { config in
             var c = config
             // The kernel does its own fault work.
@@ -31,6 +36,7 @@ public struct StrategyEntry: Sendable {
         isLockless = Family.Member.self is any LocklessSteps.Type
         isAnonymousOnly = (Family.Member.self as? any LocklessSteps.Type)?.anonymousOnly ?? false
         isTypeSafe = (Family.Member.self as? any LocklessSteps.Type)?.typeSafeVMAs ?? false
+        flavors = RCUFlavorKind.allCases
         runner = { config in try config.rcuFlavor.visit(FamilyRunner<Family>(config: config)) }
     }
 
@@ -54,7 +60,9 @@ struct FamilyRunner<Family: RCUStrategyFamily>: RCUFlavorVisitor {
     func visit<F: RCUFlavor>(_ flavor: F.Type) throws -> RunResult { try Family.run(flavor, config) }
 }
 
-/// Every strategy, correct ones first, then the busted twins (one table, as in rcutorture).
+/// Every strategy, correct ones first, then the busted twins (one table, as
+/// in rcutorture). Twins whose readers use RCU are built on memb alone: a
+/// twin proves the checker sees its bug class, which no flavor changes.
 public enum StrategyRegistry {
     public static let all: [StrategyEntry] = [
         StrategyEntry(NoSync.self),
@@ -72,17 +80,17 @@ public enum StrategyRegistry {
         StrategyEntry(BustedFreeNoGracePeriod.self),
         StrategyEntry(BustedSRCUEarlyCallback.self),
         StrategyEntry(BustedUnsequencedWrite.self),
-        StrategyEntry(rcu: BustedNoRecheckFamily.self),
+        StrategyEntry(BustedNoRecheck<MembRCU>.self),
         StrategyEntry(BustedLostPut.self),
-        StrategyEntry(rcu: BustedStoreUnlockedFamily.self),
-        StrategyEntry(rcu: BustedMissingEndReadFamily.self),
+        StrategyEntry(BustedStoreUnlocked<MembRCU>.self),
+        StrategyEntry(BustedMissingEndRead<MembRCU>.self),
         StrategyEntry(BustedUnmappedArea.self),
-        StrategyEntry(rcu: BustedNodeFreeNoGracePeriodFamily.self),
+        StrategyEntry(BustedNodeFreeNoGracePeriod<MembRCU>.self),
         StrategyEntry(BustedKernelLazyMunmap.self),
-        StrategyEntry(rcu: BustedNoRangeCheckFamily.self),
-        StrategyEntry(rcu: BustedWalkNotResetFamily.self),
-        StrategyEntry(rcu: BustedForeignPutUnpinnedFamily.self),
-        StrategyEntry(rcu: BustedNoForeignCheckFamily.self),
+        StrategyEntry(BustedNoRangeCheck<MembRCU>.self),
+        StrategyEntry(BustedWalkNotReset<MembRCU>.self),
+        StrategyEntry(BustedForeignPutUnpinned<MembRCU>.self),
+        StrategyEntry(BustedNoForeignCheck<MembRCU>.self),
     ]
 
     public static var correct: [StrategyEntry] { all.filter { !$0.info.isBusted } }
@@ -103,47 +111,7 @@ enum PerVMALockFamily: RCUStrategyFamily {
     static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(PerVMALock<F>.self, c) }
 }
 
-enum BustedNoRecheckFamily: RCUStrategyFamily {
-    typealias Member = BustedNoRecheck<MembRCU>
-    static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedNoRecheck<F>.self, c) }
-}
-
-enum BustedStoreUnlockedFamily: RCUStrategyFamily {
-    typealias Member = BustedStoreUnlocked<MembRCU>
-    static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedStoreUnlocked<F>.self, c) }
-}
-
-enum BustedMissingEndReadFamily: RCUStrategyFamily {
-    typealias Member = BustedMissingEndRead<MembRCU>
-    static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedMissingEndRead<F>.self, c) }
-}
-
-enum BustedNodeFreeNoGracePeriodFamily: RCUStrategyFamily {
-    typealias Member = BustedNodeFreeNoGracePeriod<MembRCU>
-    static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedNodeFreeNoGracePeriod<F>.self, c) }
-}
-
 enum PerVMARefcountFamily: RCUStrategyFamily {
     typealias Member = PerVMARefcount<MembRCU>
     static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(PerVMARefcount<F>.self, c) }
-}
-
-enum BustedNoRangeCheckFamily: RCUStrategyFamily {
-    typealias Member = BustedNoRangeCheck<MembRCU>
-    static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedNoRangeCheck<F>.self, c) }
-}
-
-enum BustedWalkNotResetFamily: RCUStrategyFamily {
-    typealias Member = BustedWalkNotReset<MembRCU>
-    static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedWalkNotReset<F>.self, c) }
-}
-
-enum BustedForeignPutUnpinnedFamily: RCUStrategyFamily {
-    typealias Member = BustedForeignPutUnpinned<MembRCU>
-    static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedForeignPutUnpinned<F>.self, c) }
-}
-
-enum BustedNoForeignCheckFamily: RCUStrategyFamily {
-    typealias Member = BustedNoForeignCheck<MembRCU>
-    static func run<F: RCUFlavor>(_: F.Type, _ c: RunConfig) throws -> RunResult { try Runner.run(BustedNoForeignCheck<F>.self, c) }
 }

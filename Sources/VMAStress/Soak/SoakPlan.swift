@@ -28,7 +28,7 @@ public struct SoakPlan: Codable, Sendable, Equatable {
     public func phase(_ i: Int, seconds: Double, cores: Int) -> RunConfig {
         var rng = RNG(seed: seed ^ (UInt64(i) &* 0x9E37_79B9_7F4A_7C15))
         let name = strategies[i % strategies.count]
-        let info = StrategyRegistry.named(name)!.info
+        let entry = StrategyRegistry.named(name)!, info = entry.info
         let workload = workloads[Int(rng.below(UInt64(workloads.count)))]
         let shape = Self.threadShapes(cores: cores)[Int(rng.below(5))]
         var faulters = shape.faulters, mutators = shape.mutators
@@ -50,7 +50,7 @@ public struct SoakPlan: Codable, Sendable, Equatable {
             strategy: name, faulters: faulters, mutators: mutators, durationSeconds: seconds,
             warmupSeconds: warmupSeconds, seed: rng.next() % 1_000_000_007,
             index: info.indexes[Int(rng.below(UInt64(info.indexes.count)))],
-            rcuFlavor: info.usesRCU ? RCUFlavorKind.allCases[Int(rng.below(UInt64(RCUFlavorKind.allCases.count)))] : .memb,
+            rcuFlavor: info.usesRCU ? entry.flavors[Int(rng.below(UInt64(entry.flavors.count)))] : .memb,
             check: .full)
         c.workload = workload
         c.layout = Layout.sized(for: workload, faulters: faulters)

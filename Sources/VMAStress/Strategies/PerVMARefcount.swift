@@ -61,15 +61,6 @@ public struct PerVMARefcount<F: RCUFlavor>: RCUReaders, LocklessSteps {
         nodes = .treeNodes(mm, F.kind)
     }
 
-    public func threadStart(_ ctx: inout FaultContext) {
-        F.registerThread()
-        if F.kind == .qsbr {
-            ctx.blockBegin = { QSBRRCU.threadOffline() }
-            ctx.blockEnd = { QSBRRCU.threadOnline() }
-        }
-        ctx.gracePeriodWait = F.kind.readerBarrier
-    }
-
     /// mmap_write_lock: down_write, then mm_lock_seqcount_begin.
     public func mmWriteLock() {
         mm.mmapLock.writeLock()

@@ -41,6 +41,7 @@ extension RCUReaders {
             ctx.blockBegin = { QSBRRCU.threadOffline() }
             ctx.blockEnd = { QSBRRCU.threadOnline() }
         }
+        ctx.gracePeriodWait = Flavor.kind.readerBarrier
     }
     public func threadStop(_ ctx: inout FaultContext) { Flavor.unregisterThread() }
     @inline(__always) public func quiescentState() { if Flavor.kind == .qsbr { Flavor.quiescentState() } }
