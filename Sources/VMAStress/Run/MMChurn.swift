@@ -31,6 +31,9 @@ func mmChurnLoop<S: Strategy>(_: S.Type, _ w: WorkerStats, _ env: WorkerEnv, cac
         let s = S(mm: mm)
         var ctx = env.faultContext(w)
         s.threadStart(&ctx)
+        // About to park (a checkpoint) or stop: the exited mms' deferred frees run first, so
+        // the checker's LEAK count, which sees only the run's own mms, has none of theirs pending.
+        if env.control.epoch != gate.handledEpoch { bury(&graveyard) }
         let stop = gate.shouldStop(s, w, env.control)
         if !stop {
             for i in 0..<MMChurn.vmasPerLife {
@@ -57,17 +60,22 @@ func mmChurnLoop<S: Strategy>(_: S.Type, _ w: WorkerStats, _ env: WorkerEnv, cac
         s.threadStop(&ctx)
         mm.mms.drop(mm.identity)
         graveyard.append((mm, s))
-        if stop || graveyard.count >= MMChurn.graveyardSize {
-            for (_, t) in graveyard { t.quiesce() }
-            for (m, t) in graveyard {
-                t.shutdown()
-                m.destroy(identityDropped: true)
-            }
-            graveyard.removeAll(keepingCapacity: true)
-        }
+        if stop || graveyard.count >= MMChurn.graveyardSize { bury(&graveyard) }
         if stop { break }
         lives &+= 1
         w.progress.pointee.store(lives, ordering: .relaxed)
     }
     gate.finish(w)
+}
+
+/// Runs the exited mms' deferred frees (one barrier serves every mm of a
+/// flavor: a barrier with nothing of its own pending returns at once), then
+/// frees their memory.
+private func bury<S: Strategy>(_ graveyard: inout [(MM, S)]) {
+    for (_, t) in graveyard { t.quiesce() }
+    for (m, t) in graveyard {
+        t.shutdown()
+        m.destroy(identityDropped: true)
+    }
+    graveyard.removeAll(keepingCapacity: true)
 }

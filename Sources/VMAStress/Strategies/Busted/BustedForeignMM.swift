@@ -23,7 +23,7 @@ public struct BustedNoForeignCheck<F: RCUFlavor>: BustedLocklessTwin {
             name: "busted-no-foreign-check",
             summary: "per-vma-refcount without the vm_mm check: faults into another process's reused VMA",
             origin: "the vma->vm_mm != mm check vma_start_read needs once VMAs are SLAB_TYPESAFE_BY_RCU (Linux 6.15)",
-            breaks: .reuse, caughtWith: RunShape(mutators: 2, mms: 2, churnPages: 128))
+            breaks: .reuse, caughtWith: RunShape(mutators: 4, mms: 2, churnPages: 128))
     }
 
     public let base: PerVMARefcount<F>
