@@ -43,8 +43,15 @@ public struct Stat: Codable, Sendable, Equatable {
     /// once outlying repetitions (a second of a noisy neighbour) are set aside.
     public func coreSpread(_ k: Int) -> Double {
         guard values.count > k, k > 0, median != 0 else { return relativeSpread }
-        let core = values.sorted { Swift.abs($0 - median) < Swift.abs($1 - median) }.prefix(k)
+        let core = nearestMedian(k).map { values[$0] }
         return (core.max()! - core.min()!) / Swift.abs(median)
+    }
+
+    /// The indices of the `k` values nearest the median (on a tie, the
+    /// earlier run), in run order.
+    public func nearestMedian(_ k: Int) -> [Int] {
+        values.indices.sorted { (Swift.abs(values[$0] - median), $0) < (Swift.abs(values[$1] - median), $1) }
+            .prefix(k).sorted()
     }
 
     public func scaled(by f: Double) -> Stat {

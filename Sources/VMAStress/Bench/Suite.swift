@@ -231,9 +231,7 @@ public struct Suite: Codable, Sendable, Equatable {
     /// rest were the seconds a neighbour took the other core).
     func keptRuns(_ rates: [Double]) -> [Int] {
         guard spreadLimit != nil, rates.count > repetitions else { return Array(rates.indices) }
-        let median = Stat(rates, higherIsBetter: true).median
-        return rates.indices.sorted { (abs(rates[$0] - median), $0) < (abs(rates[$1] - median), $1) }
-            .prefix(repetitions).sorted()
+        return Stat(rates, higherIsBetter: true).nearestMedian(repetitions)
     }
 
     /// After `done` repetitions with these ops/s: run the cell again (its
