@@ -56,6 +56,28 @@ struct RefcountTests {
         #expect(b != a && MMCache.describe(b).hasPrefix("slot "))
     }
 
+    /// Every short-lived mm gives back all it took (the tree's deferred
+    /// free, its writer, its page tables): runs of hundreds of lives each,
+    /// one after another, leave the settled RSS where the first left it.
+    @Test(arguments: ["per-vma-refcount", "per-vma-lock", "spf-srcu"])
+    func shortLivedMMsReturnTheirMemory(_ strategy: String) throws {
+        var c = RunConfig(strategy: strategy, faulters: 1, mutators: 1, durationSeconds: 1,
+                          warmupSeconds: 0, seed: 3, checkpointIntervalSeconds: 0.5)
+        c.mmChurn = true
+        try c.validate()
+        _ = try Runner.run(c)
+        let before = RSS.settledKiB()
+        var lives = 0
+        for _ in 0..<3 {
+            let r = try Runner.run(c)
+            #expect(r.verdict == .success)
+            lives += Int(r.mms?.destroyed ?? 0)
+        }
+        let grown = RSS.settledKiB() - before
+        #expect(lives >= 300, "\(lives) mms destroyed")
+        #expect(grown < 16 * 1024, "RSS grew \(grown) KiB over \(lives) short-lived mms")
+    }
+
     /// Clean with four mms and short-lived ones beside them, on two flavors;
     /// records move between mms, lookups speculate.
     @Test(arguments: [RCUFlavorKind.memb, .qsbr])

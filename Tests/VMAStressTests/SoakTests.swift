@@ -39,6 +39,9 @@ struct SoakTests {
         #expect(!RSSVerdict.judge(afterPhasesKiB: flat, warmupPhases: 0, limitKiB: 16 * mib).growing)
         let oneBigPhase = [40, 41, 90, 41, 40, 41, 42, 40, 41].map { $0 * mib }
         #expect(!RSSVerdict.judge(afterPhasesKiB: oneBigPhase, warmupPhases: 0, limitKiB: 16 * mib).growing)
+        let lateStep = [51, 51, 52, 52, 53, 53, 54, 79, 78, 81].map { $0 * mib }
+        let step = RSSVerdict.judge(afterPhasesKiB: lateStep, warmupPhases: 0, limitKiB: 16 * mib)
+        #expect(!step.growing && step.reason.contains("one step"), "\(step.reason)")
         let leak = (0..<12).map { (40 + 4 * $0) * mib }
         let v = RSSVerdict.judge(afterPhasesKiB: leak, warmupPhases: 3, limitKiB: 16 * mib)
         #expect(v.judged && v.growing, "\(v.reason)")
@@ -46,13 +49,17 @@ struct SoakTests {
     }
 
     /// The sampler reads the real RSS: memory this test holds and touches shows as growth.
+    /// Fresh anonymous pages, not malloc: a malloc may be served from free
+    /// heap memory earlier tests left resident, which adds nothing to RSS.
     @Test func realHeldMemoryShowsAsGrowth() {
+        let size = 8 << 20
         var held: [UnsafeMutableRawPointer] = []
-        defer { held.forEach { free($0) } }
+        defer { held.forEach { munmap($0, size) } }
         var after: [Int] = []
         for _ in 0..<9 {
-            let p = malloc(8 << 20)!
-            memset(p, 1, 8 << 20)
+            let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)!
+            #expect(p != MAP_FAILED)
+            memset(p, 1, size)
             held.append(p)
             after.append(RSS.settledKiB())
         }

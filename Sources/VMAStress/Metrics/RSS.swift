@@ -62,9 +62,10 @@ public struct RSSSample: Codable, Sendable, Equatable {
 /// Sustained RSS growth over a soak. The judge looks at RSS measured after
 /// each phase has torn down (free heap trimmed), skipping the first
 /// `warmupPhases` while arenas and caches fill. It splits the rest into
-/// thirds and calls it growth when the thirds' medians rise one after
-/// another and the last exceeds the first by more than `limitKiB`: a leak
-/// climbs steadily; a cache that fills once, or one big phase, does not.
+/// thirds and calls it growth when the thirds' medians climb, each by at
+/// least a quarter of the whole rise, and the last exceeds the first by
+/// more than `limitKiB`: a leak climbs steadily; a cache that fills once,
+/// or one big phase that leaves the allocator's arenas larger, is one step.
 public struct RSSVerdict: Codable, Sendable, Equatable {
     public var judged: Bool
     public var growing: Bool
@@ -82,13 +83,13 @@ public struct RSSVerdict: Codable, Sendable, Equatable {
         let third = rest.count / 3
         let medians = [rest.prefix(third), rest.dropFirst(third).prefix(rest.count - 2 * third), rest.suffix(third)]
             .map { w -> Int in let s = w.sorted(); return s[s.count / 2] }
-        let rising = medians[0] < medians[1] && medians[1] < medians[2]
         let growth = medians[2] - medians[0]
+        let rising = growth > 0 && (medians[1] - medians[0]) * 4 >= growth && (medians[2] - medians[1]) * 4 >= growth
         let growing = rising && growth > limitKiB
         return RSSVerdict(
             judged: true, growing: growing, firstThirdMedianKiB: medians[0], lastThirdMedianKiB: medians[2], limitKiB: limitKiB,
             reason: growing
-                ? "RSS after phases rose third by third: medians \(medians.map { "\($0 / 1024) MiB" }.joined(separator: ", ")), \(growth / 1024) MiB over the limit of \(limitKiB / 1024) MiB"
-                : "no sustained growth: medians by third \(medians.map { "\($0 / 1024) MiB" }.joined(separator: ", "))")
+                ? "RSS after phases climbed third by third: medians \(medians.map { "\($0 / 1024) MiB" }.joined(separator: ", ")), \(growth / 1024) MiB over the limit of \(limitKiB / 1024) MiB"
+                : "no sustained growth\(growth > limitKiB ? " (one step, not a climb)" : ""): medians by third \(medians.map { "\($0 / 1024) MiB" }.joined(separator: ", "))")
     }
 }

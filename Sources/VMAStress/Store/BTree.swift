@@ -246,6 +246,8 @@ final class BTreeWriter: @unchecked Sendable {
     }
 
     func destroy() {
+        // The reclaim's closure holds the mm, and so this writer: a cycle, broken here.
+        reclaim = nil
         if let slab { NodeMemory.free(slab, bytes: capacity * BTree.stride, policy: memory) }
         freeRing.deallocate()
     }

@@ -44,9 +44,17 @@ public enum MemoryPolicy: Codable, Sendable, Equatable, CustomStringConvertible 
 /// allocator, or libnuma (page-aligned mmap with the policy applied before
 /// any page is touched). Callers free with the same policy and size.
 public enum NodeMemory {
+    /// From this size the system policy maps pages of its own (first touch
+    /// still places them), and unmaps them at free: the heap would keep them
+    /// resident, in arenas fragmented by the mms a run makes and destroys.
+    static let mapThreshold = 128 * 1024
+
     public static func allocate(bytes: Int, alignment: Int = 64, policy: MemoryPolicy) -> UnsafeMutableRawPointer {
         let p: UnsafeMutableRawPointer?
         switch policy {
+        case .system where bytes >= mapThreshold && alignment <= 4096:
+            let q = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+            p = q == MAP_FAILED ? nil : q
         case .system:
             var q: UnsafeMutableRawPointer?
             p = posix_memalign(&q, max(alignment, MemoryLayout<Int>.size), max(bytes, 1)) == 0 ? q : nil
@@ -59,7 +67,11 @@ public enum NodeMemory {
     }
 
     public static func free(_ p: UnsafeMutableRawPointer, bytes: Int, policy: MemoryPolicy) {
-        if policy == .system { Glibc.free(p) } else { numa_free(p, bytes) }
+        switch policy {
+        case .system where bytes >= mapThreshold: munmap(p, bytes)
+        case .system: Glibc.free(p)
+        default: numa_free(p, bytes)
+        }
     }
 
     /// The store cannot be built: one line and exit 3 (a runtime error), not a crash with a backtrace.

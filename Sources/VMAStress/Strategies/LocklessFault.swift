@@ -97,6 +97,7 @@ extension LocklessSteps {
             if let v = found {
                 id = v.id
                 ctx.delay(.afterLookup)
+                if Self.typeSafeVMAs { ctx.awaitReuse(of: v, id: id) }
                 outcome = Self.anonymousOnly && v.isFileBacked ? .failed(.abortNotAnonymous) : pin(v, id: id, page, &ctx)
             } else {
                 outcome = .failed(.abortNotFound)

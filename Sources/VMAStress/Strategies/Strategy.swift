@@ -216,6 +216,7 @@ public struct FaultContext {
     public var srcu: SRCUReader?
     /// Delay-point passes through this context, hashed to pick the stalls.
     var passes: UInt32 = 0
+    var reuseWalks: UInt32 = 0
     /// The read section's first stall fired (`preemptTwice`); the next after-pin stalls again.
     var preemptedInSection = false
     /// The current fault aims at the range a mutation announced (`WriterProbes.announce`).
@@ -353,6 +354,31 @@ public struct FaultContext {
     /// The reader met a writer at work on its VMA: stay a while, still inside the read section.
     @inline(__always)
     public func linger() { if delays { spin(nanos: Self.shortDelay.nanos) } }
+
+    /// In a type-safe cache the record a walk found may be freed and handed
+    /// out again, to this mm or another, before the reader takes its
+    /// reference. One walk in 512 that found a VMA (`--check full`) waits
+    /// after its lookup until that has happened, at most 2 ms: the window a
+    /// reader that trusts a reused record needs (REUSE).
+    @inline(__always)
+    public mutating func awaitReuse(of v: VMAPtr, id: UInt64) {
+        if tortured { awaitReuseSlow(of: v, id: id) }
+    }
+
+    @inline(never)
+    mutating func awaitReuseSlow(of v: VMAPtr, id: UInt64) {
+        guard delays else { return }
+        reuseWalks &+= 1
+        guard (reuseWalks &* 2_654_435_769) >> (32 - Self.reuseWaitBits) == 0 else { return }
+        delayCounts[2 * ReadPoint.afterLookup.rawValue + 1] &+= 1
+        var waited: UInt32 = 0
+        while v.id == id && waited < Self.reuseWaitMaxMicros {
+            usleep(50)
+            waited += 50
+        }
+    }
+    public static let reuseWaitBits = UInt32(9)
+    public static let reuseWaitMaxMicros = UInt32(2_000)
 
     /// One pass in 4 through `before-retry` waits for the deferred frees (walks met a detached VMA: rare).
     public static let retryWaitBits = UInt32(2)
