@@ -59,7 +59,7 @@ struct RefcountTests {
     /// Every short-lived mm gives back all it took (the tree's deferred
     /// free, its writer, its page tables): runs of hundreds of lives each,
     /// one after another, leave the settled RSS where the first left it.
-    @Test(arguments: ["per-vma-refcount", "per-vma-lock", "spf-srcu"])
+    @Test(arguments: ["per-vma-refcount", "spf-srcu"])
     func shortLivedMMsReturnTheirMemory(_ strategy: String) throws {
         var c = RunConfig(strategy: strategy, faulters: 1, mutators: 1, durationSeconds: 1,
                           warmupSeconds: 0, seed: 3, checkpointIntervalSeconds: 0.5)

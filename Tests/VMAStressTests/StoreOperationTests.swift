@@ -118,4 +118,28 @@ struct StoreOperationTests {
         t.unlock()
         #expect(f.fault(6) == .stalePTE(PTE(gen: 999, writable: false), vmaGen: f.mm.list.find(6)!.gen))
     }
+
+    /// Readers read the first two cache lines of a record and write only
+    /// the third (vm_refcnt is cacheline-aligned in Linux 6.15): found by
+    /// writing each field and seeing which bytes of the record changed.
+    @Test func whatReadersWriteHasACacheLineOfItsOwn() {
+        let bytes = MemoryLayout<VMA>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        defer { raw.deallocate() }
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        let v = raw.bindMemory(to: VMA.self, capacity: 1)
+        v.initialize(to: VMA())
+        func changed(_ write: () -> Void) -> Set<Int> {
+            let before = (0..<bytes).map { raw.load(fromByteOffset: $0, as: UInt8.self) }
+            write()
+            return Set((0..<bytes).filter { raw.load(fromByteOffset: $0, as: UInt8.self) != before[$0] })
+        }
+        let refs = changed { v.pointee.refs.set(0xA5A5_A5A5) }
+        let lock = changed { v.pointee.lock.readLock() }
+        let lockSeq = changed { v.pointee.lockSeq.store(0x1234_5678_9ABC_DEF0, ordering: .relaxed) }
+        let start = changed { v.pointee.start.store(0x1234_5678_9ABC_DEF0, ordering: .relaxed) }
+        #expect(!refs.isEmpty && !lock.isEmpty && !lockSeq.isEmpty && !start.isEmpty)
+        #expect(refs.union(lock).allSatisfy { $0 / 64 == 2 }, "reader-written bytes \(refs.union(lock).sorted())")
+        #expect(lockSeq.union(start).allSatisfy { $0 < 128 }, "reader-read bytes \(lockSeq.union(start).sorted())")
+    }
 }

@@ -29,18 +29,12 @@ public struct VMA: ~Copyable {
     public let attached = Atomic<Bool>(false)
     /// The per-VMA sequence count of the speculative-fault strategies.
     public let seq = SeqCount()
-    /// The tree holds one reference; speculative readers take more. In
-    /// `per-vma-refcount` it is `vm_refcnt`: 0 detached or free, 1 attached,
-    /// one more per reader, plus `PerVMARefcount.writerBit` while a writer waits.
-    public let refs = RefCount(0)
     /// Nesting depth of the VMA's write section; only writers (holding the
     /// mm write lock) touch it, so the seqcount turns odd once per section.
     public let writeDepth = Atomic<UInt32>(0)
 
-    /// Per-VMA lock (Linux 6.4): `vm_lock_seq` and the lock readers trylock.
-    /// The VMA is write-locked while `lockSeq` equals the mm's `mm_lock_seq`.
+    /// `vm_lock_seq` (Linux 6.4): the VMA is write-locked while it equals the mm's `mm_lock_seq`.
     public let lockSeq = Atomic<UInt64>(VMA.unlockedSeq)
-    public let lock = QRWLock()
 
     /// The rbtree's links (lib/rbtree.c), embedded as in `vm_rb`. Children are
     /// stored with release so a lockless walker sees initialised nodes;
@@ -52,6 +46,20 @@ public struct VMA: ~Copyable {
 
     /// PIPE: grace periods completed since the VMA was retired (0 while in use).
     public let pipe = Atomic<UInt32>(0)
+    /// The rest of the second cache line: what readers write starts the third.
+    private let lineTwoEnd: UInt64 = 0
+
+    // The third cache line: the counts every reader writes, away from the
+    // fields every reader reads. In Linux, vm_refcnt is cacheline-aligned
+    // (6.15) and the per-VMA rwsem lived in a `vma_lock` of its own (6.4).
+    // VMATests checks these offsets.
+
+    /// The tree holds one reference; speculative readers take more. In
+    /// `per-vma-refcount` it is `vm_refcnt`: 0 detached or free, 1 attached,
+    /// one more per reader, plus `PerVMARefcount.writerBit` while a writer waits.
+    public let refs = RefCount(0)
+    /// The per-VMA lock of Linux 6.4, which readers trylock (`lockSeq` says whether it is write-locked).
+    public let lock = QRWLock()
 
     public init() {}
 
