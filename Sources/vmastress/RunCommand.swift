@@ -64,6 +64,9 @@ struct RunCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Pages in the churn region, where mutators work (default: \(Layout().churnPages), or 128 MiB and two page tables per faulter for will-it-scale's testcases).")
     var churnPages: UInt64?
 
+    @Option(parsing: .unconditional, help: "Start with N one-page VMAs spread evenly over the churn region, protections alternating so none merge (1 to 1000000; the churn region grows to 4 pages each unless --churn-pages is given). Default: the workload's random fill.")
+    var vmas: Int?
+
     @Option(parsing: .unconditional, help: "Largest mutation, in pages (default: the workload's; the same as --mix max-pages=N).")
     var maxOpPages: UInt64?
 
@@ -146,7 +149,7 @@ struct RunCommand: ParsableCommand {
         var names = strategy.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
         guard !names.isEmpty, !names.contains("") else { throw ValidationError("--strategy needs a name") }
         if names == ["correct"] { names = Self.correctStrategies }
-        var layout = Layout.sized(for: workload, faulters: faulters)
+        var layout = Layout.sized(for: workload, faulters: faulters).holding(vmas: vmas)
         layout.stablePages = stablePages
         layout.guardPages = guardPages
         if let churnPages { layout.churnPages = churnPages }
@@ -192,6 +195,7 @@ struct RunCommand: ParsableCommand {
             let isKernel = StrategyRegistry.named(name)?.info.isKernel == true
             c.mms = isKernel ? 1 : mms
             c.mmChurn = mmChurn && !isKernel
+            c.vmas = vmas
             // Beside model strategies (whose workers share one model mm), only the kernel runs in processes.
             c.processes = processes && StrategyRegistry.named(name)?.info.isKernel == true
             try c.validate()

@@ -72,4 +72,18 @@ struct BustedTwinTests {
             #expect(r.wallSeconds < 9.5, "\(name) took \(r.wallSeconds) s to catch")
         }
     }
+
+    /// `--vmas N`: the churn region starts with exactly N VMAs, none merged,
+    /// the churn region grown to hold them; the reproducer carries the option.
+    @Test(arguments: ["mmap-lock", "per-vma-refcount"])
+    func startsWithTheVMAsAskedFor(_ strategy: String) throws {
+        var c = RunConfig(strategy: strategy, faulters: 1, mutators: 0, durationSeconds: 0.3, warmupSeconds: 0, seed: 5)
+        c.vmas = 20_000
+        c.layout = c.layout.holding(vmas: c.vmas)
+        try c.validate()
+        let r = try Runner.run(c)
+        #expect(r.verdict == .success, "\(r.violations.map(\.text))")
+        #expect(r.store.vmasAtEnd == 20_001, "the stable region's VMA and the 20000 placed")
+        #expect(c.layout.churnPages == 80_000 && r.reproduce.contains("--vmas 20000") && !r.reproduce.contains("--churn-pages"))
+    }
 }

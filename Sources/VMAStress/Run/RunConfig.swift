@@ -64,6 +64,11 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public static let maxMMs = 64
     /// `--mm-churn`: a thread creates and exits short-lived mms beside them.
     public var mmChurn = false
+    /// `--vmas N`: the churn region starts with N one-page VMAs spread
+    /// evenly over it, protections alternating so none merge; nil: the
+    /// workload's random fill.
+    public var vmas: Int?
+    public static let maxVMAs = 1_000_000
 
     public init(strategy: String = "mmap-lock", faulters: Int = 2, mutators: Int = 1,
                 durationSeconds: Double = 5, warmupSeconds: Double = 1, seed: UInt64 = 1,
@@ -178,6 +183,20 @@ public struct RunConfig: Codable, Sendable, Equatable {
                 throw Invalid(description: "--workload \(workload.rawValue) gives each faulter churn-pages / faulters pages; that is below 16")
             }
         }
+        if let vmas {
+            guard (1...Self.maxVMAs).contains(vmas) else {
+                throw Invalid(description: "--vmas must be between 1 and \(Self.maxVMAs) (got \(vmas))")
+            }
+            guard !workload.privateRegions else {
+                throw Invalid(description: "--vmas fills the churn region, which --workload \(workload.rawValue) gives its faulters to map their own regions in")
+            }
+            guard layout.churnPages >= UInt64(vmas) * 2 else {
+                throw Invalid(description: "--vmas \(vmas) needs a churn region of at least \(vmas * 2) pages (a page and a gap each); --churn-pages is \(layout.churnPages)")
+            }
+            if type.info.isKernel, let limit = KernelLimits.maxMapCount, vmas > limit - KernelLimits.mapsReserved {
+                throw Invalid(description: "--vmas \(vmas) is more mappings than the kernel allows this process: vm.max_map_count is \(limit), and the process needs about \(KernelLimits.mapsReserved) of its own")
+            }
+        }
         guard (0...Perturbation.maxHogs).contains(perturbation.hogs) else {
             throw Invalid(description: "--hogs must be between 0 and \(Perturbation.maxHogs) (got \(perturbation.hogs))")
         }
@@ -208,6 +227,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         if processes { words.append("--processes") }
         if mms > 1 { words.append("--mms \(mms)") }
         if mmChurn { words.append("--mm-churn") }
+        if let vmas { words.append("--vmas \(vmas)") }
         if mutationRate > 0 { words.append("--mutation-rate \(TextReport.fixed(mutationRate, mutationRate.rounded() == mutationRate ? 0 : 1))") }
         if statIntervalSeconds > 0 { words.append("--stat-interval \(DurationText.format(statIntervalSeconds))") }
         if StrategyRegistry.named(strategy)?.info.usesRCU == true && rcuFlavor != .memb {
@@ -224,7 +244,9 @@ public struct RunConfig: Codable, Sendable, Equatable {
         if keepGoing { words.append("--keep-going") }
         if layout.stablePages != d.layout.stablePages { words.append("--stable-pages \(layout.stablePages)") }
         if layout.guardPages != d.layout.guardPages { words.append("--guard-pages \(layout.guardPages)") }
-        if layout.churnPages != Layout.sized(for: workload, faulters: faulters).churnPages { words.append("--churn-pages \(layout.churnPages)") }
+        if layout.churnPages != Layout.sized(for: workload, faulters: faulters).holding(vmas: vmas).churnPages {
+            words.append("--churn-pages \(layout.churnPages)")
+        }
         words += placement.commandLineWords
         return words.joined(separator: " ")
     }

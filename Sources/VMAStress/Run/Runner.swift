@@ -298,6 +298,7 @@ public enum Runner {
         // flags 1: the stable region never merges with churn mappings.
         let stable = s.perform(.mmapFixed(layout.stable, .readWrite, flags: 1))
         var found = model?.apply(.mmapFixed(layout.stable, .readWrite, flags: 1), stable) ?? []
+        if let n = config.vmas { return found + placeVMAs(n, s, layout.churn, model) }
         var rng = RNG(seed: config.seed ^ 0x5EED)
         let target = layout.churnPages * config.mix.initialChurnPercent / 100
         var mapped: UInt64 = 0
@@ -314,6 +315,19 @@ public enum Runner {
             } else {
                 misses += 1
             }
+        }
+        return found
+    }
+
+    /// `--vmas`: `n` one-page VMAs spread evenly over `churn`, in address
+    /// order, protections alternating so that no two merge.
+    static func placeVMAs<S: Strategy>(_ n: Int, _ s: S, _ churn: PageRange, _ model: MappingModel?) -> [Finding] {
+        let stride = churn.count / UInt64(n)
+        var found: [Finding] = []
+        for i in 0..<UInt64(n) {
+            let op = MutationCall.mmapFixed(PageRange(start: churn.start + i * stride, count: 1), i % 2 == 0 ? .readWrite : .read, flags: 0)
+            let r = s.perform(op)
+            if let model { found += model.apply(op, r) }
         }
         return found
     }

@@ -44,15 +44,16 @@ public enum MemoryPolicy: Codable, Sendable, Equatable, CustomStringConvertible 
 /// allocator, or libnuma (page-aligned mmap with the policy applied before
 /// any page is touched). Callers free with the same policy and size.
 public enum NodeMemory {
-    /// From this size the system policy maps pages of its own (first touch
-    /// still places them), and unmaps them at free: the heap would keep them
-    /// resident, in arenas fragmented by the mms a run makes and destroys.
+    /// From this size the system policy maps pages of its own (page-aligned;
+    /// first touch still places them), and unmaps them at free: the heap
+    /// would keep them resident, in arenas fragmented by the mms a run makes
+    /// and destroys.
     static let mapThreshold = 128 * 1024
 
     public static func allocate(bytes: Int, alignment: Int = 64, policy: MemoryPolicy) -> UnsafeMutableRawPointer {
         let p: UnsafeMutableRawPointer?
         switch policy {
-        case .system where bytes >= mapThreshold && alignment <= 4096:
+        case .system where bytes >= mapThreshold:
             let q = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
             p = q == MAP_FAILED ? nil : q
         case .system:

@@ -52,7 +52,7 @@ public struct VMA: ~Copyable {
     // The third cache line: the counts every reader writes, away from the
     // fields every reader reads. In Linux, vm_refcnt is cacheline-aligned
     // (6.15) and the per-VMA rwsem lived in a `vma_lock` of its own (6.4).
-    // VMATests checks these offsets.
+    // StoreOperationTests' whatReadersWriteHasACacheLineOfItsOwn checks where they land.
 
     /// The tree holds one reference; speculative readers take more. In
     /// `per-vma-refcount` it is `vm_refcnt`: 0 detached or free, 1 attached,

@@ -23,6 +23,17 @@ public struct Layout: Sendable, Codable, Equatable {
         return l
     }
 
+    /// Pages of churn region each of `--vmas`'s VMAs gets: one mapped, the rest a gap.
+    public static let pagesPerStartingVMA: UInt64 = 4
+
+    /// The layout for `vmas` starting VMAs: the churn region grown to give each its pages.
+    public func holding(vmas: Int?) -> Layout {
+        guard let vmas else { return self }
+        var l = self
+        l.churnPages = max(l.churnPages, UInt64(vmas) * Self.pagesPerStartingVMA)
+        return l
+    }
+
     /// Page 0 stays unmapped, like the kernel's mmap_min_addr.
     public var stable: PageRange { PageRange(start: 1, count: stablePages) }
     public var guardRegion: PageRange { PageRange(start: stable.end, count: guardPages) }

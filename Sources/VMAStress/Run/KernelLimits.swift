@@ -1,0 +1,12 @@
+import Foundation
+
+/// What the host kernel allows the kernel backend's process.
+enum KernelLimits {
+    /// vm.max_map_count: the mappings one process may have (65530 by default).
+    static let maxMapCount: Int? = {
+        guard let text = try? String(contentsOfFile: "/proc/sys/vm/max_map_count", encoding: .utf8) else { return nil }
+        return Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }()
+    /// Mappings the process needs besides the run's: its binary, libraries, heap, stacks.
+    static let mapsReserved = 1024
+}
