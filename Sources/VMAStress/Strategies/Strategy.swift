@@ -357,9 +357,11 @@ public struct FaultContext {
 
     /// In a type-safe cache the record a walk found may be freed and handed
     /// out again, to this mm or another, before the reader takes its
-    /// reference. One walk in 512 that found a VMA (`--check full`) waits
-    /// after its lookup until that has happened, at most 2 ms: the window a
-    /// reader that trusts a reused record needs (REUSE).
+    /// reference. One hot walk in 256 that found a VMA (`--check full`;
+    /// hot: aimed at the range a mutation of this mm announced, which may
+    /// free that VMA) waits after its lookup until that has happened, at
+    /// most 500 µs: the window a reader that trusts a reused record needs
+    /// (REUSE). Walks no mutation races (page_fault1's) never wait.
     @inline(__always)
     public mutating func awaitReuse(of v: VMAPtr, id: UInt64) {
         if tortured { awaitReuseSlow(of: v, id: id) }
@@ -367,7 +369,7 @@ public struct FaultContext {
 
     @inline(never)
     mutating func awaitReuseSlow(of v: VMAPtr, id: UInt64) {
-        guard delays else { return }
+        guard delays && hot else { return }
         reuseWalks &+= 1
         guard (reuseWalks &* 2_654_435_769) >> (32 - Self.reuseWaitBits) == 0 else { return }
         delayCounts[2 * ReadPoint.afterLookup.rawValue + 1] &+= 1
@@ -377,8 +379,8 @@ public struct FaultContext {
             waited += 50
         }
     }
-    public static let reuseWaitBits = UInt32(9)
-    public static let reuseWaitMaxMicros = UInt32(2_000)
+    public static let reuseWaitBits = UInt32(8)
+    public static let reuseWaitMaxMicros = UInt32(500)
 
     /// One pass in 4 through `before-retry` waits for the deferred frees (walks met a detached VMA: rare).
     public static let retryWaitBits = UInt32(2)
