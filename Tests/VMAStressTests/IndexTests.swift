@@ -62,7 +62,7 @@ struct IndexTests {
         #expect(Audit.index(f.mm).contains { $0.invariant == .tree && $0.seen.contains("root is red") })
         root.pointee.rbRed.store(false, ordering: .relaxed)
         // A VMA whose start moved without the tree knowing breaks the order.
-        let v = f.mm.list[5]
+        let v = f.mm.list.all[5]
         v.setStart(v.start + 1000)
         #expect(!Audit.index(f.mm).isEmpty)
         v.setStart(v.start - 1000)
@@ -73,7 +73,7 @@ struct IndexTests {
         defer { f.destroy() }
         for i in UInt64(0)..<40 { _ = f.s.mmapFixed(PageRange(start: 10 + i * 3, count: 1), prot: .readWrite) }
         #expect(Audit.index(f.mm).isEmpty)
-        let v = f.mm.list[7]
+        let v = f.mm.list.all[7]
         v.setStart(v.start - 1)
         #expect(Audit.index(f.mm).contains { $0.seen.contains("leaf key") })
         v.setStart(v.start + 1)

@@ -20,7 +20,7 @@ struct Fixture {
 
     /// The index as (start, end, prot) triples.
     var vmas: [(UInt64, UInt64, Prot)] {
-        (0..<mm.list.count).map { (mm.list[$0].start, mm.list[$0].end, mm.list[$0].prot) }
+        mm.list.all.map { ($0.start, $0.end, $0.prot) }
     }
 
     mutating func fault(_ page: UInt64, write: Bool = false) -> FaultResult {

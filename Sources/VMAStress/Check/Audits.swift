@@ -9,8 +9,8 @@ public enum Audit {
         var seen = Set<UInt>()
         var prevEnd: UInt64 = 0
         var prev: VMAPtr? = nil
-        for i in 0..<mm.list.count {
-            let v = mm.list[i]
+        found += mm.list.audit().prefix(4).map { Finding(.tree, expected: "a well-formed VMA list", seen: $0) }
+        for (i, v) in mm.list.all.enumerated() {
             guard mm.vmas.owns(v), v.isLive else {
                 found.append(Finding(.tree, expected: "index entry \(i) is a live VMA record",
                                      seen: "a freed or foreign record (tag 0x\(String(v.pointee.tag.load(ordering: .relaxed), radix: 16)))"))
@@ -45,11 +45,12 @@ public enum Audit {
         var found = problems.prefix(4).map {
             Finding(.tree, expected: "a well-formed \(kind)", seen: $0)
         }
-        if order.count != mm.list.count {
+        let listed = mm.list.all
+        if order.count != listed.count {
             found.append(Finding(.tree, expected: "the \(kind) holds the \(mm.list.count) VMAs of the list",
                                  seen: "it holds \(order.count)"))
-        } else if let i = order.indices.first(where: { order[$0] != mm.list[$0] }) {
-            found.append(Finding(.tree, vma: VMAIdentity(mm.list[i]),
+        } else if let i = order.indices.first(where: { order[$0] != listed[$0] }) {
+            found.append(Finding(.tree, vma: VMAIdentity(listed[i]),
                                  expected: "the \(kind) lists VMAs in the list's order",
                                  seen: "entry \(i) of the \(kind) is \(VMAIdentity(order[i]).text)"))
         }
@@ -79,15 +80,16 @@ public enum Audit {
     /// TREE around `range`: the VMAs touching it and their neighbours are in order.
     public static func tree(_ mm: MM, around range: PageRange) -> [Finding] {
         var found: [Finding] = []
-        var i = max(mm.list.firstEnding(after: range.start) - 1, 0)
-        while i + 1 < mm.list.count {
-            let a = mm.list[i], b = mm.list[i + 1]
-            if a.start >= range.end { break }
+        var prev: VMAPtr? = nil
+        mm.list.forEach(from: range.start, withPrevious: true) { b in
+            defer { prev = b }
+            guard let a = prev else { return true }
+            if a.start >= range.end { return false }
             if a.end > b.start || a.start >= a.end {
                 found.append(Finding(.tree, vma: VMAIdentity(b), expected: "sorted and non-overlapping",
                                      seen: "overlaps or precedes \(VMAIdentity(a).text)"))
             }
-            i += 1
+            return true
         }
         return found
     }
@@ -96,8 +98,7 @@ public enum Audit {
     /// put has underflowed since `underflowsBefore`.
     public static func refs(_ mm: MM, underflowsBefore: UInt64) -> [Finding] {
         var found: [Finding] = []
-        for i in 0..<mm.list.count {
-            let v = mm.list[i]
+        mm.list.forEach { v in
             let n = v.pointee.refs.value
             if n != 1 {
                 found.append(Finding(.ref, vma: VMAIdentity(v), expected: "1 reference (the tree's) at quiescence",

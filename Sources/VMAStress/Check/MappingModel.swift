@@ -118,10 +118,10 @@ public final class MappingModel: @unchecked Sendable {
     }
 
     private func difference(_ mm: MM, in r: PageRange) -> [Finding] {
-        var i = mm.list.firstEnding(after: r.start)
+        var next = mm.list.first(endingAfter: r.start)
         var p = r.start
         while p < r.end {
-            let v: VMAPtr? = i < mm.list.count && mm.list[i].start <= p ? mm.list[i] : nil
+            let v: VMAPtr? = next.flatMap { $0.start <= p ? $0 : nil }
             let model = pages[Int(p)]
             let store: UInt8 = v.map { Self.mapped | $0.prot.rawValue } ?? 0
             if model != store {
@@ -131,7 +131,7 @@ public final class MappingModel: @unchecked Sendable {
                                 seen: v.map { "mapped \($0.prot) by VMA \(VMAIdentity($0).text)" } ?? "unmapped")]
             }
             p += 1
-            if let v, p >= v.end { i += 1 }
+            if let v, p >= v.end { next = mm.list.next(after: v) }
         }
         return []
     }

@@ -68,8 +68,7 @@ extension WriteSide {
     public func mmapFixed(_ range: PageRange, prot: Prot, flags: UInt32 = 0) -> MutationResult {
         lockMM()
         defer { unlockMM() }
-        let i = mm.list.firstEnding(after: range.start)
-        if i < mm.list.count && mm.list[i].start < range.end { return .failed(.noSpace) }
+        if let v = mm.list.first(endingAfter: range.start), v.start < range.end { return .failed(.noSpace) }
         return mapLocked(range, prot: prot, flags: flags)
     }
 
@@ -100,12 +99,16 @@ extension WriteSide {
             // p grows over the gap and absorbs n.
             merge(p, n)
         case let (p?, nil):
-            modify(p) { p.setEnd(gap.end) }
+            modify(p) {
+                p.setEnd(gap.end)
+                mm.list.refresh(p)
+            }
         case let (nil, n?):
             let old = n.start
             modify(n) {
                 treeWriteBegin()
                 n.setStart(gap.start)
+                mm.list.refresh(n, oldStart: old)
                 mm.index.rekey(n, from: old)
                 treeWriteEnd()
             }
@@ -125,12 +128,10 @@ extension WriteSide {
         lockMM()
         defer { unlockMM() }
         guard mm.vmas.available >= 2 else { return .failed(.noMemory) }
-        var i = mm.list.firstEnding(after: range.start)
-        guard i < mm.list.count && mm.list[i].start < range.end else { return .failed(.noTarget) }
+        guard let first = mm.list.first(endingAfter: range.start), first.start < range.end else { return .failed(.noTarget) }
         splitStraddlers(range)
-        i = mm.list.firstEnding(after: range.start)
-        while i < mm.list.count && mm.list[i].start < range.end {
-            remove(mm.list[i])
+        while let v = mm.list.first(endingAfter: range.start), v.start < range.end {
+            remove(v)
         }
         return MutationResult(status: .done, touched: [range])
     }
@@ -142,12 +143,11 @@ extension WriteSide {
         lockMM()
         defer { unlockMM() }
         guard mm.vmas.available >= 2 else { return .failed(.noMemory) }
-        var i = mm.list.firstEnding(after: range.start)
-        guard i < mm.list.count && mm.list[i].start < range.end else { return .failed(.noTarget) }
+        guard let first = mm.list.first(endingAfter: range.start), first.start < range.end else { return .failed(.noTarget) }
         splitStraddlers(range, unless: prot)
-        i = mm.list.firstEnding(after: range.start)
-        while i < mm.list.count && mm.list[i].start < range.end {
-            let v = mm.list[i]
+        // Fields and PTEs change here, not the list.
+        mm.list.forEach(from: range.start) { v in
+            guard v.start < range.end else { return false }
             if v.prot != prot {
                 modify(v) {
                     v.setProt(prot)
@@ -158,7 +158,7 @@ extension WriteSide {
                     }
                 }
             }
-            i += 1
+            return true
         }
         mergeAround(range)
         return MutationResult(status: .done, touched: [range])
@@ -242,12 +242,11 @@ extension WriteSide {
         vmaPrepare(v)
         vmaAttach(v)
         treeWriteBegin()
-        let inserted = mm.list.insert(v)
-        if inserted { mm.index.insert(v) }
-        v.setAttached(inserted)
+        mm.list.insert(v)
+        mm.index.insert(v)
+        v.setAttached(true)
         mm.probes.delay(.treeStored)
         treeWriteEnd()
-        if !inserted { fatalError("VMA index full: its capacity must match the slab's") }
     }
 
     /// Removes `v` from the index and marks it detached; the caller is inside `v`'s write section.
@@ -276,7 +275,10 @@ extension WriteSide {
         guard let right = mm.allocateVMA(PageRange(page, v.end), prot: v.prot, flags: v.flags, gen: v.gen) else {
             fatalError("VMA slab exhausted inside a split; callers reserve two records first")
         }
-        modify(v) { v.setEnd(page) }
+        modify(v) {
+            v.setEnd(page)
+            mm.list.refresh(v)
+        }
         link(right)
     }
 
@@ -305,6 +307,7 @@ extension WriteSide {
             }
         }
         left.setEnd(right.end)
+        mm.list.refresh(left)
         left.resealChecksum()
         unlink(right)
         vmaWriteEnd(right)
@@ -315,15 +318,12 @@ extension WriteSide {
 
     /// Merges every compatible adjacent pair from the VMA before `range` to the one after it.
     func mergeAround(_ range: PageRange) {
-        var i = max(mm.list.firstEnding(after: range.start) - 1, 0)
-        while i + 1 < mm.list.count {
-            let a = mm.list[i]
-            let b = mm.list[i + 1]
-            if a.start > range.end { break }
-            if a.end == b.start && a.prot == b.prot && a.flags == b.flags {
-                merge(a, b)
+        var a = mm.list.first(endingAfter: range.start > 0 ? range.start - 1 : 0)
+        while let x = a, x.start <= range.end, let b = mm.list.next(after: x) {
+            if x.end == b.start && x.prot == b.prot && x.flags == b.flags {
+                merge(x, b)
             } else {
-                i += 1
+                a = b
             }
         }
     }

@@ -61,14 +61,6 @@ extension WriteSide {
 
     /// The lowest free `[c, c + count)` with `from <= c` and `c + count <= below`.
     func firstGap(count: UInt64, from: UInt64, below: UInt64) -> PageRange? {
-        var c = from
-        var i = mm.list.firstEnding(after: c)
-        while c + count <= below {
-            let nextStart = i < mm.list.count ? mm.list[i].start : UInt64.max
-            if min(nextStart, below) >= c + count { return PageRange(start: c, count: count) }
-            c = max(c, mm.list[i].end)
-            i += 1
-        }
-        return nil
+        mm.list.firstGap(count: count, from: from, below: below)
     }
 }

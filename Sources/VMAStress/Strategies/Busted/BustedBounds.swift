@@ -12,10 +12,7 @@ public struct BustedBounds: BustedTwin {
     public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {
         mm.mmapLock.readLock()
         defer { mm.mmapLock.readUnlock() }
-        let i = mm.list.firstEnding(after: page &- 1)
-        guard i < mm.list.count else { return .noVMA }
-        let v = mm.list[i]
-        guard v.start <= page else { return .noVMA }
+        guard let v = mm.list.first(endingAfter: page &- 1), v.start <= page else { return .noVMA }
         guard v.prot.contains(.access(write: write)) else { return .accessDenied }
         return mm.installPTE(page, gen: v.gen, write: write)
     }
