@@ -211,9 +211,10 @@ final class BTreeWriter: @unchecked Sendable {
     let capacity: Int
     let memory: MemoryPolicy
     let slab: UnsafeMutableRawPointer?
-    /// The free ring (FIFO: a freed node is reused last), guarded by `freeLock`.
-    let freeRing: UnsafeMutablePointer<Int32>
-    let freeLock = Mutex<(head: Int, free: Int)>((0, 0))
+    /// Which node slot is next (fresh ones first, then freed ones, FIFO).
+    let freeRing: Mutex<SlotRing>
+    /// Freed nodes waiting behind one before it is reused.
+    static let quarantine = 4096
     var reclaim: DeferredFree?
     private(set) var entries = 0
     private let allocated = Atomic<Int>(0)
@@ -230,13 +231,7 @@ final class BTreeWriter: @unchecked Sendable {
         self.capacity = capacity
         self.memory = memory
         slab = capacity > 0 ? NodeMemory.allocate(bytes: capacity * BTree.stride, policy: memory) : nil
-        freeRing = .allocate(capacity: max(capacity, 1))
-        for i in 0..<capacity {
-            let n = node(slot: i)
-            for j in 0..<BTree.words { (n.w + j).initialize(to: Atomic(0)) }
-            freeRing[i] = Int32(i)
-        }
-        freeLock.withLock { $0 = (0, capacity) }
+        freeRing = Mutex(SlotRing(capacity: capacity, quarantine: Self.quarantine))
         pathNodes.reserveCapacity(40)
         pathIndex.reserveCapacity(40)
         keys.reserveCapacity(2 * Self.fanout + 2)
@@ -249,7 +244,6 @@ final class BTreeWriter: @unchecked Sendable {
         // The reclaim's closure holds the mm, and so this writer: a cycle, broken here.
         reclaim = nil
         if let slab { NodeMemory.free(slab, bytes: capacity * BTree.stride, policy: memory) }
-        freeRing.deallocate()
     }
 
     func node(slot: Int) -> Node {
@@ -290,20 +284,15 @@ final class BTreeWriter: @unchecked Sendable {
         }
         guard let slot else { fatalError("B-tree node slab exhausted (\(capacity) nodes)") }
         allocated.wrappingAdd(1, ordering: .relaxed)
-        let n = node(slot: slot)
+        let n = node(slot: slot.slot)
+        if slot.fresh { for j in 0..<BTree.words { (n.w + j).initialize(to: Atomic(0)) } }
         n.w[0].store(UInt64(count) | (leaf ? 0x100 : 0), ordering: .relaxed)
         n.w[1].store(0, ordering: .relaxed)
         return n
     }
 
-    private func popFree() -> Int? {
-        freeLock.withLock { r -> Int? in
-            guard r.free > 0 else { return nil }
-            let s = Int(freeRing[r.head])
-            r.head = (r.head + 1) % capacity
-            r.free -= 1
-            return s
-        }
+    private func popFree() -> (slot: Int, fresh: Bool)? {
+        freeRing.withLock { $0.take() }
     }
 
     /// Back to the free ring, poisoned.
@@ -312,10 +301,7 @@ final class BTreeWriter: @unchecked Sendable {
         n.w[1].store(BTree.freedMark, ordering: .relaxed)
         for j in 0..<(2 * Self.fanout) { n.w[2 + j].store(VMA.poison, ordering: .relaxed) }
         let slot = (UnsafeMutableRawPointer(bitPattern: n.raw)! - BTree.headerBytes - slab!) / BTree.stride
-        freeLock.withLock { r in
-            freeRing[(r.head + r.free) % capacity] = Int32(slot)
-            r.free += 1
-        }
+        freeRing.withLock { $0.putBack(slot) }
         allocated.wrappingSubtract(1, ordering: .relaxed)
     }
 

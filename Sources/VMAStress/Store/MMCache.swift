@@ -24,28 +24,22 @@ public struct MMCache: @unchecked Sendable {
 
     struct State: ~Copyable {
         let lock = SpinLock()
-        var head = 0
-        var free = 0
+        /// Every destroyed slot waits behind all destroyed before it.
+        var ring: SlotRing
         let destroyed = Atomic<UInt64>(0)
     }
 
     public static let poison: UInt64 = 0x6D6D_6D6D_6D6D_6D6D
     public let capacity: Int
     let slots: UnsafeMutablePointer<Slot>
-    let ring: UnsafeMutablePointer<Int32>
     let state: UnsafeMutablePointer<State>
 
     public init(capacity: Int) {
         self.capacity = capacity
         slots = .allocate(capacity: capacity)
-        ring = .allocate(capacity: capacity)
-        for i in 0..<capacity {
-            (slots + i).initialize(to: Slot())
-            ring[i] = Int32(i)
-        }
+        for i in 0..<capacity { (slots + i).initialize(to: Slot()) }
         state = .allocate(capacity: 1)
-        state.initialize(to: State())
-        state.pointee.free = capacity
+        state.initialize(to: State(ring: SlotRing(capacity: capacity, quarantine: Int.max)))
     }
 
     @inline(__always) static func slot(of identity: UInt64) -> Int { Int(identity & 0xFFFF_FFFF) }
@@ -53,14 +47,9 @@ public struct MMCache: @unchecked Sendable {
     /// mm_alloc: a new identity with mm_count 1, or nil when every slot is in use.
     public func allocate() -> UInt64? {
         state.pointee.lock.lock()
-        guard state.pointee.free > 0 else {
-            state.pointee.lock.unlock()
-            return nil
-        }
-        let i = Int(ring[state.pointee.head])
-        state.pointee.head = (state.pointee.head + 1) % capacity
-        state.pointee.free -= 1
+        let taken = state.pointee.ring.take()
         state.pointee.lock.unlock()
+        guard let i = taken?.slot else { return nil }
         let gen = slots[i].generation.wrappingAdd(1, ordering: .relaxed).newValue
         let identity = UInt64(gen) << 32 | UInt64(i)
         slots[i].count.store(1, ordering: .relaxed)
@@ -86,8 +75,7 @@ public struct MMCache: @unchecked Sendable {
         slots[i].tag.store(Self.poison, ordering: .releasing)
         state.pointee.destroyed.wrappingAdd(1, ordering: .relaxed)
         state.pointee.lock.lock()
-        ring[(state.pointee.head + state.pointee.free) % capacity] = Int32(i)
-        state.pointee.free += 1
+        state.pointee.ring.putBack(i)
         state.pointee.lock.unlock()
     }
 
@@ -113,7 +101,6 @@ public struct MMCache: @unchecked Sendable {
     public func destroy() {
         slots.deinitialize(count: capacity)
         slots.deallocate()
-        ring.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
     }

@@ -10,12 +10,14 @@ import Synchronization
 /// size), then the deferred-free bookkeeping (`DeferredFree.Header`).
 /// `header(of:)` and `vma(fromHeader:)` convert.
 ///
-/// Freed records are poisoned and queued at the tail of a FIFO free list:
-/// the free list is the quarantine, and a record is reused only after every
-/// record freed before it, so a reader that kept using a freed VMA most likely
-/// sees the poison (or, later, a different id). The slab is returned to the
-/// system only by `destroy()`, so a use-after-free reads poison instead of
-/// faulting.
+/// Freed records are poisoned and queued at the tail of a FIFO free list
+/// (`SlotRing`): the free list is the quarantine, and a record is reused
+/// only after every record freed before it and once `quarantine` more wait
+/// behind it, so a reader that kept using a freed VMA most likely sees the
+/// poison (or, later, a different id). Records are written first when first
+/// handed out, so the slab's resident memory follows the live VMAs and the
+/// quarantine, not its capacity. The slab is returned to the system only by
+/// `destroy()`, so a use-after-free reads poison instead of faulting.
 ///
 /// In type-safe mode (`SLAB_TYPESAFE_BY_RCU`, `per-vma-refcount`) a freed
 /// record goes to the head of the ring and is handed out again at once, to
@@ -25,12 +27,13 @@ import Synchronization
 public struct VMAAllocator: @unchecked Sendable {
     static let headerBytes = 64
     static let slotStride = headerBytes + (MemoryLayout<VMA>.stride + 63) / 64 * 64
+    /// Freed records waiting behind one before it is reused: 4 MiB of records,
+    /// and at a hundred thousand frees a second, tens of milliseconds.
+    static let quarantine = 16_384
 
     struct State: ~Copyable {
         let lock = SpinLock()
-        /// The free ring: `free` slots from `head` on.
-        var head = 0
-        var free = 0
+        var ring: SlotRing
         let allocs = Atomic<UInt64>(0)
         let frees = Atomic<UInt64>(0)
         let nextID = Atomic<UInt64>(1)
@@ -40,23 +43,14 @@ public struct VMAAllocator: @unchecked Sendable {
     public let capacity: Int
     let memory: MemoryPolicy
     let slab: UnsafeMutableRawPointer
-    let freeList: UnsafeMutablePointer<Int32>
     let state: UnsafeMutablePointer<State>
 
     public init(capacity: Int, memory: MemoryPolicy = .system) {
         self.capacity = capacity
         self.memory = memory
         slab = NodeMemory.allocate(bytes: capacity * Self.slotStride, policy: memory)
-        freeList = .allocate(capacity: capacity)
         state = .allocate(capacity: 1)
-        state.initialize(to: State())
-        for i in 0..<capacity {
-            let v = (slab + i * Self.slotStride + Self.headerBytes).bindMemory(to: VMA.self, capacity: 1)
-            v.initialize(to: VMA())
-            v.pointee.tag.store(VMA.poison, ordering: .relaxed)
-            freeList[i] = Int32(i)
-        }
-        state.pointee.free = capacity
+        state.initialize(to: State(ring: SlotRing(capacity: capacity, quarantine: Self.quarantine)))
     }
 
     /// Type-safe mode, set once by the strategy before any record is allocated.
@@ -67,16 +61,15 @@ public struct VMAAllocator: @unchecked Sendable {
     /// reference, taken on insert); 0 in type-safe mode, until attached. nil when full.
     public func allocate(_ range: PageRange, prot: Prot, flags: UInt32, gen: UInt64, owner: UInt64) -> VMAPtr? {
         state.pointee.lock.lock()
-        guard state.pointee.free > 0 else {
-            state.pointee.lock.unlock()
-            return nil
-        }
-        let slot = Int(freeList[state.pointee.head])
-        state.pointee.head = (state.pointee.head + 1) % capacity
-        state.pointee.free -= 1
+        let taken = state.pointee.ring.take(reuseFirst: state.pointee.typeSafe)
         state.pointee.lock.unlock()
+        guard let taken else { return nil }
 
-        let v = vma(slot: slot)
+        let v = vma(slot: taken.slot)
+        if taken.fresh {
+            (slab + taken.slot * Self.slotStride + Self.headerBytes).bindMemory(to: VMA.self, capacity: 1)
+                .initialize(to: VMA())
+        }
         let id = state.pointee.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         v.pointee.id.store(id, ordering: .relaxed)
         v.setStart(range.start)
@@ -108,9 +101,7 @@ public struct VMAAllocator: @unchecked Sendable {
             // The fields stay what they were, as in a slab object; only the tag says it is free.
             v.pointee.tag.store(VMA.typeSafeFree, ordering: .relaxed)
             state.pointee.lock.lock()
-            state.pointee.head = (state.pointee.head + capacity - 1) % capacity
-            freeList[state.pointee.head] = Int32(slot)
-            state.pointee.free += 1
+            state.pointee.ring.putFront(slot)
             state.pointee.lock.unlock()
             state.pointee.frees.wrappingAdd(1, ordering: .relaxed)
             return
@@ -122,8 +113,7 @@ public struct VMAAllocator: @unchecked Sendable {
         v.setAttached(false)
         v.pointee.checksum.store(VMA.poison, ordering: .relaxed)
         state.pointee.lock.lock()
-        freeList[(state.pointee.head + state.pointee.free) % capacity] = Int32(slot)
-        state.pointee.free += 1
+        state.pointee.ring.putBack(slot)
         state.pointee.lock.unlock()
         state.pointee.frees.wrappingAdd(1, ordering: .relaxed)
     }
@@ -132,7 +122,7 @@ public struct VMAAllocator: @unchecked Sendable {
     public var available: Int {
         state.pointee.lock.lock()
         defer { state.pointee.lock.unlock() }
-        return state.pointee.free
+        return state.pointee.ring.available
     }
 
     public var allocations: UInt64 { state.pointee.allocs.load(ordering: .relaxed) }
@@ -148,7 +138,7 @@ public struct VMAAllocator: @unchecked Sendable {
     /// Whether `p` points at a record slot of this slab.
     public func owns(_ p: VMAPtr) -> Bool {
         let off = UnsafeMutableRawPointer(p) - slab - Self.headerBytes
-        return off >= 0 && off < capacity * Self.slotStride && off % Self.slotStride == 0
+        return off >= 0 && off < state.pointee.ring.fresh * Self.slotStride && off % Self.slotStride == 0
     }
 
     /// The record's header: its rcu_head, then deferred-free bookkeeping.
@@ -161,9 +151,8 @@ public struct VMAAllocator: @unchecked Sendable {
     }
 
     public func destroy() {
-        for i in 0..<capacity { _ = vma(slot: i).deinitialize(count: 1) }
+        for i in 0..<state.pointee.ring.fresh { _ = vma(slot: i).deinitialize(count: 1) }
         NodeMemory.free(slab, bytes: capacity * Self.slotStride, policy: memory)
-        freeList.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
     }
