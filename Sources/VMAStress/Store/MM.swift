@@ -40,13 +40,17 @@ public struct MM: @unchecked Sendable {
     let shared: UnsafeMutablePointer<Shared>
     /// The caches are this mm's own (a run of one mm), freed with it.
     let ownsCaches: Bool
+    /// A copy of this mm in memory of its own: what the slow paths a fault
+    /// leaves for (fallback, lookup under mmap_lock) take, one word instead of
+    /// the whole struct copied at every call.
+    public let handle: UnsafePointer<MM>
 
     /// An mm; with `caches`, one of several sharing them (`--mms`), else the only one.
     public init(pages: UInt64, maxVMAs: Int, index kind: IndexKind = .rbtree, memory: MemoryPolicy = .system,
                 caches: MMCaches? = nil, nodeRoom: Int = 32_768) {
         space = PageRange(0, pages)
         mmapLock = RWSem()
-        list = VMAList(capacity: maxVMAs, memory: memory)
+        list = VMAList(memory: memory)
         index = VMATree(kind: kind, capacity: maxVMAs, memory: memory, room: nodeRoom)
         pageTable = PageTable(pages: pages, memory: memory)
         let c = caches ?? MMCaches(vmas: maxVMAs, mms: 1, memory: memory)
@@ -59,6 +63,9 @@ public struct MM: @unchecked Sendable {
         probes = WriterProbes()
         shared = .allocate(capacity: 1)
         shared.initialize(to: Shared())
+        let box = UnsafeMutablePointer<MM>.allocate(capacity: 1)
+        handle = UnsafePointer(box)
+        box.initialize(to: self)
     }
 
     /// A detached record of this mm (vm_area_alloc); nil when the VMA cache is full.
@@ -108,15 +115,20 @@ public struct MM: @unchecked Sendable {
 
     /// Where the store's memory lives: sampled pages of each region, by node.
     public func residency() -> [MemoryResidency] {
-        var tables: [String: Int] = [:]
-        for (p, n) in pageTable.regions {
-            for (k, v) in NodeMemory.residency(of: p, bytes: n, samples: 1) { tables[k, default: 0] += v }
-        }
         return [
             MemoryResidency(region: "vma-records", bytes: vmas.region.1, pages: NodeMemory.residency(of: vmas.region.0, bytes: vmas.region.1)),
-            MemoryResidency(region: "vma-list", bytes: list.region.1, pages: NodeMemory.residency(of: list.region.0, bytes: list.region.1)),
-            MemoryResidency(region: "page-tables", bytes: pageTable.bytesAllocated, pages: tables),
+            MemoryResidency(region: "vma-list", bytes: list.bytesAllocated, pages: Self.residency(of: list.regions)),
+            MemoryResidency(region: "page-tables", bytes: pageTable.bytesAllocated, pages: Self.residency(of: pageTable.regions)),
         ]
+    }
+
+    /// Sampled residency of many small regions, one page each.
+    static func residency(of regions: [(UnsafeRawPointer, Int)]) -> [String: Int] {
+        var pages: [String: Int] = [:]
+        for (p, n) in regions {
+            for (k, v) in NodeMemory.residency(of: p, bytes: n, samples: 1) { pages[k, default: 0] += v }
+        }
+        return pages
     }
 
     /// Frees the mm's memory; `identityDropped`: its own mmdrop was already done (`--mm-churn` exits).
@@ -131,6 +143,7 @@ public struct MM: @unchecked Sendable {
         mmapLock.destroy()
         shared.deinitialize(count: 1)
         shared.deallocate()
+        UnsafeMutablePointer(mutating: handle).deinitialize(count: 1).deallocate()
     }
 }
 

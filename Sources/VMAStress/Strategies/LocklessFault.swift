@@ -131,16 +131,16 @@ extension LocklessSteps {
         case let .drop(why):
             let r = release(found.unsafelyUnwrapped, &ctx)
             leaveFault(section)
-            return r ?? ctx.fallback(mm, why, page, write: write)
+            return r ?? ctx.fallback(mm.handle, why, page, write: write)
         case let .failed(why), let .retry(why):
             leaveFault(section)
-            return ctx.fallback(mm, why, page, write: write)
+            return ctx.fallback(mm.handle, why, page, write: write)
         }
         ctx.delay(.afterPin)
         if let why = confirm(v, page, &ctx) {
             unpin(v, aborted: true)
             leaveFault(section)
-            return ctx.fallback(mm, why, page, write: write)
+            return ctx.fallback(mm.handle, why, page, write: write)
         }
         var result = ctx.checkLive(v, id: id) ?? validateAndCommit(v, id: id, page, write: write, &ctx)
         ctx.delay(.afterCommit)
@@ -151,7 +151,7 @@ extension LocklessSteps {
             if !result.isViolation { ctx.note(.speculativeSuccess) }
             return result
         }
-        return ctx.fallback(mm, nil, page, write: write)
+        return ctx.fallback(mm.handle, nil, page, write: write)
     }
 }
 

@@ -251,7 +251,7 @@ public struct PerVMARefcount<F: RCUFlavor>: RCUReaders, LocklessSteps {
             F.readUnlock()
             ctx.note(.speculateWriteLocked)
             ctx.note(.speculateFallback)
-            return ctx.lookupUnderMMapLock(mm, page)
+            return ctx.lookupUnderMMapLock(mm.handle, page)
         }
         let v = ctx.find(mm, page)
         let start = v?.start ?? 0, end = v?.end ?? 0, prot = v?.prot ?? .none, flags = v?.flags ?? 0
@@ -265,7 +265,7 @@ public struct PerVMARefcount<F: RCUFlavor>: RCUReaders, LocklessSteps {
         if moved {
             ctx.note(.speculateRetry)
             ctx.note(.speculateFallback)
-            return ctx.lookupUnderMMapLock(mm, page)
+            return ctx.lookupUnderMMapLock(mm.handle, page)
         }
         ctx.note(.speculateSuccess)
         guard v != nil else { return .noVMA }

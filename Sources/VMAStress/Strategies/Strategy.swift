@@ -66,7 +66,7 @@ extension Strategy {
     public var deferredStats: DeferredFreeStats? { nil }
     @inline(__always) public func perform(_ call: MutationCall) -> MutationResult { performOnModel(call) }
     public func takeFindings() -> [Finding] { [] }
-    public func lookup(_ page: UInt64, _ ctx: inout FaultContext) -> FaultResult { ctx.lookupUnderMMapLock(mm, page) }
+    public func lookup(_ page: UInt64, _ ctx: inout FaultContext) -> FaultResult { ctx.lookupUnderMMapLock(mm.handle, page) }
 }
 
 /// A strategy's entry in the registry.
@@ -263,11 +263,11 @@ public struct FaultContext {
     /// The classic fault under mmap_lock, after a lockless attempt gave up
     /// (`why`, counted with the fallback).
     @inline(never)
-    public func fallback(_ mm: MM, _ why: FaultEvent?, _ page: UInt64, write: Bool) -> FaultResult {
+    public mutating func fallback(_ mm: UnsafePointer<MM>, _ why: FaultEvent?, _ page: UInt64, write: Bool) -> FaultResult {
         if let why { note(why) }
         note(.fallback)
         step.pointee.store(FaulterStep.fallback.rawValue, ordering: .relaxed)
-        let r = mm.faultUnderMMapLock(page, write: write, blockBegin: blockBegin, blockEnd: blockEnd)
+        let r = mm.pointee.faultUnderMMapLock(page, write: write, blockBegin: blockBegin, blockEnd: blockEnd)
         step.pointee.store(FaulterStep.running.rawValue, ordering: .relaxed)
         return r
     }
@@ -485,14 +485,15 @@ public struct FaultContext {
     /// The lookup under mmap_read_lock: find the VMA, read its fields (a
     /// checksum that does not match them is TORN: nothing changes them under the lock).
     @inline(never)
-    public func lookupUnderMMapLock(_ mm: MM, _ page: UInt64) -> FaultResult {
-        if !mm.mmapLock.tryReadLock() {
+    public mutating func lookupUnderMMapLock(_ mm: UnsafePointer<MM>, _ page: UInt64) -> FaultResult {
+        let lock = mm.pointee.mmapLock
+        if !lock.tryReadLock() {
             blockBegin?()
-            mm.mmapLock.readLock()
+            lock.readLock()
             blockEnd?()
         }
-        defer { mm.mmapLock.readUnlock() }
-        guard let v = mm.index.find(page) else { return .noVMA }
+        defer { lock.readUnlock() }
+        guard let v = mm.pointee.index.find(page) else { return .noVMA }
         return checks && !v.checksumMatches ? .torn(vmaID: v.id) : .present
     }
 
