@@ -78,7 +78,7 @@ struct BenchSuiteCommand: ParsableCommand {
                 let combined = [w.mix, mix].compactMap { $0 }.joined(separator: ",")
                 var m = w.preset.mix
                 try m.apply(spec: combined)
-                return Suite.WorkloadSpec(w.preset, mix: combined)
+                return Suite.WorkloadSpec(w.preset, mix: combined, vmas: w.vmas)
             }
         }
         try s.validateCells(file: path)

@@ -52,6 +52,21 @@ struct BenchTests {
         #expect(d.strategies.count == 7 && d.strategies.first == "kernel" && d.check == .light && d.faultWork == "calibrated")
     }
 
+    /// `vmas` runs every workload at each count, and the report draws them against VMA count.
+    @Test func theVMACountAxisMultipliesWorkloadsAndIsCharted() throws {
+        let s = try Suite.parse("strategies = mmap-lock\nworkload = read-mostly max-pages=1\nvmas = 256, 65530\n",
+                                file: "v.suite", name: "v")
+        #expect(s.workloads.map(\.label) == ["read-mostly+max-pages=1@256-vmas", "read-mostly+max-pages=1@65530-vmas"])
+        let c = try s.config(strategy: "mmap-lock", workload: s.workloads[1], threads: 1, repetition: 0)
+        #expect(c.vmas == 65530 && c.layout.churnPages >= 2 * 65530)
+        #expect(Suite.WorkloadSpec.split(label: s.workloads[1].label) == ("read-mostly+max-pages=1", 65530))
+        #expect(throws: Suite.ParseError.self) { try Suite.parse("vmas = 0\n", file: "v.suite", name: "v") }
+        var r = result(s.workloads.map { ($0.label, [100, 90, 95]) })
+        r.suite = s
+        #expect(HTMLReport.render(r).contains("Cost against VMA count"))
+        #expect(!HTMLReport.render(result([("a", [1, 2, 3])])).contains("Cost against VMA count"))
+    }
+
     /// A result whose cells have fault ops/s `values` scaled by `factor`.
     private func result(_ cells: [(String, [Double])], factor: Double = 1) -> BenchResult {
         BenchResult(

@@ -70,6 +70,7 @@ public enum BenchMetric: String, CaseIterable, Codable, Sendable {
     case mutationOpsPerSecond = "mutation-ops-per-s"
     case faultP50 = "fault-p50-ns"
     case faultP99 = "fault-p99-ns"
+    case mutationP50 = "mutation-p50-ns"
     case mutationP99 = "mutation-p99-ns"
     case locklessPercent = "lockless-pct"
     case abortPercent = "abort-pct"
@@ -96,6 +97,8 @@ public enum BenchMetric: String, CaseIterable, Codable, Sendable {
         case .mutationOpsPerSecond: return mutationCount > 0 ? mutations.reduce(0) { $0 + $1.opsPerSecond } : nil
         case .faultP50: return faults.map { Double($0.latencyNs.p50) }
         case .faultP99: return faults.map { Double($0.latencyNs.p99) }
+        // The slowest mutation kind's.
+        case .mutationP50: return mutations.filter { $0.count > 0 }.map { Double($0.latencyNs.p50) }.max()
         case .mutationP99: return mutations.filter { $0.count > 0 }.map { Double($0.latencyNs.p99) }.max()
         case .locklessPercent: return r.faultPathRates?.success
         case .abortPercent: return r.faultPathRates?.aborts

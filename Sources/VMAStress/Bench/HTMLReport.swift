@@ -1,7 +1,8 @@
 import Foundation
 
 /// The self-contained HTML report of a suite: the headline table and, per
-/// workload, SVG charts of throughput against threads, fault-latency
+/// workload, SVG charts of throughput against threads (and, for workloads
+/// run at several `--vmas`, cost against VMA count), fault-latency
 /// percentile curves (log axes), abort and fallback rates, and context
 /// switches per operation. No scripts, no external files.
 public enum HTMLReport {
@@ -35,7 +36,8 @@ public enum HTMLReport {
             body += SVGChart.lineChart(title: "\(w): ops/s (median, min-max)", xLabel: "threads", yLabel: "ops/s",
                                        series: series, xTicks: r.threadCounts.map { (Double($0), "\($0)") })
         }
-        body += "</div><h2>Fault latency percentiles at \(maxThreads) thread(s)</h2><div class=\"charts\">"
+        body += "</div>" + vmaCountCharts(r, colors: colors, threads: maxThreads)
+        body += "<h2>Fault latency percentiles at \(maxThreads) thread(s)</h2><div class=\"charts\">"
         let nines: [(Double, String)] = [(50, "50%"), (90, "90%"), (99, "99%"), (99.9, "99.9%"), (99.99, "99.99%"), (99.999, "99.999%")]
             .map { (ninesX($0.0), $0.1) }
         for w in r.workloads {
@@ -86,6 +88,35 @@ public enum HTMLReport {
             </body></html>
 
             """
+    }
+
+    /// Per workload run at several `--vmas` counts (the `vma-count` suite):
+    /// fault and mutation ops/s and mutation p50 and p99 against VMA count, on log axes.
+    static func vmaCountCharts(_ r: BenchResult, colors: [String: String], threads: Int) -> String {
+        let split = r.workloads.map { Suite.WorkloadSpec.split(label: $0) }
+        let bases = split.filter { $0.vmas != nil }.map(\.base).uniqued()
+        guard !bases.isEmpty else { return "" }
+        var out = "<h2>Cost against VMA count at \(threads) thread(s)</h2><div class=\"charts\">"
+        let metrics: [(BenchMetric, String, SVGChart.Scale)] = [
+            (.faultOpsPerSecond, "fault ops/s", .linear), (.mutationOpsPerSecond, "mutation ops/s", .linear),
+            (.mutationP50, "mutation p50 (ns, log)", .log10), (.mutationP99, "mutation p99 (ns, log)", .log10),
+        ]
+        for base in bases {
+            let counts = split.filter { $0.base == base }.compactMap(\.vmas).sorted()
+            let ticks = counts.map { (Double($0), TextReport.human(Double($0))) }
+            for (metric, title, yScale) in metrics {
+                let series = r.strategies.map { s in
+                    SVGChart.Series(name: s, color: colors[s]!, points: counts.compactMap { n in
+                        r.cell(Suite.WorkloadSpec.label(base: base, vmas: n), threads, s)?.stat(metric)
+                            .map { SVGChart.Point(x: Double(n), y: $0.median, low: $0.min, high: $0.max) }
+                    })
+                }
+                out += SVGChart.lineChart(title: "\(base): \(title)", xLabel: "VMAs (log)", yLabel: title,
+                                          series: series, xScale: .log10, yScale: yScale, xTicks: ticks,
+                                          yFromZero: yScale == .linear)
+            }
+        }
+        return out + "</div>"
     }
 
     /// Percentiles on a "nines" axis: 90% is 1, 99% is 2, 99.9% is 3.

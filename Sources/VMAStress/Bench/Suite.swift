@@ -8,21 +8,36 @@ import Foundation
 ///     workloads   = page-fault, read-mostly
 ///     workload    = stress mmap=50,munmap=50    (one workload with a --mix)
 ///     threads     = 1, 2
+///     vmas        = 256, 4096, 65530        (each workload at each --vmas)
 ///     repetitions = 3
 ///     duration    = 2s
 public struct Suite: Codable, Sendable, Equatable {
-    /// One workload of the suite: a preset and an optional `--mix` on top.
+    /// One workload of the suite: a preset, an optional `--mix` on top and an optional `--vmas`.
     public struct WorkloadSpec: Codable, Sendable, Equatable {
         public var preset: Workload
         public var mix: String?
+        public var vmas: Int?
 
-        public init(_ preset: Workload, mix: String? = nil) {
+        public init(_ preset: Workload, mix: String? = nil, vmas: Int? = nil) {
             self.preset = preset
             self.mix = mix
+            self.vmas = vmas
         }
 
-        /// How cells and files name it: the preset, plus the mix if any.
-        public var label: String { mix.map { "\(preset.rawValue)+\($0)" } ?? preset.rawValue }
+        /// How cells and files name it: the preset, plus the mix and the VMA count if any.
+        public var label: String { Self.label(base: baseLabel, vmas: vmas) }
+        /// The label without the VMA count: what the cost-against-VMA-count charts group by.
+        public var baseLabel: String { mix.map { "\(preset.rawValue)+\($0)" } ?? preset.rawValue }
+
+        /// `read-mostly@4096-vmas`.
+        public static func label(base: String, vmas: Int?) -> String { base + (vmas.map { "@\($0)-vmas" } ?? "") }
+
+        /// A label's base and VMA count.
+        public static func split(label: String) -> (base: String, vmas: Int?) {
+            guard let at = label.range(of: "@", options: .backwards), label.hasSuffix("-vmas"),
+                  let n = Int(label[at.upperBound...].dropLast(5)) else { return (label, nil) }
+            return (String(label[..<at.lowerBound]), n)
+        }
     }
 
     public var name: String
@@ -32,6 +47,8 @@ public struct Suite: Codable, Sendable, Equatable {
     public var workloads: [WorkloadSpec] = []
     /// Faulter counts (for page-fault and ebizzy, the threads that map and fault).
     public var threads: [Int] = [1, 2]
+    /// `--vmas` counts each workload runs at (the `vma-count` suite); nil: the layout's own.
+    public var vmas: [Int]?
     /// Mutators per cell; nil: each workload's own (1, or 0 for page-fault and ebizzy).
     public var mutators: Int?
     public var repetitions = 3
@@ -69,7 +86,7 @@ public struct Suite: Codable, Sendable, Equatable {
         public var description: String { "\(file):\(line): \(field): \(message)" }
     }
 
-    public static let keys = ["name", "description", "strategies", "workloads", "workload", "threads", "mutators",
+    public static let keys = ["name", "description", "strategies", "workloads", "workload", "threads", "vmas", "mutators",
                               "repetitions", "duration", "warmup", "check", "seed", "rcu-flavor", "baseline",
                               "fault-work", "mutation-rate", "max-repetitions", "spread"]
 
@@ -161,6 +178,7 @@ public struct Suite: Codable, Sendable, Equatable {
                     suite.workloads.append(WorkloadSpec(preset, mix: mix))
                 }
             case "threads": suite.threads = try items.map { try number($0, 1...256) }
+            case "vmas": suite.vmas = try items.map { try number($0, 1...RunConfig.maxVMAs) }
             case "mutators": suite.mutators = try number(value, 0...64)
             case "repetitions": suite.repetitions = try number(value, 1...100)
             case "duration":
@@ -199,6 +217,9 @@ public struct Suite: Codable, Sendable, Equatable {
             }
         }
         if suite.workloads.isEmpty { suite.workloads = [WorkloadSpec(.stress)] }
+        if let counts = suite.vmas {
+            suite.workloads = suite.workloads.flatMap { w in counts.map { WorkloadSpec(w.preset, mix: w.mix, vmas: $0) } }
+        }
         if validate { try suite.validateCells(file: file) }
         return suite
     }
@@ -255,7 +276,8 @@ public struct Suite: Codable, Sendable, Equatable {
                           seed: seed &+ UInt64(repetition), mix: mix,
                           rcuFlavor: rcuFlavor, check: check)
         c.workload = workload.preset
-        c.layout = Layout.sized(for: workload.preset, faulters: threads)
+        c.layout = Layout.sized(for: workload.preset, faulters: threads).holding(vmas: workload.vmas)
+        c.vmas = workload.vmas
         c.processes = strategy == Self.kernelProcesses
         c.mutationRate = mutationRate ?? 0
         if let faultWork, faultWork != "calibrated" { c.faultWork = try FaultWork(parsing: faultWork) }
