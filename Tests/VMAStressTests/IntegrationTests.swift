@@ -86,4 +86,14 @@ struct BustedTwinTests {
         #expect(r.store.vmasAtEnd == 20_001, "the stable region's VMA and the 20000 placed")
         #expect(c.layout.churnPages == 80_000 && r.reproduce.contains("--vmas 20000") && !r.reproduce.contains("--churn-pages"))
     }
+
+    /// take-all-locks costs time linear in the VMAs: past 4,096 the other mutations weigh that many times more.
+    @Test func takeAllLocksKeepsItsShareOfTimeInLargeAddressSpaces() {
+        let m = OpMix()
+        #expect(m.scaledForTakeAllLocks(vmas: nil).mmapWeight == m.mmapWeight)
+        #expect(m.scaledForTakeAllLocks(vmas: 4096).mmapWeight == m.mmapWeight)
+        let big = m.scaledForTakeAllLocks(vmas: 65_530)
+        #expect(big.mmapWeight == 16 * m.mmapWeight && big.mremapWeight == 16 * m.mremapWeight
+                    && big.takeAllLocksWeight == m.takeAllLocksWeight)
+    }
 }

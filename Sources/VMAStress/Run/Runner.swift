@@ -72,7 +72,7 @@ public enum Runner {
         checkerPlacement.plannedCPUs = plan.checker
         let nsPerTick = Clock.calibrateTicks()
         let envs = models.map { model in
-            WorkerEnv(control: control, log: log, layout: layout, mix: config.mix,
+            WorkerEnv(control: control, log: log, layout: layout, mix: config.mix.scaledForTakeAllLocks(vmas: config.vmas),
                       nsPerTick: nsPerTick, sampleMask: UInt64(config.faultSampleEvery - 1),
                       check: config.check, perturbation: config.perturbation, workload: config.workload,
                       regionThreads: config.faulters, stallNanos: stallNanos, mutationRate: config.mutationRate, files: files, model: model)

@@ -359,9 +359,12 @@ public struct FaultContext {
     /// out again, to this mm or another, before the reader takes its
     /// reference. One hot walk in 256 that found a VMA (`--check full`;
     /// hot: aimed at the range a mutation of this mm announced, which may
-    /// free that VMA) waits after its lookup until that has happened, at
-    /// most 500 µs: the window a reader that trusts a reused record needs
-    /// (REUSE). Walks no mutation races (page_fault1's) never wait.
+    /// free that VMA) waits after its lookup until that has happened and the
+    /// new owner has attached it (a count of 0 would just send the reader
+    /// back to walk again), at most 500 µs: the window a reader that trusts a
+    /// reused record needs (REUSE). A new owner's link takes longer in a
+    /// large address space, so waiting for the id alone lost the race there.
+    /// Walks no mutation races (page_fault1's) never wait.
     @inline(__always)
     public mutating func awaitReuse(of v: VMAPtr, id: UInt64) {
         if tortured { awaitReuseSlow(of: v, id: id) }
@@ -374,7 +377,7 @@ public struct FaultContext {
         guard (reuseWalks &* 2_654_435_769) >> (32 - Self.reuseWaitBits) == 0 else { return }
         delayCounts[2 * ReadPoint.afterLookup.rawValue + 1] &+= 1
         var waited: UInt32 = 0
-        while v.id == id && waited < Self.reuseWaitMaxMicros {
+        while (v.id == id || !v.isAttached) && waited < Self.reuseWaitMaxMicros {
             usleep(50)
             waited += 50
         }

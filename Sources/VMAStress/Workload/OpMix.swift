@@ -48,6 +48,26 @@ public struct OpMix: Sendable, Codable, Equatable {
 
     var totalWeight: UInt64 { mmapWeight + munmapWeight + mprotectWeight + mremapWeight + takeAllLocksWeight }
 
+    /// Up to this many VMAs take-all-locks keeps its weight.
+    public static let takeAllLocksFullWeightVMAs = 4096
+
+    /// The mix a mutator draws from in a run that starts with `vmas` VMAs.
+    /// take-all-locks write-locks every VMA (mm_take_all_locks walks them
+    /// all), so past 4,096 the other mutations weigh that many times more:
+    /// it keeps the share of a mutator's time it has at 4,096, instead of
+    /// taking all of it (at 65,530 VMAs, 27 ms a call under --check full)
+    /// and starving every other race.
+    public func scaledForTakeAllLocks(vmas: Int?) -> OpMix {
+        guard let vmas, vmas > Self.takeAllLocksFullWeightVMAs, takeAllLocksWeight > 0 else { return self }
+        let k = UInt64((vmas + Self.takeAllLocksFullWeightVMAs - 1) / Self.takeAllLocksFullWeightVMAs)
+        var m = self
+        m.mmapWeight *= k
+        m.munmapWeight *= k
+        m.mprotectWeight *= k
+        m.mremapWeight *= k
+        return m
+    }
+
     @inline(__always)
     func pickMutation(_ rng: inout RNG) -> OpKind {
         var r = rng.below(totalWeight)
