@@ -103,7 +103,7 @@ public enum HTMLReport {
         ]
         for base in bases {
             let counts = split.filter { $0.base == base }.compactMap(\.vmas).sorted()
-            let ticks = counts.map { (Double($0), TextReport.human(Double($0))) }
+            let ticks = counts.map { (Double($0), $0 < 1000 ? "\($0)" : TextReport.human(Double($0))) }
             for (metric, title, yScale) in metrics {
                 let series = r.strategies.map { s in
                     SVGChart.Series(name: s, color: colors[s]!, points: counts.compactMap { n in
