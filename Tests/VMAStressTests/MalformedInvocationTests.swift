@@ -122,6 +122,7 @@ struct MalformedInvocationTests {
         (["run", "--vmas", "100", "--churn-pages", "150"], "--churn-pages"),
         (["run", "--vmas", "10", "--workload", "page_fault1", "--mutators", "0"], "--vmas"),
         (["run", "--vmas", "100000", "--strategy", "kernel"], "max_map_count"),
+        (["run", "--vmas", "40000", "--strategy", "kernel"], "two"),
         (["run", "--mix", "lookup=101"], "lookup"),
         (["run", "--mutation-rate", "nan"], "--mutation-rate"),
         (["calibrate", "--repetitions", "0"], "--repetitions"),

@@ -9,4 +9,9 @@ enum KernelLimits {
     }()
     /// Mappings the process needs besides the run's: its binary, libraries, heap, stacks.
     static let mapsReserved = 1024
+
+    /// The most `--vmas` the kernel backend can place: each one-page VMA
+    /// splits the run's PROT_NONE reservation, so it and the gap after it
+    /// are two mappings. At --vmas 60000 a run failed to start its threads.
+    static func maxVMAs(mapCount: Int) -> Int { (mapCount - mapsReserved) / 2 }
 }

@@ -15,6 +15,7 @@ extension RunShape {
         if let mms { c.mms = mms }
         if mmChurn { c.mmChurn = true }
         if let churnPages { c.layout.churnPages = churnPages }
+        if let hotPercent { c.mix.faultHotPercent = hotPercent }
     }
 }
 
@@ -193,8 +194,8 @@ public struct RunConfig: Codable, Sendable, Equatable {
             guard layout.churnPages >= UInt64(vmas) * 2 else {
                 throw Invalid(description: "--vmas \(vmas) needs a churn region of at least \(vmas * 2) pages (a page and a gap each); --churn-pages is \(layout.churnPages)")
             }
-            if type.info.isKernel, let limit = KernelLimits.maxMapCount, vmas > limit - KernelLimits.mapsReserved {
-                throw Invalid(description: "--vmas \(vmas) is more mappings than the kernel allows this process: vm.max_map_count is \(limit), and the process needs about \(KernelLimits.mapsReserved) of its own")
+            if type.info.isKernel, let limit = KernelLimits.maxMapCount, vmas > KernelLimits.maxVMAs(mapCount: limit) {
+                throw Invalid(description: "--vmas \(vmas) is more mappings than the kernel allows this process: each VMA and the reserved gap after it are two, vm.max_map_count is \(limit) and the process needs about \(KernelLimits.mapsReserved) of its own, so at most \(KernelLimits.maxVMAs(mapCount: limit))")
             }
         }
         guard (0...Perturbation.maxHogs).contains(perturbation.hogs) else {

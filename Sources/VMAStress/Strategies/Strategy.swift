@@ -127,18 +127,23 @@ public struct RunShape: Sendable, Equatable {
     public var mms: Int?
     public var mmChurn = false
     public var churnPages: UInt64?
+    /// Percent of churn faults aimed at the range a mutation is working on (`--mix hot=N`).
+    public var hotPercent: UInt64?
 
-    public init(mutators: Int? = nil, mms: Int? = nil, mmChurn: Bool = false, churnPages: UInt64? = nil) {
+    public init(mutators: Int? = nil, mms: Int? = nil, mmChurn: Bool = false, churnPages: UInt64? = nil,
+                hotPercent: UInt64? = nil) {
         self.mutators = mutators
         self.mms = mms
         self.mmChurn = mmChurn
         self.churnPages = churnPages
+        self.hotPercent = hotPercent
     }
 
     /// As `vmastress run` options.
     public var words: [String] {
         (mutators.map { ["--mutators \($0)"] } ?? []) + (mms.map { ["--mms \($0)"] } ?? [])
             + (mmChurn ? ["--mm-churn"] : []) + (churnPages.map { ["--churn-pages \($0)"] } ?? [])
+            + (hotPercent.map { ["--mix hot=\($0)"] } ?? [])
     }
 }
 
