@@ -7,7 +7,7 @@ public struct BustedForeignPutUnpinned<F: RCUFlavor>: BustedLocklessTwin {
             name: "busted-foreign-put-unpinned",
             summary: "per-vma-refcount drops its reference on another mm's VMA without mmgrab: the writer wake-up touches a freed mm",
             origin: "9bbffee67ffd \"mm: fix a UAF when vma->mm is freed after vma->vm_refcnt got dropped\" (CVE-2025-38554)",
-            breaks: .uaf, caughtWith: RunShape(mmChurn: true, churnPages: 512))
+            breaks: .uaf, caughtWith: RunShape(mmChurn: true, churnPages: 512, hotPercent: 100))
     }
 
     public let base: PerVMARefcount<F>
