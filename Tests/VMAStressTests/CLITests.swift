@@ -89,7 +89,8 @@ struct CLITests {
                                   "--duration", "30s", "--warmup", "0s", "--seed", "1"])
         #expect(r.status == 1)
         #expect(r.stdout.contains("STALL violation"))
-        #expect(r.stdout.contains("faulter-0 (faulter): fault: in the fallback"))
+        // Which faulter leaked the read lock and which waits behind the writer is up to timing.
+        #expect(r.stdout.contains("(faulter): fault: in the fallback"))
         #expect(r.stdout.contains("waits in vma_start_write for the readers of VMA id"))
         let at = r.stdout.split(separator: "\n").first { $0.contains("seed 1, thread") }
             .flatMap { $0.split(separator: " ").dropLast().last }.flatMap { Double($0) }
