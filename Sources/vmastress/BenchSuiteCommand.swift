@@ -7,9 +7,9 @@ import VMAStress
 struct BenchSuiteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "suite",
-        abstract: "Run a benchmark suite: strategies x workloads x threads x repetitions.",
+        abstract: "Run a benchmark suite: strategies x workloads (x VMA counts) x threads x repetitions.",
         discussion: """
-            SUITE is a file, or a name in bench/suites/ (default, quick, scaling, ...); the format is in \
+            SUITE is a file, or a name in bench/suites/ (default, quick, scaling, vma-count, ...); the format is in \
             bench/README.md. Repetitions interleave strategies. Each cell reports median, min, max and \
             standard deviation, and its ratio to the baseline (mmap-lock) on the same cell. Writes to \
             --out: results.json, results.csv, results.md (for pull requests), report.html (SVG charts) \
