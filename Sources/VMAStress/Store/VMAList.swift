@@ -51,9 +51,6 @@ public struct VMAList: @unchecked Sendable {
         locate(v).flatMap(step(after:)).map { $0.leaf.vma($0.slot) }
     }
 
-    /// Whether `v` is listed.
-    public func contains(_ v: VMAPtr) -> Bool { locate(v) != nil }
-
     /// The VMAs in order, from the first ending above `page` (with `withPrevious`,
     /// from the one before it, or the last one when none ends above `page`),
     /// while `body` returns true. `body` must not insert or erase.

@@ -55,12 +55,7 @@ extension WriteSide {
     public func findGap(count: UInt64, within: PageRange, hint: UInt64) -> PageRange? {
         guard count > 0, count <= within.count else { return nil }
         let from = min(max(hint, within.start), within.end - count)
-        return firstGap(count: count, from: from, below: within.end)
-            ?? firstGap(count: count, from: within.start, below: min(within.end, from + count))
-    }
-
-    /// The lowest free `[c, c + count)` with `from <= c` and `c + count <= below`.
-    func firstGap(count: UInt64, from: UInt64, below: UInt64) -> PageRange? {
-        mm.list.firstGap(count: count, from: from, below: below)
+        return mm.list.firstGap(count: count, from: from, below: within.end)
+            ?? mm.list.firstGap(count: count, from: within.start, below: min(within.end, from + count))
     }
 }
