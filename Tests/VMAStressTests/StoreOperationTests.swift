@@ -141,5 +141,12 @@ struct StoreOperationTests {
         #expect(!refs.isEmpty && !lock.isEmpty && !lockSeq.isEmpty && !start.isEmpty)
         #expect(refs.union(lock).allSatisfy { $0 / 64 == 2 }, "reader-written bytes \(refs.union(lock).sorted())")
         #expect(lockSeq.union(start).allSatisfy { $0 < 128 }, "reader-read bytes \(lockSeq.union(start).sorted())")
+        // An rbtree walk reads the keys and the child links only: one cache line a level.
+        let walked = changed {
+            v.pointee.end.store(0x1234_5678_9ABC_DEF0, ordering: .relaxed)
+            v.pointee.rbLeft.store(v, ordering: .relaxed)
+            v.pointee.rbRight.store(v, ordering: .relaxed)
+        }
+        #expect(walked.union(start).allSatisfy { $0 < 64 }, "rbtree walk bytes \(walked.union(start).sorted())")
     }
 }

@@ -10,6 +10,15 @@ import Synchronization
 public struct VMA: ~Copyable {
     public let start = Atomic<UInt64>(0)
     public let end = Atomic<UInt64>(0)
+    /// The rbtree's links (lib/rbtree.c), embedded as in `vm_rb`, in the
+    /// first cache line beside the keys, as in Linux before 6.1 ("The first
+    /// cache line has the info for VMA tree walking"): a walk reads one line
+    /// per level. Children are stored with release so a lockless walker sees
+    /// initialised nodes; parent and colour are the writers' alone.
+    public let rbLeft = Atomic<VMAPtr?>(nil)
+    public let rbRight = Atomic<VMAPtr?>(nil)
+    public let rbParent = Atomic<VMAPtr?>(nil)
+    public let rbRed = Atomic<Bool>(false)
     public let prot = Atomic<UInt8>(0)
     /// Merge-compatibility flags (neighbours merge only when prot and flags match).
     public let flags = Atomic<UInt32>(0)
@@ -35,14 +44,6 @@ public struct VMA: ~Copyable {
 
     /// `vm_lock_seq` (Linux 6.4): the VMA is write-locked while it equals the mm's `mm_lock_seq`.
     public let lockSeq = Atomic<UInt64>(VMA.unlockedSeq)
-
-    /// The rbtree's links (lib/rbtree.c), embedded as in `vm_rb`. Children are
-    /// stored with release so a lockless walker sees initialised nodes;
-    /// parent and colour are the writers' alone.
-    public let rbLeft = Atomic<VMAPtr?>(nil)
-    public let rbRight = Atomic<VMAPtr?>(nil)
-    public let rbParent = Atomic<VMAPtr?>(nil)
-    public let rbRed = Atomic<Bool>(false)
 
     /// PIPE: grace periods completed since the VMA was retired (0 while in use).
     public let pipe = Atomic<UInt32>(0)
