@@ -130,6 +130,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Beside the run's mms, a thread creates short-lived mms that map, touch and exit (every VMA unmapped and freed, the mm destroyed at its last mmdrop), so VMA memory moves between mms.")
     var mmChurn = false
 
+    @Flag(help: "With --mms 2 or more: each mutator makes every mutation in every mm in turn, so the mms stay copies of one another (one program's forked copies, in step): a record one mm frees is taken next by another making the same change.")
+    var lockstep = false
+
     @Option(parsing: .unconditional, help: "Print a stat line (ops so far, violations, backlog, reader pipe) this often while measuring; 0: never.")
     var statInterval = "0s"
 
@@ -195,6 +198,7 @@ struct RunCommand: ParsableCommand {
             let isKernel = StrategyRegistry.named(name)?.info.isKernel == true
             c.mms = isKernel ? 1 : mms
             c.mmChurn = mmChurn && !isKernel
+            c.lockstep = lockstep && !isKernel
             c.vmas = vmas
             // Beside model strategies (whose workers share one model mm), only the kernel runs in processes.
             c.processes = processes && StrategyRegistry.named(name)?.info.isKernel == true

@@ -117,6 +117,8 @@ struct MalformedInvocationTests {
         (["run", "--mms", "0"], "--mms"),
         (["run", "--mms", "65"], "--mms"),
         (["run", "--mms", "two"], "--mms"),
+        (["run", "--lockstep"], "--lockstep"),
+        (["run", "--lockstep", "--mms", "1"], "--mms 2 or more"),
         (["run", "--vmas", "0"], "--vmas"),
         (["run", "--vmas", "1000001"], "--vmas"),
         (["run", "--vmas", "100", "--churn-pages", "150"], "--churn-pages"),

@@ -96,4 +96,24 @@ struct RefcountTests {
         #expect((r.op(.lookup)?.count ?? 0) > 0)
         #expect(r.reproduce.contains("--mms 4 --mm-churn"))
     }
+
+    /// --lockstep: one mutator's every call goes to both mms, which stay
+    /// copies, so each call ends the same way twice: every count is even.
+    @Test func lockstepKeepsTheMMsCopiesOfOneAnother() throws {
+        var c = RunConfig(strategy: "per-vma-refcount", faulters: 2, mutators: 1, durationSeconds: 1,
+                          warmupSeconds: 0, seed: 5, checkpointIntervalSeconds: 0.5)
+        c.mms = 2
+        c.lockstep = true
+        c.vmas = 4096
+        c.layout = c.layout.holding(vmas: c.vmas)
+        try c.validate()
+        let r = try Runner.run(c)
+        #expect(r.verdict == .success, "\(r.violations.map(\.text))")
+        for kind in [OpKind.mmap, .munmap, .mprotect, .mremap] {
+            let op = try #require(r.op(kind))
+            #expect(op.count % 2 == 0 && op.failed % 2 == 0, "\(kind.name): \(op.count) done, \(op.failed) failed")
+        }
+        #expect(r.store.vmasAtEnd % 2 == 0)
+        #expect(r.reproduce.contains("--mms 2 --lockstep"))
+    }
 }

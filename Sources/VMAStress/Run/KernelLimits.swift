@@ -14,4 +14,6 @@ enum KernelLimits {
     /// splits the run's PROT_NONE reservation, so it and the gap after it
     /// are two mappings. At --vmas 60000 a run failed to start its threads.
     static func maxVMAs(mapCount: Int) -> Int { (mapCount - mapsReserved) / 2 }
+    /// The vm.max_map_count that lets the kernel backend place `vmas`.
+    static func mapCount(forVMAs vmas: Int) -> Int { 2 * vmas + mapsReserved }
 }

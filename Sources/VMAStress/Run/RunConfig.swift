@@ -14,8 +14,11 @@ extension RunShape {
         if let mutators, !c.workload.privateRegions { c.mutators = max(c.mutators, mutators) }
         if let mms { c.mms = mms }
         if mmChurn { c.mmChurn = true }
+        if lockstep { c.lockstep = true }
         if let churnPages { c.layout.churnPages = churnPages }
-        if let hotPercent { c.mix.faultHotPercent = hotPercent }
+        if let mix {
+            do { try c.mix.apply(spec: mix) } catch { preconditionFailure("a twin's race shape has a bad --mix \(mix): \(error)") }
+        }
     }
 }
 
@@ -65,6 +68,9 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public static let maxMMs = 64
     /// `--mm-churn`: a thread creates and exits short-lived mms beside them.
     public var mmChurn = false
+    /// `--lockstep`: each mutator makes every mutation in every mm in turn,
+    /// so the mms stay copies of one another.
+    public var lockstep = false
     /// `--vmas N`: the churn region starts with N one-page VMAs spread
     /// evenly over it, protections alternating so none merge; nil: the
     /// workload's random fill.
@@ -173,6 +179,9 @@ public struct RunConfig: Codable, Sendable, Equatable {
         guard (1...Self.maxMMs).contains(mms) else {
             throw Invalid(description: "--mms must be between 1 and \(Self.maxMMs) (got \(mms))")
         }
+        if lockstep && mms < 2 {
+            throw Invalid(description: "--lockstep keeps several mms in step: give --mms 2 or more (got --mms \(mms))")
+        }
         if (mms > 1 || mmChurn) && type.info.isKernel {
             throw Invalid(description: "--mms and --mm-churn make model address spaces; the kernel backend runs in this process's own (use --processes for several)")
         }
@@ -195,7 +204,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
                 throw Invalid(description: "--vmas \(vmas) needs a churn region of at least \(vmas * 2) pages (a page and a gap each); --churn-pages is \(layout.churnPages)")
             }
             if type.info.isKernel, let limit = KernelLimits.maxMapCount, vmas > KernelLimits.maxVMAs(mapCount: limit) {
-                throw Invalid(description: "--vmas \(vmas) is more mappings than the kernel allows this process: each VMA and the reserved gap after it are two, vm.max_map_count is \(limit) and the process needs about \(KernelLimits.mapsReserved) of its own, so at most \(KernelLimits.maxVMAs(mapCount: limit))")
+                throw Invalid(description: "--vmas \(vmas) is more mappings than the kernel allows this process: each VMA and the reserved gap after it are two, vm.max_map_count is \(limit) and the process needs about \(KernelLimits.mapsReserved) of its own, so at most \(KernelLimits.maxVMAs(mapCount: limit)); raise it with sysctl -w vm.max_map_count=\(KernelLimits.mapCount(forVMAs: vmas))")
             }
         }
         guard (0...Perturbation.maxHogs).contains(perturbation.hogs) else {
@@ -228,6 +237,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         if processes { words.append("--processes") }
         if mms > 1 { words.append("--mms \(mms)") }
         if mmChurn { words.append("--mm-churn") }
+        if lockstep { words.append("--lockstep") }
         if let vmas { words.append("--vmas \(vmas)") }
         if mutationRate > 0 { words.append("--mutation-rate \(TextReport.fixed(mutationRate, mutationRate.rounded() == mutationRate ? 0 : 1))") }
         if statIntervalSeconds > 0 { words.append("--stat-interval \(DurationText.format(statIntervalSeconds))") }

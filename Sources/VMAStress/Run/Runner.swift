@@ -101,16 +101,19 @@ public enum Runner {
                 // Workers are dealt to the mms in turn. The mms run one program, as forked workers
                 // do: each starts with the same mappings and its k-th worker has the same seed, so
                 // a record one mm frees is soon allocated by another for the same range.
-                let home = w.index % config.mms, rank = w.index / config.mms
+                // --lockstep: each mutator makes every mutation in mm 0, then in each other mm.
+                let inStep = config.lockstep && w.role == .mutator
+                let home = inStep ? 0 : w.index % config.mms, rank = inStep ? w.index : w.index / config.mms
                 let seed = config.seed &+ UInt64(w.role == .faulter ? rank : 1000 + rank) &* 0x9E37_79B9
                 let s = strategies[home], env = envs[home]
+                let mirrors = inStep ? (1..<config.mms).map { (strategies[$0], envs[$0]) } : []
                 threads.append(try OSThread.spawn(name: w.name) {
                     w.applyPlacement()
                     switch w.role {
                     case .faulter where config.processes: processLoop(s, w, env)
                     case .faulter where config.workload.privateRegions: regionLoop(s, w, env, seed: seed)
                     case .faulter: faulterLoop(s, w, env, seed: seed)
-                    case .mutator: mutatorLoop(s, w, env, seed: seed)
+                    case .mutator: mutatorLoop(s, w, env, seed: seed, mirrors: mirrors)
                     case .mmChurn:
                         mmChurnLoop(S.self, w, env, caches: caches, index: config.indexKind, memory: plan.memory, seed: seed)
                     case .checker: break

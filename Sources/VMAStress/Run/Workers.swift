@@ -142,8 +142,9 @@ func checkFault(_ page: UInt64, write: Bool, _ r: FaultResult, stable: PageRange
 
 /// A mutator: mmap, munmap, mprotect, mremap and take-all-locks at random
 /// places in the churn region, each timed; under `--check full`, the
-/// touched ranges are audited after each.
-func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: UInt64) {
+/// touched ranges are audited after each. `mirrors` (`--lockstep`): the
+/// other mms, each given the same call right after `s`'s mm.
+func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: UInt64, mirrors: [(S, WorkerEnv)] = []) {
     var ctx = w.faultContext()
     s.threadStart(&ctx)
     defer { s.threadStop(&ctx) }
@@ -169,14 +170,21 @@ func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         case .mremap: .mremap(vmaAt: start, within: churn, hint: hint)
         case .takeAllLocks, .fault, .lookup: .takeAllLocks
         }
-        let result = timedMutation(op, op == .takeAllLocks ? nil : call, s, w, env) { s.perform(call) }
-        if result.status == .done && env.auditMutations { auditAfter(op, result, s.mm, w, env) }
+        mutate(s, env)
+        if !mirrors.isEmpty {
+            for (m, mEnv) in mirrors { mutate(m, mEnv) }
+        }
         n &+= 1
         w.progress.pointee.store(n, ordering: .relaxed)
         s.quiescentState()
         noteCPU(w.cpusSeen)
         bursts.afterOperation(s)
         pacer.afterOperation(s, env.control)
+
+        @inline(__always) func mutate(_ s: S, _ env: WorkerEnv) {
+            let result = timedMutation(op, op == .takeAllLocks ? nil : call, s, w, env) { s.perform(call) }
+            if result.status == .done && env.auditMutations { auditAfter(op, result, s.mm, w, env) }
+        }
     }
     gate.finish(w)
 }

@@ -126,24 +126,32 @@ public struct RunShape: Sendable, Equatable {
     public var mutators: Int?
     public var mms: Int?
     public var mmChurn = false
+    /// Mutators change every mm in turn (`--lockstep`).
+    public var lockstep = false
     public var churnPages: UInt64?
-    /// Percent of churn faults aimed at the range a mutation is working on (`--mix hot=N`).
-    public var hotPercent: UInt64?
+    /// A `--mix` spec, such as `hot=100` (churn faults aimed at the range a mutation works on).
+    public var mix: String?
 
-    public init(mutators: Int? = nil, mms: Int? = nil, mmChurn: Bool = false, churnPages: UInt64? = nil,
-                hotPercent: UInt64? = nil) {
+    public init(mutators: Int? = nil, mms: Int? = nil, mmChurn: Bool = false, lockstep: Bool = false,
+                churnPages: UInt64? = nil, mix: String? = nil) {
         self.mutators = mutators
         self.mms = mms
         self.mmChurn = mmChurn
+        self.lockstep = lockstep
         self.churnPages = churnPages
-        self.hotPercent = hotPercent
+        self.mix = mix
     }
 
     /// As `vmastress run` options.
     public var words: [String] {
-        (mutators.map { ["--mutators \($0)"] } ?? []) + (mms.map { ["--mms \($0)"] } ?? [])
-            + (mmChurn ? ["--mm-churn"] : []) + (churnPages.map { ["--churn-pages \($0)"] } ?? [])
-            + (hotPercent.map { ["--mix hot=\($0)"] } ?? [])
+        var w: [String] = []
+        if let mutators { w.append("--mutators \(mutators)") }
+        if let mms { w.append("--mms \(mms)") }
+        if mmChurn { w.append("--mm-churn") }
+        if lockstep { w.append("--lockstep") }
+        if let churnPages { w.append("--churn-pages \(churnPages)") }
+        if let mix { w.append("--mix \(mix)") }
+        return w
     }
 }
 

@@ -7,7 +7,7 @@ public struct BustedForeignPutUnpinned<F: RCUFlavor>: BustedLocklessTwin {
             name: "busted-foreign-put-unpinned",
             summary: "per-vma-refcount drops its reference on another mm's VMA without mmgrab: the writer wake-up touches a freed mm",
             origin: "9bbffee67ffd \"mm: fix a UAF when vma->mm is freed after vma->vm_refcnt got dropped\" (CVE-2025-38554)",
-            breaks: .uaf, caughtWith: RunShape(mmChurn: true, churnPages: 512, hotPercent: 100))
+            breaks: .uaf, caughtWith: RunShape(mmChurn: true, churnPages: 512, mix: "hot=100"))
     }
 
     public let base: PerVMARefcount<F>
@@ -23,7 +23,11 @@ public struct BustedNoForeignCheck<F: RCUFlavor>: BustedLocklessTwin {
             name: "busted-no-foreign-check",
             summary: "per-vma-refcount without the vm_mm check: faults into another process's reused VMA",
             origin: "the vma->vm_mm != mm check vma_start_read needs once VMAs are SLAB_TYPESAFE_BY_RCU (Linux 6.15)",
-            breaks: .reuse, caughtWith: RunShape(mutators: 4, mms: 2, churnPages: 128))
+            breaks: .reuse,
+            // In step, a record one mm frees is taken by the other's same change; take-all-locks
+            // only delays that, and wide ranges make the adjacent VMAs whose merge frees it.
+            caughtWith: RunShape(mutators: 1, mms: 2, lockstep: true, churnPages: 128,
+                                 mix: "take-all-locks=0,hot=100,max-pages=128"))
     }
 
     public let base: PerVMARefcount<F>

@@ -7,7 +7,7 @@ public struct BustedNoRecheck<F: RCUFlavor>: BustedLocklessTwin {
             name: "busted-no-recheck",
             summary: "spf-rcu skipping the VMA seqcount re-check under the PTL at commit",
             origin: "the check pte_map_lock / the commit step exists for (SPF series)",
-            breaks: .stalePTE, caughtWith: RunShape(mutators: 2, hotPercent: 100))
+            breaks: .stalePTE, caughtWith: RunShape(mutators: 2, mix: "hot=100"))
     }
 
     public let base: SPFRCU<F>

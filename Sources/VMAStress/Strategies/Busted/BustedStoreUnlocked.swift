@@ -8,7 +8,7 @@ public struct BustedStoreUnlocked<F: RCUFlavor>: BustedTwin {
             name: "busted-store-unlocked",
             summary: "per-vma-lock storing a new VMA in the tree before vma_start_write",
             origin: "Jann Horn's review of the maple tree munmap reorder, 2023 (seed 004)",
-            breaks: .stalePTE, caughtWith: RunShape(hotPercent: 100))
+            breaks: .stalePTE, caughtWith: RunShape(mix: "hot=100"))
     }
 
     public let base: PerVMALock<F>
