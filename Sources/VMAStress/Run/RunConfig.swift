@@ -11,6 +11,7 @@ public enum CheckLevel: String, CaseIterable, Codable, Sendable {
 extension RunShape {
     /// A run given the shape a twin's race needs.
     public func apply(to c: inout RunConfig) {
+        if let faulters { c.faulters = faulters }
         if let mutators, !c.workload.privateRegions { c.mutators = max(c.mutators, mutators) }
         if let mms { c.mms = mms }
         if mmChurn { c.mmChurn = true }

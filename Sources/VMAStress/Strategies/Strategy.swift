@@ -123,6 +123,8 @@ public struct StrategyInfo: Sendable {
 /// short-lived ones, a smaller churn region (so reused records land where
 /// readers look), more mutators.
 public struct RunShape: Sendable, Equatable {
+    /// Exactly this many faulters (the others would only share the CPUs).
+    public var faulters: Int?
     public var mutators: Int?
     public var mms: Int?
     public var mmChurn = false
@@ -132,8 +134,9 @@ public struct RunShape: Sendable, Equatable {
     /// A `--mix` spec, such as `hot=100` (churn faults aimed at the range a mutation works on).
     public var mix: String?
 
-    public init(mutators: Int? = nil, mms: Int? = nil, mmChurn: Bool = false, lockstep: Bool = false,
+    public init(faulters: Int? = nil, mutators: Int? = nil, mms: Int? = nil, mmChurn: Bool = false, lockstep: Bool = false,
                 churnPages: UInt64? = nil, mix: String? = nil) {
+        self.faulters = faulters
         self.mutators = mutators
         self.mms = mms
         self.mmChurn = mmChurn
@@ -145,6 +148,7 @@ public struct RunShape: Sendable, Equatable {
     /// As `vmastress run` options.
     public var words: [String] {
         var w: [String] = []
+        if let faulters { w.append("--faulters \(faulters)") }
         if let mutators { w.append("--mutators \(mutators)") }
         if let mms { w.append("--mms \(mms)") }
         if mmChurn { w.append("--mm-churn") }

@@ -24,9 +24,10 @@ public struct BustedNoForeignCheck<F: RCUFlavor>: BustedLocklessTwin {
             summary: "per-vma-refcount without the vm_mm check: faults into another process's reused VMA",
             origin: "the vma->vm_mm != mm check vma_start_read needs once VMAs are SLAB_TYPESAFE_BY_RCU (Linux 6.15)",
             breaks: .reuse,
-            // In step, a record one mm frees is taken by the other's same change; take-all-locks
-            // only delays that, and wide ranges make the adjacent VMAs whose merge frees it.
-            caughtWith: RunShape(mutators: 1, mms: 2, lockstep: true, churnPages: 128,
+            // In step, a record mm 0 frees is taken by mm 1's same change; take-all-locks only
+            // delays that, wide ranges make the adjacent VMAs whose merge frees it, and the one
+            // faulter is mm 0's (mm 1's record goes to mm 0's next change, elsewhere).
+            caughtWith: RunShape(faulters: 1, mutators: 1, mms: 2, lockstep: true, churnPages: 128,
                                  mix: "take-all-locks=0,hot=100,max-pages=128"))
     }
 
