@@ -61,6 +61,8 @@ public struct SoakPlan: Codable, Sendable, Equatable {
         if !info.isKernel {
             if rng.below(3) == 0 { c.mms = min(c.faulters, 2 + Int(rng.below(3))) }
             c.mmChurn = rng.below(3) == 0
+            // Half the phases with several mms keep them in step, so freed records go to the other mm's same change.
+            if c.mms > 1 && c.mutators > 0 { c.lockstep = rng.below(2) == 0 }
         }
         info.caughtWith?.apply(to: &c)
         return c
