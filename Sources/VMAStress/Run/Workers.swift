@@ -170,21 +170,18 @@ func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         case .mremap: .mremap(vmaAt: start, within: churn, hint: hint)
         case .takeAllLocks, .fault, .lookup: .takeAllLocks
         }
-        mutate(s, env)
-        if !mirrors.isEmpty {
-            for (m, mEnv) in mirrors { mutate(m, mEnv) }
+        @inline(__always) func mutate(_ s: S, _ env: WorkerEnv) {
+            let result = timedMutation(op, op == .takeAllLocks ? nil : call, s, w, env) { s.perform(call) }
+            if result.status == .done && env.auditMutations { auditAfter(op, result, s.mm, w, env) }
         }
+        mutate(s, env)
+        for (m, mEnv) in mirrors { mutate(m, mEnv) }
         n &+= 1
         w.progress.pointee.store(n, ordering: .relaxed)
         s.quiescentState()
         noteCPU(w.cpusSeen)
         bursts.afterOperation(s)
         pacer.afterOperation(s, env.control)
-
-        @inline(__always) func mutate(_ s: S, _ env: WorkerEnv) {
-            let result = timedMutation(op, op == .takeAllLocks ? nil : call, s, w, env) { s.perform(call) }
-            if result.status == .done && env.auditMutations { auditAfter(op, result, s.mm, w, env) }
-        }
     }
     gate.finish(w)
 }
