@@ -17,9 +17,17 @@ struct BenchSuiteCommand: ParsableCommand {
             a fresh directory beside --out and swapped into place, also when a stop signal cuts the \
             suite short. --out must be new, empty or a previous output. Progress goes to stderr when \
             it is a terminal.
-            Exit codes: 0 done, 1 a run found a violation, 2 usage error or bad suite file, 3 runtime \
-            error, 128+N interrupted by signal N (129 SIGHUP, 130 SIGINT, 143 SIGTERM; what was \
-            measured is written).
+            With --against BINARY (A/B, for CI gates): every cell runs --pairs times with each \
+            binary as child processes, in pairs with the same seed and fault work (calibrated once), \
+            the base first in even pairs and this binary first in odd ones; each cell gets the \
+            ratio new/base with a 99% interval (paired t on the log ratios) and a verdict: slower \
+            or faster only when the interval excludes 1, the exact Wilcoxon signed-rank p is at \
+            most 0.05, and the change is beyond --threshold. results.json records both sides \
+            ('ab'). Within one binary, each cell's ratio to the baseline comes with a 95% interval \
+            from the repetitions paired by seed.
+            Exit codes: 0 done, 1 a run found a violation or (--against) a cell was judged slower, \
+            2 usage error or bad suite file, 3 runtime error, 128+N interrupted by signal N (129 \
+            SIGHUP, 130 SIGINT, 143 SIGTERM; what was measured is written).
             """)
 
     @Argument(help: "Suite file or name in bench/suites/.")
@@ -48,6 +56,18 @@ struct BenchSuiteCommand: ParsableCommand {
 
     @Option(help: "A --mix (key=value,...) for every workload of the suite.")
     var mix: String?
+
+    @Option(help: ArgumentHelp("A/B: run every cell with this vmastress binary too (the build of the base commit), in pairs, alternating which runs first, and judge this binary against it per cell.", valueName: "binary"))
+    var against: String?
+
+    @Option(parsing: .unconditional, help: "With --against: pairs per cell (at least \(PairedRatio.minimumPairs); the suite's repetitions do not apply).")
+    var pairs = 6
+
+    @Option(parsing: .unconditional, help: "With --against: the smallest change judged slower or faster, like 2% or 2.")
+    var threshold = "2%"
+
+    @Option(help: ArgumentHelp("Run with the fault work of an earlier results.json (or its directory) instead of the suite's, so that 'vmastress compare' can judge the two.", valueName: "results"))
+    var faultWorkFrom: String?
 
     func loadSuite() throws -> Suite {
         let path = FileManager.default.fileExists(atPath: suite) ? suite : "bench/suites/\(suite).suite"
@@ -81,9 +101,24 @@ struct BenchSuiteCommand: ParsableCommand {
                 return Suite.WorkloadSpec(w.preset, mix: combined, vmas: w.vmas)
             }
         }
+        if let faultWorkFrom {
+            let base = try BenchResult.load(path: faultWorkFrom)
+            s.faultWork = base.suite.faultWork
+        }
         try s.validateCells(file: path)
         return s
     }
+
+    func thresholdPercent() throws -> Double {
+        let text = threshold.hasSuffix("%") ? String(threshold.dropLast()) : threshold
+        guard let v = Double(text), v >= 0, v < 100 else {
+            throw ValidationError("--threshold takes a percentage from 0 to 100, like 2%")
+        }
+        return v
+    }
+
+    /// This process's own binary: the new side of an A/B bench.
+    static var ownBinary: String { URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path }
 
     /// What a bench writes into --out; a directory holding anything else is refused.
     static let resultNames: Set<String> = ["results.json", "results.csv", "results.md", "report.html", "hgrm"]
@@ -101,6 +136,20 @@ struct BenchSuiteCommand: ParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        guard let against else {
+            if pairs != 6 { throw ValidationError("--pairs goes with --against (a suite's own runs are its repetitions)") }
+            if threshold != "2%" { throw ValidationError("--threshold goes with --against ('vmastress compare' takes its own)") }
+            try usageChecks { try AtomicFile.checkDirectory(outDir, known: Self.resultNames) }
+            return
+        }
+        guard (PairedRatio.minimumPairs...100).contains(pairs) else {
+            throw ValidationError("--pairs must be between \(PairedRatio.minimumPairs) and 100: with fewer, the signed-rank test cannot reach p <= 0.05 (got \(pairs))")
+        }
+        _ = try thresholdPercent()
+        guard FileManager.default.isExecutableFile(atPath: against) else {
+            throw ValidationError("--against \(against): no executable file there (give the path of another vmastress binary)")
+        }
+        try usageChecks { _ = try ABRunner.version(of: against) }
         try usageChecks { try AtomicFile.checkDirectory(outDir, known: Self.resultNames) }
     }
 
@@ -109,14 +158,23 @@ struct BenchSuiteCommand: ParsableCommand {
         let outDir = self.outDir(for: suite)
         vms_install_stop_signals()
         let progress = ProgressLine(enabled: isatty(2) == 1)
+        let perCell = against == nil ? "\(suite.repetitions) repetitions = \(suite.runCount)" : "\(pairs) pairs x 2 binaries = \(suite.cellCount * pairs * 2)"
         Console.out("bench \(suite.name): \(suite.strategies.count) strategies x \(suite.workloads.count) workloads x "
-            + "\(suite.threads.count) thread counts x \(suite.repetitions) repetitions = \(suite.runCount) runs of "
+            + "\(suite.threads.count) thread counts x \(perCell) runs of "
             + "\(DurationText.format(suite.durationSeconds)) (+\(DurationText.format(suite.warmupSeconds)) warm-up), check \(suite.check.rawValue), "
             + "fault work \(suite.faultWork ?? "none")")
-        let output: SuiteRunner.Output
+        if let faultWorkFrom { Console.out("fault work \(suite.faultWork ?? "none"), from \(faultWorkFrom)") }
+        let tool = "vmastress \(VMAStressCommand.configuration.version)"
+        var output: SuiteRunner.Output
         do {
-            output = try SuiteRunner.run(suite, tool: "vmastress \(VMAStressCommand.configuration.version)",
-                                         say: { Console.out($0) }) { progress.show($0) }
+            if let against {
+                Console.out("A/B: every cell \(pairs) times with each binary, in pairs (ABBA): base \(against), new \(Self.ownBinary)")
+                let options = ABRunner.Options(base: against, new: Self.ownBinary, pairs: pairs, thresholdPercent: try thresholdPercent())
+                output = try ABRunner.run(suite, options: options, tool: tool, say: { Console.out($0) }) { progress.show($0) }
+            } else {
+                output = try SuiteRunner.run(suite, tool: tool, say: { Console.out($0) }) { progress.show($0) }
+            }
+            output.result.faultWorkFrom = faultWorkFrom
         } catch {
             progress.finish()
             let signal = vms_stop_signal()
@@ -125,6 +183,7 @@ struct BenchSuiteCommand: ParsableCommand {
         progress.finish()
         let r = output.result
         Console.out(BenchReport.terminal(r))
+        if let ab = r.ab { Console.out("\n" + BenchReport.abTable(ab)) }
         do {
             let files = [("results.json", try AtomicFile.jsonData(r)), ("results.csv", Data(BenchReport.csv(r).utf8)),
                          ("results.md", Data(BenchReport.markdown(r).utf8)), ("report.html", Data(HTMLReport.render(r).utf8))]
@@ -139,6 +198,7 @@ struct BenchSuiteCommand: ParsableCommand {
         }
         if !output.failures.isEmpty { throw Exit(status: ExitStatus.violation, message: nil) }
         if !r.complete { throw Exit(status: ExitStatus.interrupted(by: vms_stop_signal()), message: nil) }
+        if let ab = r.ab, ab.count(.slower) > 0 { throw Exit(status: ExitStatus.violation, message: nil) }
     }
 }
 

@@ -22,7 +22,7 @@ public enum BenchReport {
 
     /// Every cell in detail: median, spread and overheads.
     public static func detail(_ r: BenchResult) -> (header: [String], rows: [[String]]) {
-        let header = ["workload", "threads", "strategy", "fault ops/s", "min", "max", "sd %", "ratio", "mut ops/s",
+        let header = ["workload", "threads", "strategy", "fault ops/s", "min", "max", "sd %", "ratio", "95% interval", "mut ops/s",
                       "p50 ns", "p99 ns", "lockless %", "aborts %", "fallbacks %", "csw/kop", "cpu ns/op", "verdict"]
         let rows = r.cells.map { c -> [String] in
             let f = c.stat(.faultOpsPerSecond)
@@ -30,13 +30,19 @@ public enum BenchReport {
             return [c.workload, "\(c.threads)", c.strategy, f.map { TextReport.human($0.median) } ?? "-",
                     f.map { TextReport.human($0.min) } ?? "-", f.map { TextReport.human($0.max) } ?? "-",
                     f.map { TextReport.fixed($0.median > 0 ? 100 * $0.stddev / $0.median : 0, 1) } ?? "-",
-                    c.ratioToBaseline.map { TextReport.fixed($0, 3) } ?? "-",
+                    c.ratioToBaseline.map { TextReport.fixed($0, 3) } ?? "-", c.ratioInterval.map(intervalText) ?? "-",
                     c.stat(.mutationOpsPerSecond).map { TextReport.human($0.median) } ?? "-",
                     c.stat(.faultP50).map { "\(Int($0.median))" } ?? "-", c.stat(.faultP99).map { "\(Int($0.median))" } ?? "-",
                     pct(.locklessPercent), pct(.abortPercent), pct(.fallbackPercent), pct(.contextSwitchesPerKOp),
                     c.stat(.cpuNanosPerOp).map { TextReport.fixed($0.median, 0) } ?? "-", c.verdict.rawValue]
         }
         return (header, rows)
+    }
+
+    /// `[0.951, 0.973]` ("-" for a bound a single pair cannot give).
+    static func intervalText(_ p: PairedRatio) -> String {
+        let bound = { (x: Double) in x.isFinite ? TextReport.fixed(x, 3) : "-" }
+        return "[\(bound(p.low)), \(bound(p.high))]"
     }
 
     /// will-it-scale's shape: per workload, threads against each strategy's ops/s and percent of linear.
@@ -140,6 +146,9 @@ public enum BenchReport {
             out.append("")
             group("The kernel in will-it-scale's shape (ops/s)", wis)
         }
+        if let ab = r.ab {
+            out += ["", "### A/B: this build against \(ab.base.path)", "", "```", BenchReport.abTable(ab), "```"]
+        }
         out.append("")
         out.append("<details><summary>Every cell</summary>")
         out.append("")
@@ -152,12 +161,14 @@ public enum BenchReport {
 
     public static func csv(_ r: BenchResult) -> String {
         let metrics = BenchMetric.allCases
-        var header = ["workload", "threads", "strategy", "faulters", "mutators", "repetitions", "verdict", "ratio_to_baseline"]
+        var header = ["workload", "threads", "strategy", "faulters", "mutators", "repetitions", "verdict", "ratio_to_baseline",
+                      "ratio_low", "ratio_high"]
         for m in metrics { header += ["median", "min", "max", "stddev"].map { "\(m.rawValue):\($0)" } }
         var lines = [header.joined(separator: ",")]
         for c in r.cells {
             var row = [c.workload, "\(c.threads)", c.strategy, "\(c.faulters)", "\(c.mutators)", "\(c.repetitions)",
                        c.verdict.rawValue, c.ratioToBaseline.map { String(format: "%.4f", $0) } ?? ""]
+                + [c.ratioInterval?.low, c.ratioInterval?.high].map { $0.flatMap { $0.isFinite ? String(format: "%.4f", $0) : nil } ?? "" }
             for m in metrics {
                 if let s = c.stat(m) {
                     row += [s.median, s.min, s.max, s.stddev].map { String(format: "%.4f", $0) }

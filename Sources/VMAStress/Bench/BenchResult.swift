@@ -127,6 +127,10 @@ public struct BenchCell: Codable, Sendable {
     public var metrics: [String: Stat]
     /// Median ops/s (`throughput`) over the baseline's (mmap-lock) in the same cell.
     public var ratioToBaseline: Double?
+    /// The same ratio from the repetitions taken in pairs with the
+    /// baseline's (same seed, moments apart), with its interval
+    /// (`Suite.ratioConfidence`); nil for the baseline and single runs.
+    public var ratioInterval: PairedRatio?
     /// SUCCESS unless a repetition found a violation (FAILURE) or was interrupted.
     public var verdict: RunResult.Verdict
     /// Fault latency percentile curve of all repetitions merged: [percentile, ns].
@@ -176,6 +180,34 @@ public struct BenchResult: Codable, Sendable {
     public var scaling: [ScalingRow]
     /// For `fault-work = calibrated`: the measurement the suite's fault work came from.
     public var calibration: Calibration?
+    /// `--fault-work-from`: the results file whose fault work this one reused.
+    public var faultWorkFrom: String?
+    /// `--against`: the base binary's side, the order and each cell's paired verdict.
+    public var ab: ABComparison?
+
+    public struct Unreadable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Reads a results.json, or the results.json in a directory.
+    public static func load(path: String) throws -> BenchResult {
+        var isDir: ObjCBool = false
+        let file = FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue ? path + "/results.json" : path
+        guard let data = FileManager.default.contents(atPath: file) else { throw Unreadable(description: "cannot read \(file)") }
+        struct Schema: Decodable { var schema: String? }
+        let schema = (try? JSONDecoder().decode(Schema.self, from: data))?.schema
+        guard let schema else {
+            throw Unreadable(description: "\(file) is not a 'vmastress bench' results.json (schema \(schemaID))")
+        }
+        guard schema == schemaID else {
+            throw Unreadable(description: "\(file) has schema \(schema); this build reads \(schemaID)")
+        }
+        do {
+            return try JSONDecoder().decode(BenchResult.self, from: data)
+        } catch {
+            throw Unreadable(description: "\(file) is not a 'vmastress bench' results.json (schema \(schemaID))")
+        }
+    }
 
     public func cell(_ workload: String, _ threads: Int, _ strategy: String) -> BenchCell? {
         cells.first { $0.workload == workload && $0.threads == threads && $0.strategy == strategy }

@@ -73,6 +73,9 @@ public struct Suite: Codable, Sendable, Equatable {
 
     public init(name: String) { self.name = name }
 
+    /// The confidence of each cell's ratio to the baseline (`BenchCell.ratioInterval`).
+    public static let ratioConfidence = 0.95
+
     /// A strategy word of suites: the kernel backend with `--processes`
     /// (will-it-scale's processes column beside the kernel's threads).
     public static let kernelProcesses = "kernel-processes"

@@ -3,8 +3,8 @@ import Foundation
 import Histogram
 
 /// Runs a suite. Repetitions interleave: for each workload and thread count,
-/// repetition 1 of every strategy, then repetition 2, and so on, so drift
-/// on a shared machine lands on every strategy alike.
+/// repetition 1 of every strategy, then repetition 2 in the reverse order,
+/// and so on, so drift on a shared machine lands on every strategy alike.
 public enum SuiteRunner {
     public struct Progress: Sendable {
         public var run: Int
@@ -29,15 +29,7 @@ public enum SuiteRunner {
     public static func run(_ given: Suite, tool: String, say: (String) -> Void = { _ in },
                            progress: (Progress) -> Void) throws -> Output {
         var suite = given
-        var calibration: Calibration?
-        if suite.faultWork == "calibrated" {
-            say("calibrating the fault work against this machine's kernel (vmastress calibrate)")
-            let c = try Calibration.beforeRuns(say: say)
-            if c.interrupted { throw Calibration.Failed(description: "interrupted while calibrating the fault work; nothing was run") }
-            say("fault work: \(c.suggested)")
-            suite.faultWork = c.suggested.description
-            calibration = c
-        }
+        let calibration = try resolveFaultWork(&suite, say: say)
         let started = Clock.nanos()
         let elapsed = { Double(Clock.nanos() - started) / 1e9 }
         var cells: [BenchCell] = []
@@ -57,7 +49,8 @@ public enum SuiteRunner {
                         pending = rep < suite.repetitions ? suite.strategies
                             : suite.strategies.filter { s in suite.wantsMore((runs[s] ?? []).map(\.countedOpsPerSecond), after: rep) }
                     }
-                    for s in pending {
+                    // Forward in even repetitions, backward in odd ones (ABBA), so no strategy always runs first.
+                    for s in rep % 2 == 0 ? pending : pending.reversed() {
                         let config = try suite.config(strategy: s, workload: w, threads: t, repetition: rep)
                         let per = done == 0 ? suite.durationSeconds + suite.warmupSeconds + 0.3 : elapsed() / Double(done)
                         progress(Progress(run: done + 1, runs: max(suite.runCount, done + 1), cell: "\(w.label), \(t) thread(s), \(s)",
@@ -84,6 +77,18 @@ public enum SuiteRunner {
             complete: interruptedBy == nil, interruptedBy: interruptedBy, elapsedSeconds: elapsed(),
             cells: cells, scaling: BenchResult.scaling(cells), calibration: calibration)
         return Output(result: result, percentileFiles: files, failures: failures)
+    }
+
+    /// `fault-work = calibrated`: measures this machine's kernel and sets the
+    /// suite's fault work to the time that matches it; returns the measurement.
+    static func resolveFaultWork(_ suite: inout Suite, say: (String) -> Void) throws -> Calibration? {
+        guard suite.faultWork == "calibrated" else { return nil }
+        say("calibrating the fault work against this machine's kernel (vmastress calibrate)")
+        let c = try Calibration.beforeRuns(say: say)
+        if c.interrupted { throw Calibration.Failed(description: "interrupted while calibrating the fault work; nothing was run") }
+        say("fault work: \(c.suggested)")
+        suite.faultWork = c.suggested.description
+        return c
     }
 
     /// Summarises one workload and thread count: a cell per strategy that ran.
@@ -127,8 +132,16 @@ public enum SuiteRunner {
                 unstable: suite.spreadLimit.map { suite.spread(rates) > $0 }))
         }
         let base = cells.first { $0.strategy == suite.baseline }?.throughput?.median
+        // Repetition r of each strategy ran with the baseline's repetition r: the same seed, moments apart.
+        let baseRuns = (runs[suite.baseline] ?? []).map(\.countedOpsPerSecond)
         for i in cells.indices {
             if let base, base > 0, let m = cells[i].throughput?.median { cells[i].ratioToBaseline = m / base }
+            let mine = (runs[cells[i].strategy] ?? []).map(\.countedOpsPerSecond)
+            let n = min(mine.count, baseRuns.count)
+            if cells[i].strategy != suite.baseline, n >= 2 {
+                cells[i].ratioInterval = PairedRatio(base: Array(baseRuns.prefix(n)), new: Array(mine.prefix(n)),
+                                                     confidence: Suite.ratioConfidence)
+            }
         }
         return cells
     }

@@ -222,9 +222,12 @@ public struct RunConfig: Codable, Sendable, Equatable {
     }
 
     /// The `vmastress run` command line that repeats this run.
-    public var commandLine: String {
+    public var commandLine: String { (["vmastress", "run"] + runArguments).joined(separator: " ") }
+
+    /// The arguments after `vmastress run` that repeat this run (no value holds a space).
+    public var runArguments: [String] {
         var words = [
-            "vmastress run", "--strategy \(strategy)", "--faulters \(faulters)", "--mutators \(mutators)",
+            "--strategy \(strategy)", "--faulters \(faulters)", "--mutators \(mutators)",
             "--duration \(DurationText.format(durationSeconds))", "--warmup \(DurationText.format(warmupSeconds))",
             "--seed \(seed)",
         ]
@@ -260,6 +263,6 @@ public struct RunConfig: Codable, Sendable, Equatable {
             words.append("--churn-pages \(layout.churnPages)")
         }
         words += placement.commandLineWords
-        return words.joined(separator: " ")
+        return words.flatMap { $0.split(separator: " ").map(String.init) }
     }
 }
