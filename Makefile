@@ -3,9 +3,10 @@ SWIFT      ?= swift
 BIN        := .build/release/vmastress
 DEB_PKGS   := liburcu-dev libnuma-dev
 PC_MODULES := liburcu-memb numa
-# The default run (about a minute): every correct strategy and the host kernel side by side on
-# will-it-scale page_fault1, faults calibrated against the kernel, checker on. Override with RUN_ARGS=...
-RUN_ARGS   ?= --strategy correct --workload page_fault1 --faulters 2 --duration 5s --warmup 1s --fault-work calibrated --json results/run.json
+# The default run (about a minute and a half): every correct strategy and the host kernel side by side on
+# will-it-scale page_fault1, 3 interleaved repetitions each, faults calibrated against the kernel, checker on.
+# Override with RUN_ARGS=...
+RUN_ARGS   ?= --strategy correct --workload page_fault1 --faulters 2 --duration 2s --warmup 500ms --repetitions 3 --fault-work calibrated --json results/run.json
 # The benchmark suite `make bench` runs (bench/suites/default.suite, about 6 minutes on 2 cores).
 BENCH_ARGS ?= default --out results/bench
 # The soak `make test` ends with: one minute, a phase of 8 s for each strategy of its rotation. Override with SOAK_ARGS=...

@@ -11,7 +11,11 @@ struct RunCommand: ParsableCommand {
         discussion: """
             Prints a results table per strategy and a final '--- End of test: SUCCESS|FAILURE' line. \
             With several strategies (comma-separated) they run one after another on the same \
-            workload and seed, and a comparison table follows.
+            workload and seed, and a comparison table follows. With --repetitions N each runs N \
+            times, interleaved (every strategy forward, then backward: drift on a shared machine \
+            lands on all alike), repetition r with seed + r; later repetitions print one line each \
+            (a failing one its whole report), and the comparison shows each strategy's median, the \
+            spread of its repetitions, and its ratio to the first with a 95% interval.
             Fault latency is sampled (one fault in --sample-every); every mutation is timed. \
             ops/s divide by the measured window less checkpoint pauses.
             """)
@@ -37,8 +41,11 @@ struct RunCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Warm-up before measuring.")
     var warmup = "1s"
 
-    @Option(parsing: .unconditional, help: "Seed for every thread's RNG (default: chosen from the clock and printed).")
+    @Option(parsing: .unconditional, help: "Seed for every thread's RNG (default: chosen from the clock and printed); repetition r uses seed + r.")
     var seed: UInt64?
+
+    @Option(parsing: .unconditional, help: "Run every strategy this many times (1 to 100), interleaved: all of them forward, then backward, and so on; the comparison gives each ratio a 95% interval from the repetitions paired by seed.")
+    var repetitions = 1
 
     @Option(help: "Write results as JSON to this file (atomically; schema in docs/results-schema.md).")
     var json: String?
@@ -208,6 +215,9 @@ struct RunCommand: ParsableCommand {
     }
 
     func validate() throws {
+        guard (1...100).contains(repetitions) else {
+            throw ValidationError("--repetitions must be between 1 and 100 (got \(repetitions))")
+        }
         try usageChecks {
             _ = try configs(seed: 0)
             if let json { try AtomicFile.checkWritable(json) }
@@ -236,25 +246,41 @@ struct RunCommand: ParsableCommand {
             calibrated = c.suggested
         }
         let configs = try self.configs(seed: seed, calibrated: calibrated)
+        var groups = configs.map { _ in [RunResult]() }
         var results: [RunResult] = []
-        for config in configs {
-            let result: RunResult
-            do {
-                result = try Runner.run(config)
-            } catch {
-                throw Exit(status: ExitStatus.runtime, message: "\(error)")
-            }
-            if !results.isEmpty { Console.out("") }
-            results.append(result)
-            Console.out(TextReport.render(result))
-            if result.verdict == .interrupted { break }
-        }
-        if results.count > 1 { Console.out("\n" + TextReport.comparison(results)) }
-        if json != nil {
+        let write = {
             try writeResults(ResultsFile(tool: "vmastress \(VMAStressCommand.configuration.version)",
                                          createdAt: ISO8601DateFormatter().string(from: Date()),
                                          machine: .current(), runs: results), to: json)
         }
+        repetitions: for rep in 0..<repetitions {
+            // Forward in even repetitions, backward in odd ones.
+            for i in rep % 2 == 0 ? Array(configs.indices) : configs.indices.reversed() {
+                var config = configs[i]
+                config.seed = seed &+ UInt64(rep)
+                let result: RunResult
+                do {
+                    result = try Runner.run(config)
+                } catch {
+                    // What finished is kept.
+                    if !results.isEmpty { try write() }
+                    throw Exit(status: ExitStatus.runtime, message: "\(error)")
+                }
+                if rep == 0 || result.verdict != .success {
+                    if !results.isEmpty { Console.out("") }
+                    Console.out(TextReport.render(result))
+                } else {
+                    Console.out("repetition \(rep + 1)/\(repetitions): \(result.strategy), seed \(config.seed): "
+                        + "\(TextReport.human(result.countedOpsPerSecond)) \(config.workload.spec.counted.rawValue) ops/s, \(result.verdict.rawValue)")
+                }
+                results.append(result)
+                groups[i].append(result)
+                if result.verdict == .interrupted { break repetitions }
+            }
+        }
+        let measured = groups.filter { !$0.isEmpty }
+        if measured.count > 1 || (measured.first?.count ?? 0) > 1 { Console.out("\n" + BenchReport.runComparison(measured)) }
+        try write()
         if results.contains(where: { $0.verdict == .failure }) { throw Exit(status: ExitStatus.violation, message: nil) }
         let signal = vms_stop_signal()
         if signal != 0 { throw Exit(status: ExitStatus.interrupted(by: signal), message: nil) }

@@ -94,6 +94,85 @@ struct BenchTests {
         #expect(faster.regressions.isEmpty && faster.improvements.count == 1 && faster.unmatched.count == 2)
     }
 
+    @Test func studentsTAndTheSignedRankTestMatchTheirTables() {
+        // t quantiles from the tables: df 2 and 5 at 97.5% and 99.5%.
+        #expect(abs(StudentT.quantile(0.975, degreesOfFreedom: 2) - 4.3027) < 1e-3)
+        #expect(abs(StudentT.quantile(0.995, degreesOfFreedom: 5) - 4.0321) < 1e-3)
+        #expect(abs(StudentT.quantile(0.975, degreesOfFreedom: 30) - 2.0423) < 1e-3)
+        // Six pairs all one way: 2 of the 64 sign patterns are as extreme.
+        #expect(abs(SignedRank.twoSidedP([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]) - 2.0 / 64) < 1e-12)
+        // One of six the other way, the smallest: W = 1, 4 patterns of 64 at most that.
+        #expect(abs(SignedRank.twoSidedP([-0.1, 0.2, 0.3, 0.4, 0.5, 0.6]) - 4.0 / 64) < 1e-12)
+        #expect(SignedRank.twoSidedP([0, 0, 0]) == 1)
+        // Tied magnitudes share a rank: p stays a probability.
+        let tied = SignedRank.twoSidedP([0.1, -0.1, 0.1, 0.1, 0.2, 0.2])
+        #expect(tied > 0.06 && tied <= 1)
+    }
+
+    @Test func pairedRatiosJudgeAFivePercentSlowdownAndNotNoise() throws {
+        let base = [100.0, 97, 103, 99, 101, 98]
+        // The same noise pattern on both sides: nothing changed.
+        let same = try #require(PairedRatio(base: base, new: [101, 96, 103, 100, 100, 98.5]))
+        #expect(same.verdict(thresholdPercent: 2) == .same, "\(same)")
+        #expect(same.low < 1 && same.high > 1)
+        // 5% slower with 1% of pair noise: slower; the interval holds 0.95.
+        let slow = try #require(PairedRatio(base: base, new: zip(base, [0.95, 0.96, 0.94, 0.95, 0.955, 0.945]).map { $0 * $1 }))
+        #expect(slow.verdict(thresholdPercent: 2) == .slower, "\(slow)")
+        #expect(slow.low < 0.95 && slow.high > 0.94 && slow.high < 1)
+        #expect(slow.verdict(thresholdPercent: 2, higherIsBetter: false) == .faster)
+        // Beyond the interval but under the threshold: the same.
+        #expect(slow.verdict(thresholdPercent: 6) == .same)
+        // One wild pair the other way: the signed-rank test no longer agrees.
+        var wild = zip(base, [0.95, 0.96, 0.94, 0.95, 0.955, 0.945]).map { $0 * $1 }
+        wild[2] = base[2] * 1.2
+        #expect(try #require(PairedRatio(base: base, new: wild)).verdict(thresholdPercent: 2) == .same)
+        // Three pairs cannot reach significance.
+        #expect(try #require(PairedRatio(base: [1, 1, 1], new: [0.5, 0.5, 0.51])).verdict(thresholdPercent: 2) == .tooFewPairs)
+        #expect(PairedRatio(base: [1, 0], new: [1, 1]) == nil)
+    }
+
+    @Test func compareRefusesDifferentWorkAndAHostThatDrifted() {
+        var base = result([("a", [100, 101, 99])])
+        var other = base
+        base.suite.faultWork = "1695ns"
+        other.suite.faultWork = "2063ns"
+        let why = Comparability.problem(base: base, new: other, thresholdPercent: 5, ignoreHostDrift: false)
+        #expect(why?.contains("--fault-work-from BASE") == true && why?.contains("--against") == true, "\(why ?? "nil")")
+        other.suite.faultWork = "1695ns"
+        other.suite.durationSeconds = 5
+        #expect(Comparability.problem(base: base, new: other, thresholdPercent: 5, ignoreHostDrift: false)?.contains("duration") == true)
+        // The kernel's own cells moved 20%: the host, not the build.
+        func withKernel(_ factor: Double) -> BenchResult {
+            var r = result([("a", [100, 101, 99]), ("b", [50, 50, 50])])
+            r.suite.faultWork = "1695ns"
+            for w in ["a", "b"] {
+                var k = r.cells[0]
+                (k.workload, k.strategy) = (w, "kernel")
+                k.metrics = [BenchMetric.opsPerSecond.rawValue: Stat([200 * factor, 205 * factor, 195 * factor], higherIsBetter: true)]
+                r.cells.append(k)
+            }
+            return r
+        }
+        let drifted = Comparability.problem(base: withKernel(1), new: withKernel(0.8), thresholdPercent: 5, ignoreHostDrift: false)
+        #expect(drifted?.contains("host drifted") == true && drifted?.contains("-20.0%") == true, "\(drifted ?? "nil")")
+        #expect(Comparability.problem(base: withKernel(1), new: withKernel(0.8), thresholdPercent: 5, ignoreHostDrift: true) == nil)
+        #expect(Comparability.problem(base: withKernel(1), new: withKernel(0.98), thresholdPercent: 5, ignoreHostDrift: false) == nil)
+    }
+
+    @Test func suiteRepetitionsAlternateTheStrategiesAndPairTheirRatios() throws {
+        var s = try Suite.parse("strategies = mmap-lock, per-vma-lock\nworkloads = page-fault\nthreads = 1\nrepetitions = 2\n"
+            + "duration = 100ms\nwarmup = 20ms\n", file: "t.suite", name: "t")
+        s.check = .off
+        var order: [String] = []
+        let out = try SuiteRunner.run(s, tool: "t") { order.append($0.cell) }
+        #expect(order.map { $0.split(separator: ",").last!.trimmingCharacters(in: .whitespaces) }
+            == ["mmap-lock", "per-vma-lock", "per-vma-lock", "mmap-lock"])
+        let cell = try #require(out.result.cell("page-fault", 1, "per-vma-lock"))
+        let interval = try #require(cell.ratioInterval)
+        #expect(interval.pairs == 2 && interval.low <= interval.ratio && interval.ratio <= interval.high)
+        #expect(out.result.cell("page-fault", 1, "mmap-lock")?.ratioInterval == nil)
+    }
+
     @Test func statsAreMedianMinMaxAndSampleStddev() {
         let s = Stat([3, 1, 2, 10], higherIsBetter: true)
         #expect(s.median == 2.5 && s.min == 1 && s.max == 10)

@@ -35,9 +35,11 @@ struct MalformedInvocationTests {
             "not-json.json": Array("{ not json".utf8),
         ]
         for (name, bytes) in files { _ = fm.createFile(atPath: dir + "/" + name, contents: Data(bytes)) }
-        func bench(_ name: String, complete: Bool = true, cells: [String] = ["a", "b"]) {
+        func bench(_ name: String, complete: Bool = true, cells: [String] = ["a", "b"], faultWork: String? = nil) {
+            var suite = Suite(name: "t")
+            suite.faultWork = faultWork
             let r = BenchResult(
-                tool: "t", createdAt: "now", machine: .current(), suite: Suite(name: "t"), complete: complete,
+                tool: "t", createdAt: "now", machine: .current(), suite: suite, complete: complete,
                 interruptedBy: complete ? nil : "SIGINT", elapsedSeconds: 1,
                 cells: cells.map { w in
                     BenchCell(workload: w, threads: 1, strategy: "mmap-lock", faulters: 1, mutators: 0, repetitions: 3,
@@ -51,6 +53,7 @@ struct MalformedInvocationTests {
         bench("interrupted.json", complete: false)
         bench("fewer.json", cells: ["a"])
         bench("disjoint.json", cells: ["c"])
+        bench("other-work.json", faultWork: "1700ns")
         return dir
     }()
 
@@ -215,6 +218,16 @@ struct MalformedInvocationTests {
         (["compare", "@good.json", "@disjoint.json", "--allow-missing"], "no cell in common"),
         (["compare", "@good.json", "@good.json", "--threshold", "-5"], "--threshold"),
         (["compare", "@good.json", "@good.json", "--threshold", "5", "--threshold", "6"], "twice"),
+        (["compare", "@good.json"], "give NEW too"),
+        (["compare", "@good.json", "@other-work.json"], "--fault-work-from"),
+        // A/B benches: a base that is no vmastress, too few pairs, options that need --against.
+        (["bench", "@quick", "--against", "/nonexistent/vmastress"], "no executable"),
+        (["bench", "@quick", "--against", "/bin/false"], "not a vmastress"),
+        (["bench", "@quick", "--against", "/bin/false", "--pairs", "3"], "--pairs must be"),
+        (["bench", "@quick", "--pairs", "8"], "--pairs goes with --against"),
+        (["bench", "@quick", "--threshold", "1%"], "--threshold goes with --against"),
+        (["bench", "@quick", "--fault-work-from", "@not-json.json"], "not a 'vmastress bench' results.json"),
+        (["run", "--repetitions", "0"], "--repetitions"),
         (["topology", "--json", ""], "empty"),
     ]
 

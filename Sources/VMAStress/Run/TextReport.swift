@@ -94,29 +94,6 @@ public enum TextReport {
     }
 
     /// Several runs side by side: fault ops/s and each run's ratio to the first.
-    public static func comparison(_ runs: [RunResult]) -> String {
-        guard let base = runs.first else { return "" }
-        let baseOps = base.countedOpsPerSecond
-        // Latency of the op the workload counts (mmap for mmap1, mmap2 and brk1).
-        let counted = base.config.workload.spec.counted
-        let timed: OpKind = counted == .faults ? .fault : .mmap
-        // Rows name the check level too when it differs between them.
-        let label = Set(runs.map(\.config.check)).count > 1
-            ? { (r: RunResult) in "\(r.strategy) (check \(r.config.check.rawValue))" } : { (r: RunResult) in r.strategy }
-        return "comparison (one invocation, same workload and seed):\n" + table(
-            header: ["strategy", "\(counted.rawValue) ops/s", "ratio to \(label(base))", "\(timed.name) p50 ns", "\(timed.name) p99 ns",
-                     "lockless %", "aborts %", "fallbacks %", "verdict"],
-            rows: runs.map { r in
-                let latency = r.op(timed)?.latencyNs
-                let ratio = baseOps > 0 ? fixed(r.countedOpsPerSecond / baseOps, 3) : "-"
-                let rates = r.faultPathRates
-                return [label(r), human(r.countedOpsPerSecond), ratio, "\(latency?.p50 ?? 0)",
-                        "\(latency?.p99 ?? 0)", rates.map { fixed($0.success, 1) } ?? "-",
-                        rates.map { fixed($0.aborts, 1) } ?? "-", rates.map { fixed($0.fallbacks, 1) } ?? "-",
-                        r.verdict.rawValue]
-            })
-    }
-
     /// What `vmastress topology` prints.
     public static func topology(_ t: Topology) -> String {
         let (nodes, numaAvailable, source, allowedCPUs) = (t.nodes, t.numaAvailable, t.source, t.allowedCPUs)
