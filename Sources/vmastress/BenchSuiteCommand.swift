@@ -109,13 +109,7 @@ struct BenchSuiteCommand: ParsableCommand {
         return s
     }
 
-    func thresholdPercent() throws -> Double {
-        let text = threshold.hasSuffix("%") ? String(threshold.dropLast()) : threshold
-        guard let v = Double(text), v >= 0, v < 100 else {
-            throw ValidationError("--threshold takes a percentage from 0 to 100, like 2%")
-        }
-        return v
-    }
+    func thresholdPercent() throws -> Double { try parsePercent(threshold, option: "--threshold", example: "2%") }
 
     /// This process's own binary: the new side of an A/B bench.
     static var ownBinary: String { URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path }

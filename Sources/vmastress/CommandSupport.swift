@@ -22,6 +22,15 @@ func writeResults<T: Encodable>(_ value: T, to path: String?) throws {
     }
 }
 
+/// `--threshold 5%` or `5`: a percentage from 0 to 100.
+func parsePercent(_ text: String, option: String, example: String) throws -> Double {
+    let number = text.hasSuffix("%") ? String(text.dropLast()) : text
+    guard let v = Double(number), v >= 0, v < 100 else {
+        throw ValidationError("\(option) takes a percentage from 0 to 100, like \(example)")
+    }
+    return v
+}
+
 /// `--rcu-flavor memb,qsbr`: the liburcu flavors named.
 func parseFlavors(_ text: String) throws -> [RCUFlavorKind] {
     try text.split(separator: ",").map { name in

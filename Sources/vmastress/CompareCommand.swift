@@ -47,11 +47,7 @@ struct CompareCommand: ParsableCommand {
 
     func thresholdPercent(default fallback: Double) throws -> Double {
         guard let threshold else { return fallback }
-        let text = threshold.hasSuffix("%") ? String(threshold.dropLast()) : threshold
-        guard let v = Double(text), v >= 0, v < 100 else {
-            throw ValidationError("--threshold takes a percentage from 0 to 100, like 5%")
-        }
-        return v
+        return try parsePercent(threshold, option: "--threshold", example: "5%")
     }
 
     func load(_ path: String) throws -> BenchResult {

@@ -25,7 +25,7 @@ public enum Comparability {
                                ignoreHostDrift: Bool) -> String? {
         let differ = settings.filter { $0.value(base.suite) != $0.value(new.suite) }
         if differ.contains(where: { $0.name == "fault-work" }) {
-            let kernel = { (r: BenchResult) in r.calibration.map { ", calibrated on a kernel fault of \(Int($0.kernel.nsPerFault.rounded())) ns" } ?? "" }
+            let kernel = { (r: BenchResult) in r.calibration.map { " (calibrated on a kernel fault of \(Int($0.kernel.nsPerFault.rounded())) ns)" } ?? "" }
             return "BASE's faults did \(base.suite.faultWork ?? "none") of work\(kernel(base)) and NEW's "
                 + "\(new.suite.faultWork ?? "none")\(kernel(new)), so every model cell measured different work; rerun NEW with "
                 + "'vmastress bench SUITE --fault-work-from BASE', or measure both builds in one invocation with "

@@ -12,7 +12,9 @@ extension BenchReport {
         let timed: OpKind = counted == .faults ? .fault : .mmap
         // Rows name the check level and fault work too when they differ between them.
         let checks = Set(groups.map { $0[0].config.check }).count > 1
-        let works = Set(groups.map { $0[0].config.faultWork.description }).count > 1
+        // (The kernel does no model fault work: only a strategy run with several fault works is labelled.)
+        let works = Dictionary(grouping: groups.map { $0[0] }, by: \.strategy).values
+            .contains { Set($0.map(\.config.faultWork.description)).count > 1 }
         let label = { (r: RunResult) in
             r.strategy + (checks ? " (check \(r.config.check.rawValue))" : "") + (works ? " (fault work \(r.config.faultWork))" : "")
         }
