@@ -53,7 +53,6 @@ public enum ABRunner {
         groups: for w in suite.workloads {
             for t in suite.threads {
                 var runs: [[String: [RunResult]]] = [[:], [:]]
-                var orders: [String: [String]] = [:]
                 var reproduce: [String: [String]] = [:]
                 for pair in 0..<options.pairs {
                     // Strategies forward in even pairs, backward in odd ones; base first in even pairs.
@@ -75,7 +74,6 @@ public enum ABRunner {
                             if r.verdict == .failure { failures.append(r) }
                             runs[side][s, default: []].append(r)
                         }
-                        orders[s, default: []].append(order == [0, 1] ? "AB" : "BA")
                         reproduce[s, default: []].append(config.commandLine)
                         if vms_stop_signal() != 0 { interruptedBy = Runner.stopSignalName(); break groups }
                     }
@@ -86,8 +84,7 @@ public enum ABRunner {
                     abCells.append(ABCell(workload: w.label, threads: t, strategy: s,
                                           base: (runs[0][s] ?? []).map(\.countedOpsPerSecond),
                                           new: (runs[1][s] ?? []).map(\.countedOpsPerSecond),
-                                          order: orders[s] ?? [], thresholdPercent: options.thresholdPercent,
-                                          reproduce: reproduce[s] ?? []))
+                                          thresholdPercent: options.thresholdPercent, reproduce: reproduce[s] ?? []))
                 }
             }
         }
@@ -213,17 +210,17 @@ public struct ABCell: Codable, Sendable {
     /// The `vmastress run` arguments of each pair (both sides ran the same).
     public var reproduce: [String]
 
-    public init(workload: String, threads: Int, strategy: String, base: [Double], new: [Double], order: [String],
+    public init(workload: String, threads: Int, strategy: String, base: [Double], new: [Double],
                 thresholdPercent: Double, reproduce: [String]) {
         self.workload = workload
         self.threads = threads
         self.strategy = strategy
-        let n = min(base.count, new.count)
         self.base = base
         self.new = new
-        self.order = order
+        // ABBA: the base ran first in even pairs.
+        order = reproduce.indices.map { $0 % 2 == 0 ? "AB" : "BA" }
         self.reproduce = reproduce
-        ratio = PairedRatio(base: Array(base.prefix(n)), new: Array(new.prefix(n)))
+        ratio = PairedRatio(base: base, new: new)
         verdict = ratio?.verdict(thresholdPercent: thresholdPercent) ?? .tooFewPairs
     }
 

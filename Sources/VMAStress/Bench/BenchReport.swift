@@ -22,7 +22,8 @@ public enum BenchReport {
 
     /// Every cell in detail: median, spread and overheads.
     public static func detail(_ r: BenchResult) -> (header: [String], rows: [[String]]) {
-        let header = ["workload", "threads", "strategy", "fault ops/s", "min", "max", "sd %", "ratio", "95% interval", "mut ops/s",
+        let header = ["workload", "threads", "strategy", "fault ops/s", "min", "max", "sd %", "ratio",
+                      "\(TextReport.fixed(100 * Suite.ratioConfidence, 0))% interval", "mut ops/s",
                       "p50 ns", "p99 ns", "lockless %", "aborts %", "fallbacks %", "csw/kop", "cpu ns/op", "verdict"]
         let rows = r.cells.map { c -> [String] in
             let f = c.stat(.faultOpsPerSecond)

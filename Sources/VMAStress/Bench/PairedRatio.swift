@@ -42,11 +42,13 @@ public struct PairedRatio: Codable, Sendable, Equatable {
     /// The fewest pairs at which the signed-rank test can reach `rankAlpha`.
     public static let minimumPairs = 6
 
-    /// nil when there are no pairs or a side has a value that is not positive.
+    /// Pair i is `base[i]` with `new[i]`, over the runs both sides have (one
+    /// cut short has fewer). nil when there is no pair or a paired value is
+    /// not positive.
     public init?(base: [Double], new: [Double], confidence: Double = PairedRatio.defaultConfidence) {
-        guard base.count == new.count, !base.isEmpty,
-              base.allSatisfy({ $0 > 0 && $0.isFinite }), new.allSatisfy({ $0 > 0 && $0.isFinite }) else { return nil }
-        let logs = zip(base, new).map { Foundation.log($1 / $0) }
+        let paired = Array(zip(base, new))
+        guard !paired.isEmpty, paired.allSatisfy({ $0.0 > 0 && $0.0.isFinite && $0.1 > 0 && $0.1.isFinite }) else { return nil }
+        let logs = paired.map { Foundation.log($0.1 / $0.0) }
         let n = logs.count
         let mean = logs.reduce(0, +) / Double(n)
         var half = Double.infinity

@@ -22,14 +22,14 @@ extension BenchReport {
         let baseOps = base.map(\.countedOpsPerSecond)
         var header = ["strategy", "\(counted.rawValue) ops/s"]
         if reps > 1 { header += ["spread %"] }
-        header += ["ratio to \(label(first))"] + (reps > 1 ? ["95% interval"] : [])
+        header += ["ratio to \(label(first))"] + (reps > 1 ? ["\(TextReport.fixed(100 * Suite.ratioConfidence, 0))% interval"] : [])
         header += ["\(timed.name) p50 ns", "\(timed.name) p99 ns", "lockless %", "aborts %", "fallbacks %", "verdict"]
         let rows = groups.map { runs -> [String] in
             let r = runs[0]
             let ops = runs.map(\.countedOpsPerSecond)
             var row = [label(r), TextReport.human(median(ops))]
             if reps > 1 { row.append(TextReport.fixed(100 * Stat(ops, higherIsBetter: true).relativeSpread, 1)) }
-            let paired = PairedRatio(base: Array(baseOps.prefix(reps)), new: Array(ops.prefix(reps)), confidence: 0.95)
+            let paired = PairedRatio(base: baseOps, new: Array(ops.prefix(reps)), confidence: Suite.ratioConfidence)
             row.append(paired.map { TextReport.fixed($0.ratio, 3) } ?? "-")
             if reps > 1 { row.append(runs.elementsEqual(base, by: { $0.config == $1.config }) ? "-" : paired.map(intervalText) ?? "-") }
             let latency = { (p: (LatencySummary) -> UInt64) in "\(Int(median(runs.map { Double($0.op(timed).map { p($0.latencyNs) } ?? 0) })))" }

@@ -137,10 +137,9 @@ public enum SuiteRunner {
         for i in cells.indices {
             if let base, base > 0, let m = cells[i].throughput?.median { cells[i].ratioToBaseline = m / base }
             let mine = (runs[cells[i].strategy] ?? []).map(\.countedOpsPerSecond)
-            let n = min(mine.count, baseRuns.count)
-            if cells[i].strategy != suite.baseline, n >= 2 {
-                cells[i].ratioInterval = PairedRatio(base: Array(baseRuns.prefix(n)), new: Array(mine.prefix(n)),
-                                                     confidence: Suite.ratioConfidence)
+            if cells[i].strategy != suite.baseline,
+               let paired = PairedRatio(base: baseRuns, new: mine, confidence: Suite.ratioConfidence), paired.pairs >= 2 {
+                cells[i].ratioInterval = paired
             }
         }
         return cells
