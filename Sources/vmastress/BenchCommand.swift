@@ -42,7 +42,8 @@ struct BenchPrimitivesCommand: ParsableCommand {
     func options() throws -> PrimitiveBench.Options {
         var o = PrimitiveBench.Options()
         o.cellSeconds = try DurationText.seconds(cellTime)
-        guard o.cellSeconds > 0 else { throw ValidationError("--cell-time must be more than zero") }
+        // Slices are slept in microseconds held in a UInt32 (71 minutes); an hour is the documented most.
+        guard o.cellSeconds > 0, o.cellSeconds <= 3600 else { throw ValidationError("--cell-time must be more than zero and at most 1h") }
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
         o.repetitions = repetitions
         o.threadCounts = try threads.split(separator: ",").map {

@@ -48,7 +48,9 @@ struct CLITests {
         #expect(file.schema == ResultsFile.schemaID)
         #expect(file.runs.count == 1 && file.runs[0].verdict == .success)
         #expect(file.runs[0].config.seed == 4)
-        #expect(!FileManager.default.fileExists(atPath: path + ".tmp.\(getpid())"))
+        let dir = PathText.directory(of: path)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".vmastress-tmp.\(getpid())") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
     }
 
     @Test func aBustedTwinExitsOneAndNamesTheInvariant() throws {

@@ -229,6 +229,13 @@ struct MalformedInvocationTests {
         (["bench", "@quick", "--fault-work-from", "@not-json.json"], "not a 'vmastress bench' results.json"),
         (["run", "--repetitions", "0"], "--repetitions"),
         (["topology", "--json", ""], "empty"),
+        // Sizes computed from a count before its range check, and ranges that overflow inside.
+        (["run", "--vmas", "-1"], "--vmas"),
+        (["run", "--vmas", "9223372036854775000"], "--vmas"),
+        (["run", "--workload", "page_fault1", "--faulters", "9223372036854775807"], "--faulters"),
+        (["bench", "primitives", "--cell-time", "2h"], "--cell-time"),
+        // A name past NAME_MAX is refused before the run, not after it.
+        (["run", "--json", String(repeating: "x", count: 256)], "NAME_MAX"),
     ]
 
     @Test func thereAreAtLeastSixtyCases() { #expect(Self.cases.count >= 60) }

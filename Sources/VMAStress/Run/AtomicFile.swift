@@ -17,6 +17,7 @@ public enum AtomicFile {
     public static func checkWritable(_ path: String) throws {
         guard !path.isEmpty else { throw Failure(description: "an output path is empty") }
         guard !path.hasSuffix("/") else { throw Failure(description: "cannot write '\(path)': it names a directory") }
+        if let why = PathText.lengthProblem(path) { throw Failure(description: "cannot write '\(path.prefix(40))...': \(why)") }
         var st = stat()
         if stat(path, &st) == 0 {
             let kind = st.st_mode & S_IFMT
@@ -33,8 +34,7 @@ public enum AtomicFile {
                 throw Failure(description: "cannot write '\(path)': it leads into \(fs), not a place for result files")
             }
         }
-        let dir = (target as NSString).deletingLastPathComponent
-        try probe(directory: dir.isEmpty ? "." : dir, for: path)
+        try probe(directory: PathText.directory(of: target), for: path)
     }
 
     /// Fails unless a file can be created in `directory` (create and remove one).
@@ -70,7 +70,7 @@ public enum AtomicFile {
 
     public static func write(_ data: Data, to given: String) throws {
         let path = resolved(given)
-        let tmp = path + ".tmp.\(getpid())"
+        let tmp = PathText.temporary(beside: path)
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw Failure(description: "cannot create '\(tmp)': \(String(cString: strerror(errno)))") }
         var failure: Int32 = 0
@@ -114,6 +114,7 @@ public enum AtomicFile {
     /// a parent that takes new entries. Creates missing parents.
     public static func checkDirectory(_ dir: String, known: Set<String>) throws {
         guard !dir.isEmpty else { throw Failure(description: "the output directory is empty ('')") }
+        if let why = PathText.lengthProblem(dir) { throw Failure(description: "cannot write into '\(dir.prefix(40))...': \(why)") }
         let target = directoryPath(dir)
         guard target != "/" else { throw Failure(description: "refusing to write results over '/'") }
         var isDir: ObjCBool = false
@@ -124,13 +125,13 @@ public enum AtomicFile {
                 throw Failure(description: "'\(dir)' holds '\(other)', which is not a result file: give a new or empty directory, or a previous output of this command")
             }
         }
-        let parent = (target as NSString).deletingLastPathComponent
+        let parent = PathText.directory(of: target)
         do {
-            try FileManager.default.createDirectory(atPath: parent.isEmpty ? "." : parent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
         } catch {
             throw Failure(description: "cannot create '\(parent)': \((error as NSError).localizedFailureReason ?? "\(error)")")
         }
-        try probe(directory: parent.isEmpty ? "." : parent, for: dir)
+        try probe(directory: parent, for: dir)
     }
 
     /// `dir` without trailing slashes, its symlinks resolved when it exists.
@@ -149,15 +150,13 @@ public enum AtomicFile {
     /// fresh directory is removed and `dir` is left as it was.
     public static func writeDirectory(_ files: [(path: String, data: Data)], to dir: String) throws {
         let target = directoryPath(dir)
-        let parent = (target as NSString).deletingLastPathComponent
-        let name = (target as NSString).lastPathComponent
-        let fresh = (parent.isEmpty ? "." : parent) + "/.\(name).tmp.\(getpid())"
+        let fresh = PathText.temporary(beside: target, tag: "results")
         let fm = FileManager.default
         try? fm.removeItem(atPath: fresh)
         do {
             for f in files {
                 let path = fresh + "/" + f.path
-                try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try fm.createDirectory(atPath: PathText.directory(of: path), withIntermediateDirectories: true)
                 try write(f.data, to: path)
             }
             if !fm.fileExists(atPath: target) {

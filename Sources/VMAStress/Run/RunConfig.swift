@@ -148,6 +148,10 @@ public struct RunConfig: Codable, Sendable, Equatable {
         guard (1...Self.maxSampleEvery).contains(faultSampleEvery), faultSampleEvery & (faultSampleEvery - 1) == 0 else {
             throw Invalid(description: "--sample-every must be a power of two from 1 to \(Self.maxSampleEvery)")
         }
+        // Before the layout: --vmas sizes the churn region, and a count out of range would be reported as a region size.
+        if let vmas, !(1...Self.maxVMAs).contains(vmas) {
+            throw Invalid(description: "--vmas must be between 1 and \(Self.maxVMAs) (got \(vmas))")
+        }
         guard layout.stablePages >= 1, layout.guardPages >= 1, layout.churnPages >= 16 else {
             throw Invalid(description: "regions too small: stable and guard need 1 page, churn 16")
         }

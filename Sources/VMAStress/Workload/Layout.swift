@@ -19,7 +19,10 @@ public struct Layout: Sendable, Codable, Equatable {
     /// churn region grows to give each faulter the pages its workload needs.
     public static func sized(for workload: Workload, faulters: Int) -> Layout {
         var l = Layout()
-        if let per = workload.spec.churnPagesPerFaulter { l.churnPages = max(l.churnPages, per * UInt64(max(1, faulters))) }
+        // Saturating: a faulter count out of range is refused by RunConfig.validate, not trapped here.
+        if let per = workload.spec.churnPagesPerFaulter {
+            l.churnPages = max(l.churnPages, saturatingProduct(per, UInt64(clamping: max(1, faulters))))
+        }
         return l
     }
 
@@ -30,8 +33,13 @@ public struct Layout: Sendable, Codable, Equatable {
     public func holding(vmas: Int?) -> Layout {
         guard let vmas else { return self }
         var l = self
-        l.churnPages = max(l.churnPages, UInt64(vmas) * Self.pagesPerStartingVMA)
+        l.churnPages = max(l.churnPages, Self.saturatingProduct(UInt64(clamping: max(0, vmas)), Self.pagesPerStartingVMA))
         return l
+    }
+
+    static func saturatingProduct(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (p, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? .max : p
     }
 
     /// Page 0 stays unmapped, like the kernel's mmap_min_addr.
