@@ -14,14 +14,6 @@ public enum PathText {
         return dir.isEmpty ? "/" : String(dir)
     }
 
-    /// The last component of `path`, trailing slashes ignored.
-    public static func name(of path: String) -> String {
-        var p = Substring(path)
-        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
-        guard let slash = p.lastIndex(of: "/") else { return String(p) }
-        return String(p[p.index(after: slash)...])
-    }
-
     /// nil when every component fits NAME_MAX and the whole PATH_MAX; else why not.
     public static func lengthProblem(_ path: String) -> String? {
         if path.utf8.count >= Int(PATH_MAX) { return "it is longer than PATH_MAX (\(PATH_MAX) bytes)" }

@@ -199,9 +199,6 @@ public struct RunConfig: Codable, Sendable, Equatable {
             }
         }
         if let vmas {
-            guard (1...Self.maxVMAs).contains(vmas) else {
-                throw Invalid(description: "--vmas must be between 1 and \(Self.maxVMAs) (got \(vmas))")
-            }
             guard !workload.privateRegions else {
                 throw Invalid(description: "--vmas fills the churn region, which --workload \(workload.rawValue) gives its faulters to map their own regions in")
             }
