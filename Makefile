@@ -12,7 +12,7 @@ BENCH_ARGS ?= default --out results/bench
 # The soak `make test` ends with: one minute, a phase of 8 s for each strategy of its rotation. Override with SOAK_ARGS=...
 SOAK_ARGS  ?= --duration 60s --phase 8s --json results/soak.json --junit results/soak-junit.xml
 
-.PHONY: all deps build run test bench mutants clean
+.PHONY: all deps build run test bench mutants fuzz sanitize clean
 
 all: build
 
@@ -51,6 +51,22 @@ test: deps
 	$(SWIFT) test -c release -Xswiftc -enable-testing --scratch-path .build-test --no-parallel
 	@mkdir -p results
 	.build-test/release/vmastress soak $(SOAK_ARGS)
+
+# libFuzzer on every reader of outside input (suite files, results.json, option values, mixes,
+# paths), FUZZ_SECONDS each (default 120), from bench/fuzz/corpus; not part of `make test`,
+# which replays the seed corpus through the same targets.
+FUZZ_SECONDS ?= 120
+fuzz: deps
+	$(SWIFT) build -c release --product vmastress-fuzz --scratch-path .build-fuzz \
+		-Xswiftc -sanitize=fuzzer,address -Xswiftc -DVMASTRESS_LIBFUZZER
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bench/fuzz/run.sh
+
+# AddressSanitizer: every correct strategy and busted twin for SANITIZE_SECONDS each (default 4;
+# about 5 minutes to build, 2 to run); the twins must be caught by the checker, not by ASan.
+SANITIZE_SECONDS ?= 4
+sanitize: deps
+	$(SWIFT) build -c release --product vmastress --scratch-path .build-asan -Xswiftc -sanitize=address
+	SANITIZE_SECONDS=$(SANITIZE_SECONDS) bench/sanitize.sh
 
 # Mutation testing of the checker (not part of `make test`: about 45 minutes on 2 cores):
 # each mutant of bench/mutants/catalogue.py is applied to a copy of the tree, rebuilt without

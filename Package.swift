@@ -47,9 +47,15 @@ let package = Package(
             ],
             path: "Sources/vmastress"
         ),
+        // The readers of outside input under libFuzzer (`make fuzz`), or replaying a corpus.
+        .executableTarget(
+            name: "vmastress-fuzz",
+            dependencies: ["VMAStress"],
+            path: "Sources/vmastress-fuzz"
+        ),
         .testTarget(
             name: "VMAStressTests",
-            dependencies: ["VMAStress", "vmastress"],
+            dependencies: ["VMAStress", "vmastress", "vmastress-fuzz"],
             path: "Tests/VMAStressTests"
         ),
     ],

@@ -92,7 +92,7 @@ int vms_map_over(void *addr, uint64_t bytes, int prot, int fd, int shared) {
     return 0;
 }
 
-int vms_temp_file(uint64_t bytes) {
+int vms_temp_file(uint64_t bytes, int reserve) {
     const char *dir = getenv("TMPDIR");
     char path[4096];
     snprintf(path, sizeof path, "%s/vmastress.XXXXXX", dir && *dir ? dir : "/tmp");
@@ -103,6 +103,16 @@ int vms_temp_file(uint64_t bytes) {
         int e = errno;
         close(fd);
         return -e;
+    }
+    // A shared mapping's stores need blocks of the file: on a full file system a
+    // sparse file turns the first store into SIGBUS mid-run. Reserve them now,
+    // where running out is an error with a name.
+    if (reserve) {
+        int e = posix_fallocate(fd, 0, (off_t)bytes);
+        if (e != 0) {
+            close(fd);
+            return -e;
+        }
     }
     return fd;
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSupport
 import Foundation
 import VMAStress
 
@@ -19,6 +20,8 @@ struct BenchPrimitivesCommand: ParsableCommand {
             --cell-time, --repetitions slices each, threads pinned round-robin to the allowed CPUs. \
             ns/op is per thread (wall time x threads / operations), the median slice. swift/c is \
             the median over slice pairs of the throughput ratio (above 1: Swift is faster).
+            A stop signal ends the run after the current slice: the cells that finished are printed \
+            and written, exit 128+N.
             """)
 
     @Option(parsing: .unconditional, help: "How long each measurement runs.")
@@ -52,6 +55,7 @@ struct BenchPrimitivesCommand: ParsableCommand {
         }
         if let only {
             let names = Set(only.split(separator: ",").map(String.init))
+            guard !names.isEmpty else { throw ValidationError("--only needs a primitive: \(PrimitiveBench.primitives.joined(separator: ", "))") }
             if let bad = names.subtracting(PrimitiveBench.primitives).first {
                 throw ValidationError("unknown primitive '\(bad)'")
             }
@@ -61,11 +65,14 @@ struct BenchPrimitivesCommand: ParsableCommand {
             let keep = try parseFlavors(rcuFlavor)
             let base = o.only.isEmpty ? Set(PrimitiveBench.primitives) : o.only
             o.only = base.filter { p in !p.hasPrefix("rcu-") || keep.contains { "rcu-\($0.rawValue)" == p } }
+            // An empty set means every primitive: a filter that keeps nothing must not turn into that.
+            guard !o.only.isEmpty else { throw ValidationError("--only \(only ?? "") with --rcu-flavor \(rcuFlavor) leaves no primitive to run") }
         }
         return o
     }
 
     func validate() throws {
+        if ParsePass.skipsChecks { return }
         try usageChecks {
             _ = try options()
             if let json { try AtomicFile.checkWritable(json) }
@@ -73,6 +80,7 @@ struct BenchPrimitivesCommand: ParsableCommand {
     }
 
     func run() throws {
+        vms_install_stop_signals()
         let report = PrimitiveBench.run(try options()) { Console.error("bench: \($0)") }
         Console.out(TextReport.table(
             header: ["primitive", "side", "threads", "swift ns/op", "c ns/op", "swift/c", "swift Mops/s", "c Mops/s"],
@@ -82,5 +90,10 @@ struct BenchPrimitivesCommand: ParsableCommand {
                  TextReport.fixed(c.swiftOpsPerSecond / 1e6, 2), c.cOpsPerSecond.map { TextReport.fixed($0 / 1e6, 2) } ?? "-"]
             }, leftColumns: 2))
         try writeResults(report, to: json)
+        let signal = vms_stop_signal()
+        if signal != 0 {
+            Console.out("\ninterrupted by \(report.interruptedBy ?? "a signal"): \(report.cells.count) cell(s) finished")
+            throw Exit(status: ExitStatus.interrupted(by: signal), message: nil)
+        }
     }
 }

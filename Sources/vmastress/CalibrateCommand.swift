@@ -26,6 +26,7 @@ struct CalibrateCommand: ParsableCommand {
     var json: String?
 
     func validate() throws {
+        if ParsePass.skipsChecks { return }
         try usageChecks {
             guard (1...20).contains(repetitions) else { throw ValidationError("--repetitions must be between 1 and 20 (got \(repetitions))") }
             let s = try DurationText.seconds(duration)

@@ -1,5 +1,17 @@
 import ArgumentParser
+import Synchronization
 import VMAStress
+
+/// ArgumentParser runs a command's `validate()` before it reports the arguments
+/// it did not recognise, so `compare a.json --bogus 5` would complain about a
+/// file named 5. Main parses twice: first with the checks off (`shapeOnly`), so
+/// an unknown option or a missing value is the error a user sees, then for real.
+enum ParsePass {
+    static let shapeOnly = Atomic<Bool>(false)
+
+    /// Whether a `validate()` should skip its checks on this pass.
+    static var skipsChecks: Bool { shapeOnly.load(ordering: .relaxed) }
+}
 
 /// Runs a command's checks so that any failure is a usage error (exit 2).
 func usageChecks(_ body: () throws -> Void) throws {

@@ -55,6 +55,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     func validate() throws {
+        if ParsePass.skipsChecks { return }
         _ = try thresholdPercent(default: 5)
         let b = try load(base)
         if let new {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import Foundation
 import VMAStress
 
 @main
@@ -26,7 +27,12 @@ struct VMAStressCommand: ParsableCommand {
             if let twice = repeatedOption(Array(CommandLine.arguments.dropFirst())) {
                 throw ValidationError("\(twice) is given twice; give each option once")
             }
+            ParsePass.shapeOnly.store(true, ordering: .relaxed)
+            _ = try parseAsRoot()
+            ParsePass.shapeOnly.store(false, ordering: .relaxed)
             var command = try parseAsRoot()
+            // For tests and generated cases: every check, nothing run.
+            if getenv("VMASTRESS_CHECK_ONLY") != nil && !(command is VMAStressCommand) { finish(ExitStatus.success) }
             try command.run()
             finish(ExitStatus.success)
         } catch let e as Exit {
@@ -37,11 +43,19 @@ struct VMAStressCommand: ParsableCommand {
                 Console.out(fullMessage(for: error))
                 finish(ExitStatus.success)
             }
-            let message = self.message(for: error)
-                .split(separator: "\n").first.map(String.init) ?? "invalid command line"
+            let message = oneLine(self.message(for: error))
             Console.error("vmastress: error: \(message) (see 'vmastress help')")
             finish(ExitStatus.usage)
         }
+    }
+
+    /// The parser's message on one line: its list of choices ("Please provide one of the
+    /// following:" then "- a" lines) joined with commas instead of cut after the first line.
+    static func oneLine(_ message: String) -> String {
+        let lines = message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard let first = lines.first else { return "invalid command line" }
+        let rest = lines.dropFirst().map { $0.hasPrefix("- ") ? String($0.dropFirst(2)) : $0 }
+        return rest.isEmpty ? first : first + " " + rest.joined(separator: ", ")
     }
 
     /// The first `--option` given twice (the last would silently win), up to a `--`.

@@ -177,6 +177,10 @@ struct RunCommand: ParsableCommand {
         if processes && !names.contains(where: { StrategyRegistry.named($0)?.info.isKernel == true }) {
             throw ValidationError("--processes runs the kernel backend's faulters in processes of their own; list 'kernel' in --strategy")
         }
+        let modelOnly = [("--mms \(mms)", mms != 1), ("--mm-churn", mmChurn), ("--lockstep", lockstep)].filter(\.1).map(\.0)
+        if !modelOnly.isEmpty && !names.contains(where: { StrategyRegistry.named($0)?.info.isKernel != true }) {
+            throw ValidationError("\(modelOnly.joined(separator: ", ")) shapes the model's address spaces; 'kernel' runs in this process's own mm, so list a model strategy beside it")
+        }
         let levels = try check.split(separator: ",").map { word in
             guard let level = CheckLevel(rawValue: String(word)) else {
                 throw ValidationError("unknown --check level '\(word)': full, light or off")
@@ -215,6 +219,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func validate() throws {
+        if ParsePass.skipsChecks { return }
         guard (1...100).contains(repetitions) else {
             throw ValidationError("--repetitions must be between 1 and 100 (got \(repetitions))")
         }

@@ -53,7 +53,7 @@ struct SoakCommand: ParsableCommand {
     @Option(help: "Write the summary as JSON to this file (atomically, after every phase and at the end).")
     var json: String?
 
-    @Option(help: "Write a JUnit XML report to this file (atomically, at the end).")
+    @Option(help: "Write a JUnit XML report to this file (atomically, after every phase and at the end; an error case until the soak finishes).")
     var junit: String?
 
     static let maxRSSLimitMiB = 1 << 20
@@ -106,10 +106,14 @@ struct SoakCommand: ParsableCommand {
     }
 
     func validate() throws {
+        if ParsePass.skipsChecks { return }
         try usageChecks {
             _ = try options(seed: 1)
             if let json { try AtomicFile.checkWritable(json) }
             if let junit { try AtomicFile.checkWritable(junit) }
+            if let json, let junit, PathText.sameFile(json, junit) {
+                throw ValidationError("--json and --junit name the same file (\(junit)); each would overwrite the other")
+            }
         }
     }
 
@@ -118,17 +122,14 @@ struct SoakCommand: ParsableCommand {
         vms_install_stop_signals()
         let result: SoakResult
         do {
-            result = try Soak.run(options, say: { Console.out($0) }, checkpoint: { s in try? writeJSONQuietly(s) })
+            result = try Soak.run(options, say: { Console.out($0) }, checkpoint: { s in try? writeOutputs(s) })
         } catch {
             throw Exit(status: ExitStatus.runtime, message: "\(error)")
         }
-        try writeResults(result, to: json)
-        if let junit {
-            do {
-                try AtomicFile.write(Data(JUnit.xml(result).utf8), to: junit)
-            } catch {
-                throw Exit(status: ExitStatus.runtime, message: "\(error)")
-            }
+        do {
+            try writeOutputs(result)
+        } catch {
+            throw Exit(status: ExitStatus.runtime, message: "\(error)")
         }
         switch result.verdict {
         case .failure: throw Exit(status: ExitStatus.violation, message: nil)
@@ -137,7 +138,8 @@ struct SoakCommand: ParsableCommand {
         }
     }
 
-    private func writeJSONQuietly(_ s: SoakResult) throws {
+    private func writeOutputs(_ s: SoakResult) throws {
         if let json { try AtomicFile.writeJSON(s, to: json) }
+        if let junit { try AtomicFile.write(Data(JUnit.xml(s).utf8), to: junit) }
     }
 }

@@ -9,7 +9,19 @@ struct StrategiesCommand: ParsableCommand {
     @Flag(help: "Also list the busted twins and the invariant each one breaks.")
     var busted = false
 
+    @Flag(help: "One line per strategy, twins included, for scripts: its name, 'correct' or 'busted', the invariant a twin breaks (- for a correct one), then the run options it needs (a twin's race, a one-thread strategy's single worker).")
+    var plain = false
+
     func run() throws {
+        if plain {
+            for e in StrategyRegistry.all {
+                // A strategy for one thread runs only with one worker.
+                let needs = e.info.maxWorkers == 1 ? ["--faulters", "1", "--mutators", "0"] : e.info.caughtWith?.words ?? []
+                Console.out(([e.info.name, e.info.isBusted ? "busted" : "correct", e.info.breaks?.rawValue ?? "-"] + needs)
+                    .joined(separator: " "))
+            }
+            return
+        }
         let rows = StrategyRegistry.correct.map { e in
             [e.info.name, e.info.indexes.map(\.rawValue).joined(separator: ","), e.info.usesRCU ? "yes" : "-",
              e.info.summary, e.info.origin]

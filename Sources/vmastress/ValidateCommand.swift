@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSupport
 import Foundation
 import VMAStress
 
@@ -10,7 +11,8 @@ struct ValidateCommand: ParsableCommand {
             Pipe stress (rcutorture's Reader Pipe) for each liburcu flavor and for SRCU, torn-read \
             detection for seqcount, mutual exclusion for the locks. A correct primitive passes with \
             0 failures over --duration; a busted twin passes when it is caught within --busted-timeout.
-            Exit codes: 0 all passed, 1 a primitive failed or a twin was not caught, 2 usage error.
+            Exit codes: 0 all passed, 1 a primitive failed or a twin was not caught, 2 usage error, \
+            128+N stopped by signal N (the validations that finished are printed and written).
             """)
 
     @Option(parsing: .unconditional, help: "How long each correct primitive is stressed.")
@@ -32,6 +34,7 @@ struct ValidateCommand: ParsableCommand {
     var json: String?
 
     func validate() throws {
+        if ParsePass.skipsChecks { return }
         try usageChecks {
             guard try DurationText.seconds(duration) > 0 else { throw ValidationError("--duration must be more than zero") }
             guard try DurationText.seconds(bustedTimeout) > 0 else { throw ValidationError("--busted-timeout must be more than zero") }
@@ -67,6 +70,7 @@ struct ValidateCommand: ParsableCommand {
             }, leftColumns: 4))
             return
         }
+        vms_install_stop_signals()
         let results = PrimitiveValidation.run(
             entries, seconds: try DurationText.seconds(duration), bustedSeconds: try DurationText.seconds(bustedTimeout)
         ) { Console.error("validate: \($0.name) (\($0.test))") }
@@ -82,14 +86,19 @@ struct ValidateCommand: ParsableCommand {
                 return [r.name, r.test, "\(r.operations)", "\(r.updates)", "\(r.failures)", result,
                         r.pipe.map { $0.map(String.init).joined(separator: " ") } ?? "-"]
             }, leftColumns: 2))
-        try writeResults(results, to: json)
+        let signal = vms_stop_signal()
+        try writeResults(ValidationFile(tool: "vmastress \(VMAStressCommand.configuration.version)", machine: .current(),
+                                        interruptedBy: Runner.stopSignalName(), results: results), to: json)
         let failed = results.filter { !$0.passed }
         Console.out("")
-        if failed.isEmpty {
-            Console.out("--- End of test: SUCCESS (\(results.count) validations)")
-        } else {
+        if !failed.isEmpty {
             Console.out("--- End of test: FAILURE: " + failed.map(\.name).joined(separator: ", "))
             throw Exit(status: ExitStatus.violation, message: nil)
         }
+        if signal != 0 {
+            Console.out("--- End of test: INTERRUPTED by \(Runner.stopSignalName() ?? "a signal") after \(results.count) of \(entries.count) validations")
+            throw Exit(status: ExitStatus.interrupted(by: signal), message: nil)
+        }
+        Console.out("--- End of test: SUCCESS (\(results.count) validations)")
     }
 }

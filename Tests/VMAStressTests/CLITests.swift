@@ -70,6 +70,21 @@ struct CLITests {
         #expect(r.stdout.contains("ratio to none"))
     }
 
+    /// The kernel's file-backed testcase cannot make its file (TMPDIR is gone): a runtime
+    /// error, and the model strategy that ran first is still written.
+    @Test func aRuntimeErrorInALaterStrategyKeepsTheFinishedRuns() throws {
+        let path = temporaryPath("partial.json")
+        try? FileManager.default.removeItem(atPath: path)
+        let r = try runVMAStress(["run", "--strategy", "mmap-lock,kernel", "--workload", "page_fault3", "--faulters", "1",
+                                  "--duration", "300ms", "--warmup", "0s", "--json", path],
+                                 environment: ["TMPDIR": "/nonexistent/tmp"])
+        #expect(r.status == 3, "\(r.stderr)")
+        #expect(r.stderr.hasPrefix("vmastress: error: cannot make a ") && r.stderr.contains(" MiB temporary file"), "\(r.stderr)")
+        #expect(!r.stderr.contains(" 0 MiB"), "\(r.stderr)")
+        let runs = try JSONDecoder().decode(ResultsFile.self, from: Data(contentsOf: URL(fileURLWithPath: path))).runs
+        #expect(runs.map(\.strategy) == ["mmap-lock"])
+    }
+
     @Test func sigintStopsTheRunAndStillWritesWhatItMeasured() throws {
         let path = temporaryPath("interrupted.json")
         let r = try runVMAStress(["run", "--duration", "60s", "--warmup", "200ms", "--json", path],

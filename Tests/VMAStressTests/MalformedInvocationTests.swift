@@ -33,9 +33,14 @@ struct MalformedInvocationTests {
             "bad-work.suite": Array("fault-work = heavy\n".utf8),
             "empty-value.suite": Array("threads =\n".utf8),
             "not-json.json": Array("{ not json".utf8),
+            "name-escapes.suite": Array("name = ../../escaped\n".utf8),
+            "dup-strategies.suite": Array("strategies = mmap-lock, spf-srcu, mmap-lock\n".utf8),
+            "dup-threads.suite": Array("threads = 1, 2, 1\n".utf8),
+            "dup-workload.suite": Array("workload = page-fault\nworkload = page-fault\n".utf8),
         ]
         for (name, bytes) in files { _ = fm.createFile(atPath: dir + "/" + name, contents: Data(bytes)) }
-        func bench(_ name: String, complete: Bool = true, cells: [String] = ["a", "b"], faultWork: String? = nil) {
+        func bench(_ name: String, complete: Bool = true, cells: [String] = ["a", "b"], faultWork: String? = nil,
+                   runs: [Double] = [100, 101, 99]) {
             var suite = Suite(name: "t")
             suite.faultWork = faultWork
             let r = BenchResult(
@@ -43,7 +48,7 @@ struct MalformedInvocationTests {
                 interruptedBy: complete ? nil : "SIGINT", elapsedSeconds: 1,
                 cells: cells.map { w in
                     BenchCell(workload: w, threads: 1, strategy: "mmap-lock", faulters: 1, mutators: 0, repetitions: 3,
-                              metrics: [BenchMetric.faultOpsPerSecond.rawValue: Stat([100, 101, 99], higherIsBetter: true)],
+                              metrics: [BenchMetric.faultOpsPerSecond.rawValue: Stat(runs, higherIsBetter: true)],
                               ratioToBaseline: 1, verdict: .success, faultLatencyCurve: [], reproduce: [])
                 }, scaling: [])
             try! AtomicFile.writeJSON(r, to: dir + "/" + name)
@@ -54,6 +59,8 @@ struct MalformedInvocationTests {
         bench("fewer.json", cells: ["a"])
         bench("disjoint.json", cells: ["c"])
         bench("other-work.json", faultWork: "1700ns")
+        bench("zero-runs.json", runs: [])
+        bench("twice.json", cells: ["a", "a"])
         return dir
     }()
 
@@ -186,6 +193,7 @@ struct MalformedInvocationTests {
         (["bench", "@quick", "--out", ""], "empty"),
         (["bench", "@quick", "--out", "/"], "'/'"),
         (["bench", "@quick", "--out", "/proc/version"], "not a directory"),
+        (["bench", "@quick", "--out", "@other/notes.txt/sub"], "not a directory"),
         (["bench", "@quick", "--out", "@other"], "notes.txt"),
         (["bench", "@quick", "--threads", "0"], "threads"),
         (["bench", "@quick", "--threads", "0,-1"], "threads"),
@@ -236,6 +244,29 @@ struct MalformedInvocationTests {
         (["bench", "primitives", "--cell-time", "2h"], "--cell-time"),
         // A name past NAME_MAX is refused before the run, not after it.
         (["run", "--json", String(repeating: "x", count: 256)], "NAME_MAX"),
+        // Options that shape only the model's mms, with no model strategy to shape.
+        (["run", "--strategy", "kernel", "--mms", "2"], "model strategy"),
+        (["run", "--strategy", "kernel", "--mm-churn"], "model strategy"),
+        (["run", "--strategy", "kernel", "--mms", "2", "--lockstep"], "model strategy"),
+        // A filter that keeps nothing is refused, not read as no filter.
+        (["bench", "primitives", "--only", "rcu-memb", "--rcu-flavor", "qsbr"], "no primitive"),
+        (["bench", "primitives", "--only", ","], "--only needs"),
+        // Two outputs of one invocation naming one file, however spelled.
+        (["soak", "--json", "same", "--junit", "same"], "same file"),
+        (["soak", "--json", "./s.xml", "--junit", "s.xml"], "same file"),
+        // Suites: a name that leaves the results directory, a cell listed twice.
+        (["bench", "@name-escapes.suite"], "name"),
+        (["bench", "@dup-strategies.suite"], "'mmap-lock' is listed twice"),
+        (["bench", "@dup-threads.suite"], "'1' is listed twice"),
+        (["bench", "@dup-workload.suite"], "'page-fault' is listed twice"),
+        (["bench", "@quick", "--strategy", "mmap-lock,mmap-lock"], "listed twice"),
+        // Results files that decode but were not written by bench.
+        (["compare", "@good.json", "@zero-runs.json"], "no runs"),
+        (["compare", "@twice.json", "@good.json"], "there twice"),
+        // The parser's own errors come first, and whole.
+        (["compare", "@good.json", "--bogus", "5"], "--bogus"),
+        (["run", "--json", "/nonexistent/r.json", "--bogus"], "--bogus"),
+        (["run", "--workload", "Stress"], Workload.allCases.last!.rawValue),
     ]
 
     @Test func thereAreAtLeastSixtyCases() { #expect(Self.cases.count >= 60) }

@@ -88,12 +88,30 @@ struct SignalTests {
     }
 
     @Test func aSoakKilledBetweenPhasesSaysIncomplete() throws {
-        let json = temporaryPath("soak-killed.json")
+        let json = temporaryPath("soak-killed.json"), junit = temporaryPath("soak-killed.xml")
+        // The previous run's report, which a killed soak must not leave standing.
+        try "<testsuites name=\"vmastress soak\" tests=\"1\" failures=\"0\"/>".write(toFile: junit, atomically: true, encoding: .utf8)
         let r = try runVMAStress(["soak", "--duration", "30s", "--phase", "2s", "--seed", "5", "--strategy", "mmap-lock",
-                                  "--json", json], signals: [(4.5, SIGKILL)])
+                                  "--json", json, "--junit", junit], signals: [(4.5, SIGKILL)])
         #expect(r.status == 9 || r.status == 137 || r.status == SIGKILL)
         let s = try JSONDecoder().decode(SoakResult.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
         #expect(s.verdict == .incomplete, "\(s.verdict)")
+        let xml = try String(contentsOfFile: junit, encoding: .utf8)
+        #expect(xml.contains("<error type=\"INCOMPLETE\""), "\(xml)")
+    }
+
+    /// validate and bench primitives stop at a signal like run: what finished is printed and written.
+    @Test(arguments: [["validate", "--duration", "20s"],
+                      ["bench", "primitives", "--only", "spinlock,noise", "--cell-time", "2s", "--threads", "1"]])
+    func measuringSubcommandsWriteWhatFinishedOnASignal(_ args: [String]) throws {
+        let path = temporaryPath("\(args[0])-signal.json")
+        try? FileManager.default.removeItem(atPath: path)
+        let r = try runVMAStress(args + ["--json", path], signals: [(1.0, SIGINT), (1.05, SIGINT)])
+        #expect(r.status == 130, "\(r.stderr)")
+        #expect(r.secondsAfterSignal ?? 99 < 3, "took \(r.secondsAfterSignal ?? -1) s to stop")
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+        #expect(object?["interruptedBy"] as? String == "SIGINT")
+        #expect((object?["schema"] as? String)?.hasPrefix("vmastress.") == true)
     }
 
     @Test func benchInterruptedTwiceWritesAWholeSetAndNoTemporaries() throws {

@@ -92,5 +92,13 @@ struct SoakTests {
         #expect(xml.contains("tests=\"3\" failures=\"1\""))
         #expect(xml.contains("reproduce: vmastress run --strategy \(c.strategy)"))
         #expect(xml.contains("&lt;&amp;&quot;&apos;&gt;"))
+        // The file written between phases: an error case, never a pass.
+        var unfinished = result
+        unfinished.verdict = .incomplete
+        unfinished.phases = [passed]
+        let partial = JUnit.xml(unfinished)
+        #expect(XMLParser(data: Data(partial.utf8)).parse())
+        #expect(partial.contains("errors=\"1\"") && partial.contains("name=\"soak finished\"") && partial.contains("<error type=\"INCOMPLETE\""))
+        #expect(!xml.contains("soak finished"))
     }
 }

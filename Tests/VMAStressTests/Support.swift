@@ -52,10 +52,11 @@ struct ProcessResult {
 /// Runs the binary; `interruptAfter` sends SIGINT after that many seconds;
 /// `signals` sends each signal that many seconds after the start (in order).
 func runVMAStress(_ args: [String], interruptAfter: Double? = nil, signals: [(after: Double, signal: Int32)] = [],
-                  in directory: String? = nil) throws -> ProcessResult {
+                  in directory: String? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: vmastressBinary())
     p.arguments = args
+    if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let out = Pipe(), err = Pipe()
     p.standardOutput = out

@@ -66,7 +66,7 @@ def validate_once(tree, name, seconds):
     if r.returncode != 1:
         return None
     import json
-    result = json.load(open(out))[0]
+    result = json.load(open(out))["results"][0]
     return (f"validate {name} ({result['test']})", result.get("firstFailureSeconds") or float(seconds))
 
 

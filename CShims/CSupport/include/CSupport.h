@@ -136,8 +136,10 @@ void vms_task_destroy(vms_task *t);
 void *vms_reserve(uint64_t bytes);
 int vms_map_over(void *addr, uint64_t bytes, int prot, int fd, int shared);
 // will-it-scale's per-task file: created in $TMPDIR (or /tmp), sized to
-// `bytes`, unlinked. The descriptor, or -errno.
-int vms_temp_file(uint64_t bytes);
+// `bytes`, unlinked; with `reserve`, its blocks allocated up front (for shared
+// mappings, whose stores would otherwise SIGBUS on a full file system).
+// The descriptor, or -errno.
+int vms_temp_file(uint64_t bytes, int reserve);
 int vms_placeholder(void *addr, uint64_t bytes, int noreplace);
 int vms_protect(void *addr, uint64_t bytes, int prot);
 int vms_remap_to(void *old, uint64_t bytes, void *to);

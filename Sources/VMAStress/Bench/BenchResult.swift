@@ -194,6 +194,11 @@ public struct BenchResult: Codable, Sendable {
         var isDir: ObjCBool = false
         let file = FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue ? path + "/results.json" : path
         guard let data = FileManager.default.contents(atPath: file) else { throw Unreadable(description: "cannot read \(file)") }
+        return try read(data, file: file)
+    }
+
+    /// Reads the bytes of a results.json (`file` names it in errors).
+    public static func read(_ data: Data, file: String) throws -> BenchResult {
         struct Schema: Decodable { var schema: String? }
         let schema = (try? JSONDecoder().decode(Schema.self, from: data))?.schema
         guard let schema else {
@@ -202,11 +207,34 @@ public struct BenchResult: Codable, Sendable {
         guard schema == schemaID else {
             throw Unreadable(description: "\(file) has schema \(schema); this build reads \(schemaID)")
         }
+        let result: BenchResult
         do {
-            return try JSONDecoder().decode(BenchResult.self, from: data)
+            result = try JSONDecoder().decode(BenchResult.self, from: data)
         } catch {
             throw Unreadable(description: "\(file) is not a 'vmastress bench' results.json (schema \(schemaID))")
         }
+        if let problem = result.inconsistency {
+            throw Unreadable(description: "\(file) is not as 'vmastress bench' writes it: \(problem)")
+        }
+        return result
+    }
+
+    /// What a file that decodes but was not written by bench (edited, cut, merged) gets wrong;
+    /// nil when every cell is one of a kind, ran, and has finite statistics over its runs.
+    var inconsistency: String? {
+        var seen = Set<String>()
+        for c in cells {
+            let name = "\(c.workload) t\(c.threads) \(c.strategy)"
+            guard seen.insert(name).inserted else { return "the cell \(name) is there twice" }
+            guard c.threads >= 1, c.repetitions >= 1 else { return "the cell \(name) has no threads or no runs" }
+            for (metric, stat) in c.metrics {
+                let all = stat.allValues + [stat.median, stat.min, stat.max, stat.stddev]
+                guard !stat.values.isEmpty, all.allSatisfy(\.isFinite) else {
+                    return "the cell \(name)'s \(metric) has no runs or a value that is not a number"
+                }
+            }
+        }
+        return nil
     }
 
     public func cell(_ workload: String, _ threads: Int, _ strategy: String) -> BenchCell? {

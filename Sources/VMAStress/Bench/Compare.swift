@@ -58,7 +58,9 @@ public struct Comparison: Sendable {
                 let noise = Self.spreadFactor * 100 * Swift.max(bs.fullSpread, ns.fullSpread)
                 let worse = m.higherIsBetter ? delta < 0 : delta > 0
                 let (baseRuns, newRuns) = (bs.allValues, ns.allValues)
-                let separate = m.higherIsBetter == worse ? newRuns.max()! < baseRuns.min()! : newRuns.min()! > baseRuns.max()!
+                guard let newLow = newRuns.min(), let newHigh = newRuns.max(),
+                      let baseLow = baseRuns.min(), let baseHigh = baseRuns.max() else { continue }
+                let separate = m.higherIsBetter == worse ? newHigh < baseLow : newLow > baseHigh
                 let status: Status
                 if Swift.abs(delta) <= thresholdPercent {
                     status = .small

@@ -30,7 +30,12 @@ public enum PrimitiveBench {
         public var swiftToC: Double?
     }
 
+    /// What `bench primitives --json` writes (docs/results-schema.md).
     public struct Report: Codable, Sendable {
+        public static let schemaID = "vmastress.primitives/1"
+        public var schema = Report.schemaID
+        /// The stop signal that ended the run early; `cells` then holds the cells that finished.
+        public var interruptedBy: String?
         public var machine: Machine
         public var cellSeconds: Double
         public var repetitions: Int
@@ -56,14 +61,15 @@ public enum PrimitiveBench {
         defer { state.destroy() }
         let cases = state.cases().filter { options.only.isEmpty || options.only.contains($0.primitive) }
         var cells: [Cell] = []
-        for c in cases {
+        // A stop signal ends the run after the slice it cuts short; the cell of that slice is dropped.
+        cells: for c in cases {
             for threads in options.threadCounts {
                 progress("\(c.primitive) \(c.side) x\(threads)")
                 // Swift and C alternate, slice by slice, the first language swapping each time;
                 // each slice pair gives a ratio, and the median ratio is reported, so drifts of
                 // the shared machine hit both sides of a pair alike.
                 var swiftRuns: [Double] = [], cRuns: [Double] = [], ratios: [Double] = []
-                for rep in 0..<options.repetitions {
+                for rep in 0..<options.repetitions where vms_stop_signal() == 0 {
                     guard let cLoop = c.c else {
                         swiftRuns.append(measure(threads: threads, seconds: options.cellSeconds, c.swift))
                         continue
@@ -76,6 +82,7 @@ public enum PrimitiveBench {
                     cRuns.append(cOps)
                     ratios.append(cOps > 0 ? s / cOps : 0)
                 }
+                if vms_stop_signal() != 0 { break cells }
                 let s = median(swiftRuns)
                 let cOps = cRuns.isEmpty ? nil : median(cRuns)
                 cells.append(Cell(
@@ -85,7 +92,7 @@ public enum PrimitiveBench {
                     swiftToC: ratios.isEmpty ? nil : median(ratios)))
             }
         }
-        return Report(machine: .current(), cellSeconds: options.cellSeconds, repetitions: options.repetitions, cells: cells)
+        return Report(interruptedBy: Runner.stopSignalName(), machine: .current(), cellSeconds: options.cellSeconds, repetitions: options.repetitions, cells: cells)
     }
 
     static func nsPerOp(_ opsPerSecond: Double, _ threads: Int) -> Double {
@@ -127,7 +134,7 @@ public enum PrimitiveBench {
         while ready.pointee.load(ordering: .relaxed) < workers.count { usleep(100) }
         let t0 = Clock.nanos()
         stop.pointee.store(0, ordering: .releasing)
-        usleep(UInt32(seconds * 1e6))
+        _ = Clock.sleep(until: t0 + UInt64(seconds * 1e9)) { vms_stop_signal() != 0 }
         stop.pointee.store(1, ordering: .relaxed)
         workers.forEach { $0.join() }
         let elapsed = Double(Clock.nanos() - t0) / 1e9

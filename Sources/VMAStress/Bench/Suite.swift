@@ -99,7 +99,12 @@ public struct Suite: Codable, Sendable, Equatable {
             throw ParseError(file: path, line: 0, field: "file", message: "cannot be read")
         }
         let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return try parse(try text(of: data, file: path), file: path, name: stem)
+        return try read(data, file: path, name: stem)
+    }
+
+    /// Reads a suite file's bytes (`file` names it in errors).
+    public static func read(_ data: Data, file: String, name: String) throws -> Suite {
+        try parse(try text(of: data, file: file), file: file, name: name)
     }
 
     /// The file's text: UTF-8 without a byte-order mark, no control
@@ -152,18 +157,30 @@ public struct Suite: Codable, Sendable, Equatable {
                 }
                 return v
             }
+            // Twice in a list is two cells of one name, which a comparison could only pick between.
+            func once<T: Hashable>(_ xs: [T]) throws -> [T] {
+                var seen = Set<T>()
+                if let twice = xs.first(where: { !seen.insert($0).inserted }) { throw fail(key, "'\(twice)' is listed twice") }
+                return xs
+            }
             func seconds(_ s: String) throws -> Double {
                 do { return try DurationText.seconds(s) } catch { throw fail(key, "\(error)") }
             }
             switch key {
-            case "name": suite.name = value
+            case "name":
+                // It names the default output directory (results/bench-NAME): one plain component.
+                guard value.utf8.count <= 100, !value.hasPrefix("."),
+                      value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+                    throw fail(key, "'\(value)' must be up to 100 letters, digits, '-', '_' or '.', not starting with '.'")
+                }
+                suite.name = value
             case "description": suite.description = value
             case "strategies":
                 for s in items where s != Suite.kernelProcesses {
                     guard let e = StrategyRegistry.named(s) else { throw fail(key, "unknown strategy '\(s)'") }
                     guard e.info.maxWorkers == nil else { throw fail(key, "'\(s)' runs one thread only; it cannot join a suite") }
                 }
-                suite.strategies = items
+                suite.strategies = try once(items)
             case "workloads", "workload":
                 if !seenWorkloads { suite.workloads = [] }
                 seenWorkloads = true
@@ -178,10 +195,12 @@ public struct Suite: Codable, Sendable, Equatable {
                         var m = preset.mix
                         do { try m.apply(spec: mix) } catch { throw fail(key, "\(error)") }
                     }
-                    suite.workloads.append(WorkloadSpec(preset, mix: mix))
+                    let spec = WorkloadSpec(preset, mix: mix)
+                    if suite.workloads.contains(where: { $0.label == spec.label }) { throw fail(key, "'\(spec.label)' is listed twice") }
+                    suite.workloads.append(spec)
                 }
-            case "threads": suite.threads = try items.map { try number($0, 1...256) }
-            case "vmas": suite.vmas = try items.map { try number($0, 1...RunConfig.maxVMAs) }
+            case "threads": suite.threads = try once(items.map { try number($0, 1...256) })
+            case "vmas": suite.vmas = try once(items.map { try number($0, 1...RunConfig.maxVMAs) })
             case "mutators": suite.mutators = try number(value, 0...64)
             case "repetitions": suite.repetitions = try number(value, 1...100)
             case "duration":

@@ -125,13 +125,17 @@ public enum AtomicFile {
                 throw Failure(description: "'\(dir)' holds '\(other)', which is not a result file: give a new or empty directory, or a previous output of this command")
             }
         }
-        let parent = PathText.directory(of: target)
-        do {
-            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-        } catch {
-            throw Failure(description: "cannot create '\(parent)': \((error as NSError).localizedFailureReason ?? "\(error)")")
+        // Nothing is created before the run (a usage error must leave no trace): the missing
+        // parents are made when the results are written; the nearest one that exists must take files.
+        var existing = PathText.directory(of: target)
+        while !FileManager.default.fileExists(atPath: existing) && existing != "/" && existing != "." {
+            existing = PathText.directory(of: existing)
         }
-        try probe(directory: parent, for: dir)
+        var isParentDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: existing, isDirectory: &isParentDir), isParentDir.boolValue else {
+            throw Failure(description: "cannot create '\(dir)': '\(existing)' is not a directory")
+        }
+        try probe(directory: existing, for: dir)
     }
 
     /// `dir` without trailing slashes, its symlinks resolved when it exists.

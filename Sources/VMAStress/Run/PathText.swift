@@ -23,6 +23,20 @@ public enum PathText {
         return nil
     }
 
+    /// Whether two paths name one file: the same last name in the same directory, whichever
+    /// spelling reaches it ("r.json", "./r.json", "d/../r.json", a symlinked directory).
+    public static func sameFile(_ a: String, _ b: String) -> Bool {
+        func resolved(_ path: String) -> String {
+            var p = Substring(path)
+            while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+            let name = p.lastIndex(of: "/").map { p[p.index(after: $0)...] } ?? p
+            guard let dir = realpath(directory(of: path), nil) else { return path }
+            defer { free(dir) }
+            return String(cString: dir) + "/" + name
+        }
+        return resolved(a) == resolved(b)
+    }
+
     /// A temporary name beside `path` of fixed length, whatever the target's.
     /// Unique within the process too (a checkpoint may write beside the final file).
     public static func temporary(beside path: String, tag: String = "tmp") -> String {

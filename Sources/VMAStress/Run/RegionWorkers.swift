@@ -169,10 +169,10 @@ enum TaskFiles {
         guard kernel else { return Array(repeating: MappedFile(isFile: true, shared: shared), count: faulters) }
         var files: [MappedFile] = []
         for _ in 0..<faulters {
-            let fd = vms_temp_file(pages * 4096)
+            let fd = vms_temp_file(pages * 4096, shared ? 1 : 0)
             guard fd >= 0 else {
                 close(files)
-                throw Failed(description: "cannot make a \(pages * 4096 >> 20) MiB temporary file in $TMPDIR or /tmp for \(workload.rawValue): \(String(cString: strerror(-fd)))")
+                throw Failed(description: "cannot make a \((pages * 4096) >> 20) MiB temporary file in $TMPDIR or /tmp for \(workload.rawValue): \(String(cString: strerror(-fd)))")
             }
             files.append(MappedFile(isFile: true, fd: fd, shared: shared))
         }

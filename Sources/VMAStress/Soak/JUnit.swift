@@ -29,6 +29,12 @@ public enum JUnit {
         let rssBody = rss.growing ? "<failure type=\"RSS\" message=\"\(escape(rss.reason))\"/>"
             : rss.judged ? "" : "<skipped message=\"\(escape(rss.reason))\"/>"
         cases.append("    <testcase classname=\"vmastress.soak\" name=\"rss steady\" time=\"0\">\(rssBody)</testcase>")
+        // Written at every checkpoint too: a soak killed outright leaves this error behind, never a
+        // file that reads as passed (or the previous run's SUCCESS).
+        let incomplete = s.verdict == .incomplete
+        if incomplete {
+            cases.append("    <testcase classname=\"vmastress.soak\" name=\"soak finished\" time=\"0\"><error type=\"INCOMPLETE\" message=\"\(escape("the soak had not finished when this file was written (\(s.phases.count) phase(s) done); it was killed or is still running"))\"/></testcase>")
+        }
         let failures = s.phases.filter { $0.verdict == .failure }.count + (rss.growing ? 1 : 0)
         let skipped = s.phases.filter { $0.verdict == .interrupted }.count + (rss.judged ? 0 : 1)
         let props = [("seed", "\(s.plan.seed)"), ("duration", "\(s.durationSeconds)"), ("verdict", s.verdict.rawValue),
@@ -36,8 +42,8 @@ public enum JUnit {
             .map { "      <property name=\"\($0.0)\" value=\"\(escape($0.1))\"/>" }.joined(separator: "\n")
         return """
             <?xml version="1.0" encoding="UTF-8"?>
-            <testsuites name="vmastress soak" tests="\(cases.count)" failures="\(failures)" time="\(seconds(s.elapsedSeconds))">
-              <testsuite name="vmastress.soak" tests="\(cases.count)" failures="\(failures)" errors="0" skipped="\(skipped)" time="\(seconds(s.elapsedSeconds))" timestamp="\(escape(s.createdAt))" hostname="\(escape(s.machine.hostname))">
+            <testsuites name="vmastress soak" tests="\(cases.count)" failures="\(failures)" errors="\(incomplete ? 1 : 0)" time="\(seconds(s.elapsedSeconds))">
+              <testsuite name="vmastress.soak" tests="\(cases.count)" failures="\(failures)" errors="\(incomplete ? 1 : 0)" skipped="\(skipped)" time="\(seconds(s.elapsedSeconds))" timestamp="\(escape(s.createdAt))" hostname="\(escape(s.machine.hostname))">
                 <properties>
             \(props)
                 </properties>

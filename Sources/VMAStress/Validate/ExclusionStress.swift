@@ -1,3 +1,4 @@
+import CSupport
 import Glibc
 import Synchronization
 
@@ -106,7 +107,7 @@ enum ExclusionStress {
                 }
             }) { threads.append(t) }
         }
-        _ = Clock.sleep(until: clock.start + UInt64(seconds * 1e9)) { w.p[3].load(ordering: .relaxed) != 0 }
+        _ = Clock.sleep(until: clock.start + UInt64(seconds * 1e9)) { w.p[3].load(ordering: .relaxed) != 0 || vms_stop_signal() != 0 }
         w.p[3].store(1, ordering: .relaxed)
         threads.forEach { $0.join() }
         lock.destroy()

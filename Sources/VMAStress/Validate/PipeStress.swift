@@ -1,3 +1,4 @@
+import CSupport
 import Glibc
 import Synchronization
 
@@ -80,7 +81,7 @@ enum PipeStress {
         var current = 0
         var updates: UInt64 = 0
         let deadline = Clock.nanos() + UInt64(seconds * 1e9)
-        while !stop.pointee.load(ordering: .relaxed) && Clock.nanos() < deadline {
+        while !stop.pointee.load(ordering: .relaxed) && Clock.nanos() < deadline && vms_stop_signal() == 0 {
             let next = free[freeHead]
             freeHead += 1
             if freeHead > 4096 {

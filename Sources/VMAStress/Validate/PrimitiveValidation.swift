@@ -1,3 +1,4 @@
+import CSupport
 /// Every primitive's validation and its busted twins, in one table
 /// (ConcurrencyKit's `validate` beside `bench primitives`).
 public enum PrimitiveValidation {
@@ -54,13 +55,18 @@ public enum PrimitiveValidation {
 
     public static func named(_ name: String) -> Entry? { all.first { $0.name == name } }
 
-    /// Runs correct entries for `seconds` each, busted ones until caught or `bustedSeconds`.
+    /// Runs correct entries for `seconds` each, busted ones until caught or `bustedSeconds`. A stop
+    /// signal ends the run early: the entry it cut short is kept only if it had already failed (a
+    /// finding is a finding; a pass or a twin not yet caught after a cut would say nothing).
     public static func run(_ entries: [Entry], seconds: Double, bustedSeconds: Double,
                            progress: (Entry) -> Void = { _ in }) -> [ValidationResult] {
-        entries.map { e in
+        var results: [ValidationResult] = []
+        for e in entries where vms_stop_signal() == 0 {
             progress(e)
-            return e.busted ? e.run(bustedSeconds, true) : e.run(seconds, false)
+            let r = e.busted ? e.run(bustedSeconds, true) : e.run(seconds, false)
+            if vms_stop_signal() == 0 || r.failures > 0 { results.append(r) }
         }
+        return results
     }
 }
 

@@ -1,3 +1,4 @@
+import CSupport
 import Synchronization
 
 /// Two words written together under a seqlock; readers must see them equal
@@ -51,7 +52,7 @@ enum SeqCountStress {
         }
         var writes: UInt64 = 0
         let deadline = Clock.nanos() + UInt64(seconds * 1e9)
-        while !stop.pointee.load(ordering: .relaxed) && Clock.nanos() < deadline {
+        while !stop.pointee.load(ordering: .relaxed) && Clock.nanos() < deadline && vms_stop_signal() == 0 {
             pair.pointee.lock.writeLock()
             writes += 1
             pair.pointee.a.store(writes, ordering: .relaxed)

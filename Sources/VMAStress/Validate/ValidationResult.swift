@@ -48,3 +48,21 @@ final class FailureClock: @unchecked Sendable {
         return first.pointee == 0 ? nil : Double(first.pointee) / 1e9
     }
 }
+
+/// What `vmastress validate --json` writes (docs/results-schema.md).
+public struct ValidationFile: Codable, Sendable {
+    public static let schemaID = "vmastress.validate/1"
+    public var schema = ValidationFile.schemaID
+    public var tool: String
+    public var machine: Machine
+    /// The stop signal that ended the run early (SIGINT...); `results` then holds the validations that finished.
+    public var interruptedBy: String?
+    public var results: [ValidationResult]
+
+    public init(tool: String, machine: Machine, interruptedBy: String?, results: [ValidationResult]) {
+        self.tool = tool
+        self.machine = machine
+        self.interruptedBy = interruptedBy
+        self.results = results
+    }
+}
