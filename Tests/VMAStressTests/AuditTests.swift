@@ -18,6 +18,34 @@ struct AuditTests {
         #expect(Audit.tree(f.mm).contains { $0.seen == "marked detached" })
     }
 
+    /// A violation outcome the faults counted with no report of its invariant fails the run.
+    @Test func aLostReportIsCaughtByTheVerdictsSelfCheck() {
+        let w = WorkerStats(name: "faulter-0", role: .faulter, index: 0)
+        let log = ViolationLog(strategy: "t", seed: 1, reproduce: "r", keepGoing: true)
+        #expect(Runner.unreportedOutcomes([w], log).isEmpty)
+        w.counters[WorkerStats.outcomeBase + FaultResult.Kind.reuse.rawValue] = 3
+        w.counters[WorkerStats.outcomeBase + FaultResult.Kind.installed.rawValue] = 9
+        #expect(Runner.unreportedOutcomes([w], log).map(\.invariant) == [.reuse])
+        log.report(Finding(.reuse, expected: "x", seen: "y"), thread: "t")
+        #expect(Runner.unreportedOutcomes([w], log).isEmpty)
+    }
+
+    /// mmgrab without mmdrop, on a live mm and on one that exited.
+    @Test func mmLeakCatchesAnExtraHoldAndAnExitedMMStillAlive() {
+        let cache = MMCache(capacity: 4)
+        defer { cache.destroy() }
+        let a = cache.allocate()!, b = cache.allocate()!
+        #expect(Audit.mmLeak(cache).isEmpty)
+        cache.grab(a)
+        #expect(Audit.mmLeak(cache).map(\.seen) == ["mm \(MMCache.describe(a)) has mm_count 2"])
+        cache.drop(a)
+        cache.grab(b)
+        cache.exit(b)
+        #expect(Audit.mmLeak(cache).first?.seen == "mm \(MMCache.describe(b)) exited but has mm_count 1")
+        cache.drop(b)
+        #expect(Audit.mmLeak(cache).isEmpty && !cache.isLive(b))
+    }
+
     @Test func ptesCatchOrphansWrongGenerationAndWritableUnderReadOnly() {
         let f = Fixture()
         defer { f.destroy() }

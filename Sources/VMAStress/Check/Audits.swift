@@ -129,6 +129,17 @@ public enum Audit {
                         seen: "\(allocs) - \(frees) = \(allocs - frees)")]
     }
 
+    /// LEAK of mms: at quiescence nothing holds an mm but the mm itself (mmgrab
+    /// and mmdrop come in pairs), so every live mm has mm_count 1 and none that
+    /// exited is still alive.
+    public static func mmLeak(_ cache: MMCache) -> [Finding] {
+        cache.live().filter { $0.exited || $0.count != 1 }.prefix(4).map { m in
+            Finding(.leak, expected: m.exited ? "an exited mm is destroyed once nothing holds it (mmgrab and mmdrop in pairs)"
+                                              : "mm_count 1 (the mm's own) at quiescence",
+                    seen: "mm \(MMCache.describe(m.identity))\(m.exited ? " exited but" : "") has mm_count \(m.count)")
+        }
+    }
+
     /// STALE-PTE: every present PTE in `range` (all of the space by default)
     /// lies in a VMA of its generation that allows its permission.
     public static func ptes(_ mm: MM, in range: PageRange? = nil) -> [Finding] {

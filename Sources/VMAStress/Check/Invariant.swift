@@ -55,9 +55,9 @@ public enum Invariant: String, CaseIterable, Codable, Sendable {
                          detectedBy: "every checkpoint and the final audit (reference counts), and writers recording a saturating counter's underflow",
                          evidence: "the VMA and its count, or the id of the VMA that underflowed")
         case .leak:
-            return Entry(meaning: "VMA allocations minus frees equal the VMAs in the index after the final barrier",
-                         detectedBy: "the final audit, after the strategy's barrier has run every deferred free",
-                         evidence: "allocations, frees, VMAs in the index and frees still pending")
+            return Entry(meaning: "VMA allocations minus frees equal the VMAs in the index after the final barrier; at quiescence every live mm has mm_count 1 and no exited mm is alive",
+                         detectedBy: "every checkpoint and the final audit, after the strategy's barrier has run every deferred free; --mm-churn when the mm cache runs out",
+                         evidence: "allocations, frees, VMAs in the index and frees still pending; the mm, its mm_count and whether it exited")
         case .stall:
             return Entry(meaning: "every worker makes progress",
                          detectedBy: "the watchdog thread (no progress within --stall-timeout), a checkpoint whose workers do not park, and the stop and final audit timing out",

@@ -78,6 +78,7 @@ public final class ViolationLog: Sendable {
     let startNanos: UInt64
     let keepGoing: Bool
     private let entries = Mutex<[Violation]>([])
+    private let perInvariant = Mutex<[Invariant: Int]>([:])
     private let total = Atomic<Int>(0)
     /// Set by the first violation unless keep-going: the harness ends the run.
     private let stopFlag = Atomic<Bool>(false)
@@ -97,6 +98,7 @@ public final class ViolationLog: Sendable {
             atSeconds: Double(Clock.nanos() - startNanos) / 1e9, reproduce: reproduce)
         let n = total.wrappingAdd(1, ordering: .relaxed).newValue
         entries.withLock { if $0.count < Self.keepAtMost { $0.append(v) } }
+        perInvariant.withLock { $0[f.invariant, default: 0] += 1 }
         if n == 1 || keepGoing && n <= 10 {
             let line = "vmastress: \(v.invariant.rawValue) violation (\(strategy), thread \(thread)): expected \(v.expected); seen \(v.seen)\n"
             Console.error(line)
@@ -105,6 +107,8 @@ public final class ViolationLog: Sendable {
     }
 
     public var count: Int { total.load(ordering: .relaxed) }
+    /// Reports of `invariant`, counted past `keepAtMost` too.
+    public func count(of invariant: Invariant) -> Int { perInvariant.withLock { $0[invariant] ?? 0 } }
     public var shouldStop: Bool { stopFlag.load(ordering: .relaxed) }
     public var all: [Violation] { entries.withLock { $0 } }
 }

@@ -139,7 +139,7 @@ public final class Checker: @unchecked Sendable {
                 + Audit.holes(mm) + Audit.allLocks(mm)
                 + Audit.ptes(mm)
         }
-        return found + Audit.leak(mms, pending: pendingFrees)
+        return found + Audit.leak(mms, pending: pendingFrees) + (mms.first.map { Audit.mmLeak($0.mms) } ?? [])
     }
 
     /// The thread dump: every worker's role, operation, step and progress, and the mm writer's step.

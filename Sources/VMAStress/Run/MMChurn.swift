@@ -26,6 +26,17 @@ func mmChurnLoop<S: Strategy>(_: S.Type, _ w: WorkerStats, _ env: WorkerEnv, cac
     let space = PageRange(0, MMChurn.pages)
     var graveyard: [(MM, S)] = []
     while true {
+        // Every mm slot alive means exited mms that something still holds (an mmgrab without
+        // its mmdrop): say so, and idle through the run's checkpoints instead of making more.
+        if caches.mms.available == 0 {
+            let held = caches.mms.live().filter(\.exited).count
+            env.log.report(Finding(.leak, expected: "an exited mm is destroyed once nothing holds it (mmgrab and mmdrop in pairs)",
+                                   seen: "every one of the \(caches.mms.capacity) mm slots is alive, \(held) of them exited mms"),
+                           thread: w.name)
+            bury(&graveyard)
+            gate.idleUntilStop(w, env.control)
+            break
+        }
         let mm = MM(pages: MMChurn.pages, maxVMAs: MMChurn.maxVMAs, index: index, memory: memory,
                     caches: caches, nodeRoom: MMChurn.nodeRoom)
         let s = S(mm: mm)
@@ -58,7 +69,7 @@ func mmChurnLoop<S: Strategy>(_: S.Type, _ w: WorkerStats, _ env: WorkerEnv, cac
         _ = s.perform(.munmap(space))
         s.threadOnline()
         s.threadStop(&ctx)
-        mm.mms.drop(mm.identity)
+        mm.mms.exit(mm.identity)
         graveyard.append((mm, s))
         if stop || graveyard.count >= MMChurn.graveyardSize { bury(&graveyard) }
         if stop { break }

@@ -213,6 +213,9 @@ public enum Runner {
             }
         }
 
+        if config.check != .off {
+            for f in unreportedOutcomes(workers, log) { log.report(f, thread: "self-check") }
+        }
         let signal = vms_stop_signal()
         var result = summarise(
             config: config, workers: workers, log: log, checker: checker, mms: mms,
@@ -333,6 +336,20 @@ public enum Runner {
             if let model { found += model.apply(op, r) }
         }
         return found
+    }
+
+    /// The verdict checks itself: a fault outcome of a violation kind that no report of its
+    /// invariant accounts for is a report lost on its way to the verdict, which must fail the
+    /// run (the outcomes line would show the evidence beside a SUCCESS).
+    static func unreportedOutcomes(_ workers: [WorkerStats], _ log: ViolationLog) -> [Finding] {
+        let kinds: [(FaultResult.Kind, Invariant)] = [(.stalePTE, .stalePTE), (.useAfterFree, .uaf), (.torn, .torn),
+                                                      (.pipe, .pipe), (.reuse, .reuse)]
+        return kinds.compactMap { kind, invariant in
+            let n = workers.reduce(UInt64(0)) { $0 + $1.outcome(kind) }
+            guard n > 0, log.count(of: invariant) == 0 else { return nil }
+            return Finding(invariant, expected: "a \(invariant.rawValue) report for each of the \(n) '\(kind.name)' fault outcome(s) counted",
+                           seen: "none was reported: the report was lost on its way to the verdict (an internal error of vmastress)")
+        }
     }
 
     static func summarise(config: RunConfig, workers: [WorkerStats], log: ViolationLog, checker: Checker, mms: [MM],

@@ -90,6 +90,7 @@ public enum StrategyRegistry {
         StrategyEntry(BustedNoRangeCheck<MembRCU>.self),
         StrategyEntry(BustedWalkNotReset<MembRCU>.self),
         StrategyEntry(BustedForeignPutUnpinned<MembRCU>.self),
+        StrategyEntry(BustedForeignMMLeak<MembRCU>.self),
         StrategyEntry(BustedNoForeignCheck<MembRCU>.self),
     ]
 

@@ -62,6 +62,24 @@ struct WorkerGate {
         return false
     }
 
+    /// A worker with nothing left it can do (a capacity ran out, and the run has a finding
+    /// that says why) still checks in, so checkpoints and the stop go on without it stalling.
+    mutating func idleUntilStop(_ w: WorkerStats, _ control: RunControl) {
+        while true {
+            while control.epoch != handledEpoch {
+                handledEpoch = control.epoch
+                let (command, measure) = control.checkIn()
+                if command == .stop { return }
+                if measure && !measuring {
+                    measuring = true
+                    w.beginMeasuring()
+                }
+            }
+            w.progress.pointee.wrappingAdd(1, ordering: .relaxed)
+            usleep(1000)
+        }
+    }
+
     func finish(_ w: WorkerStats) { if measuring { w.endMeasuring() } }
 }
 

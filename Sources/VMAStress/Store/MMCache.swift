@@ -20,6 +20,8 @@ public struct MMCache: @unchecked Sendable {
         let generation = Atomic<UInt32>(0)
         /// rcuwait_wake_up(&mm->vma_writer_wait) calls.
         let writerWakeups = Atomic<UInt64>(0)
+        /// exit_mmap has run: only references others hold keep it alive.
+        let exited = Atomic<Bool>(false)
     }
 
     struct State: ~Copyable {
@@ -53,8 +55,31 @@ public struct MMCache: @unchecked Sendable {
         let gen = slots[i].generation.wrappingAdd(1, ordering: .relaxed).newValue
         let identity = UInt64(gen) << 32 | UInt64(i)
         slots[i].count.store(1, ordering: .relaxed)
+        slots[i].exited.store(false, ordering: .relaxed)
         slots[i].tag.store(identity, ordering: .releasing)
         return identity
+    }
+
+    /// Slots free for a new mm (never used, or destroyed).
+    public var available: Int {
+        state.pointee.lock.lock()
+        defer { state.pointee.lock.unlock() }
+        return state.pointee.ring.available
+    }
+
+    /// The process exits: exit_mmap is done and the mm drops its own mm_count.
+    public func exit(_ identity: UInt64) {
+        slots[Self.slot(of: identity)].exited.store(true, ordering: .relaxed)
+        drop(identity)
+    }
+
+    /// Every mm alive now: its identity, mm_count and whether it has exited.
+    public func live() -> [(identity: UInt64, count: UInt32, exited: Bool)] {
+        (0..<capacity).compactMap { i in
+            let tag = slots[i].tag.load(ordering: .acquiring)
+            guard tag != Self.poison else { return nil }
+            return (tag, slots[i].count.load(ordering: .relaxed), slots[i].exited.load(ordering: .relaxed))
+        }
     }
 
     /// Whether the mm named `identity` still lives (its slot is not poisoned nor another mm's).

@@ -43,9 +43,9 @@ public struct PerVMARefcount<F: RCUFlavor>: RCUReaders, LocklessSteps {
 
     /// How the read side treats a VMA that another mm now owns: the kernel
     /// since 9bbffee67ffd pins that mm around the put; the busted twins
-    /// forget the pin, or the check itself.
+    /// forget the pin, forget to unpin, or forget the check itself.
     public enum ForeignMM: Sendable {
-        case pinned, unpinned, unchecked
+        case pinned, unpinned, leaked, unchecked
     }
 
     public let mm: MM
@@ -168,7 +168,7 @@ public struct PerVMARefcount<F: RCUFlavor>: RCUReaders, LocklessSteps {
         // Holding another mm's VMA: stay a while, so that mm's exit may be waiting on it by now.
         ctx.delay(.afterPin)
         ctx.lingerLong()
-        if foreignMM == .pinned { mm.mms.grab(owner) }
+        if foreignMM == .pinned || foreignMM == .leaked { mm.mms.grab(owner) }
         let r = put(v, &ctx)
         if foreignMM == .pinned { mm.mms.drop(owner) }
         return r

@@ -14,6 +14,21 @@ public struct BustedForeignPutUnpinned<F: RCUFlavor>: BustedLocklessTwin {
     public init(mm: MM) { base = PerVMARefcount(mm: mm, foreignMM: .unpinned) }
 }
 
+/// per-vma-refcount pinning another mm around its put and never unpinning
+/// it: the mm outlives its exit for good (an mmgrab without its mmdrop).
+public struct BustedForeignMMLeak<F: RCUFlavor>: BustedLocklessTwin {
+    public static var info: StrategyInfo {
+        PerVMARefcount<F>.info.twin(
+            name: "busted-foreign-mm-leak",
+            summary: "per-vma-refcount pins another mm (mmgrab) around its put and never drops it: exited mms are never destroyed",
+            origin: "the mmgrab/mmdrop pair of 9bbffee67ffd (CVE-2025-38554), with the mmdrop lost",
+            breaks: .leak, caughtWith: RunShape(mmChurn: true, churnPages: 512, mix: "hot=100"))
+    }
+
+    public let base: PerVMARefcount<F>
+    public init(mm: MM) { base = PerVMARefcount(mm: mm, foreignMM: .leaked) }
+}
+
 /// per-vma-refcount without the check that the VMA it holds is its own
 /// mm's: a record reused by another process is faulted on as if it were
 /// this mm's.
