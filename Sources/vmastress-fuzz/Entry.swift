@@ -18,6 +18,24 @@ public func fuzzOne(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     target!(Data(bytes: bytes, count: count))
     return 0
 }
+
+@_silgen_name("LLVMFuzzerRunDriver")
+private func runDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ testOne: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
+
+// SwiftPM links an executable's entry point under this name (main is an alias of it),
+// so libFuzzer's driver is started from here rather than from its own main.
+@_cdecl("vmastress_fuzz_main")
+public func fuzzMain(
+    _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> CInt {
+    var count = argc
+    var args = argv
+    return runDriver(&count, &args) { fuzzOne($0, $1) }
+}
 #else
 /// Without libFuzzer: replays a corpus, `vmastress-fuzz TARGET FILE|DIR...`, each
 /// input once (the seed corpus in make test; a crash found by `make fuzz` after its fix).
