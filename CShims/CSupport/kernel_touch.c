@@ -57,12 +57,23 @@ int vms_touch(void *addr, int write) {
     return VMS_TOUCH_OK;
 }
 
+int vms_guarded(void (*body)(void *), void *arg) {
+    int r = sigsetjmp(touch_env, 0);
+    if (r != 0) return r;
+    touching = 1;
+    body(arg);
+    touching = 0;
+    return VMS_TOUCH_OK;
+}
+
 // The kernel backend's system calls on its own reservation, with the flags
 // Swift's Glibc module does not carry; each returns 0 or an errno.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -88,8 +99,24 @@ int vms_map_over(void *addr, uint64_t bytes, int prot, int fd, int shared) {
     int flags = MAP_FIXED | (shared ? MAP_SHARED : MAP_PRIVATE) | (fd < 0 ? MAP_ANONYMOUS : 0);
     if (mmap(addr, bytes, os_prot(prot), flags, fd, 0) == MAP_FAILED) return errno;
     // THP off, as in calibrate and --processes: one 4 KiB PTE per anonymous fault.
-    if (fd < 0) madvise(addr, bytes, MADV_NOHUGEPAGE);
+    if (fd < 0 && vms_thp_always()) madvise(addr, bytes, MADV_NOHUGEPAGE);
     return 0;
+}
+
+static int thp_always;
+static pthread_once_t thp_once = PTHREAD_ONCE_INIT;
+
+static void read_thp_mode(void) {
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (!f) return;
+    char line[128] = {0};
+    if (fgets(line, sizeof line, f)) thp_always = strstr(line, "[always]") != NULL;
+    fclose(f);
+}
+
+int vms_thp_always(void) {
+    pthread_once(&thp_once, read_thp_mode);
+    return thp_always;
 }
 
 int vms_temp_file(uint64_t bytes, int reserve) {

@@ -94,7 +94,7 @@ struct KernelBackendTests {
 
     /// A worker process that dies is reported, with the signal that killed it.
     @Test func aWorkerProcessThatDiesIsSeen() throws {
-        let task = try #require(vms_task_create(Int32(VMS_TASK_CHUNKS), 1 << 20, 1, -1, 0, 63))
+        let task = try #require(vms_task_create(Int32(VMS_TASK_CHUNKS), 1 << 20, 1, -1, 0, 63, 0))
         defer { vms_task_destroy(task) }
         let pid = vms_task_start(task)
         #expect(pid > 0)
@@ -104,6 +104,43 @@ struct KernelBackendTests {
         kill(pid, SIGKILL)
         guard case let .ended(how) = proxy.state(wait: true) else { Issue.record("still running"); return }
         #expect(how?.contains("signal \(SIGKILL)") == true, "\(how ?? "exited 0")")
+    }
+
+    /// Threads mode runs will-it-scale's loop in threads of this process: every such workload
+    /// runs, is counted, and brk1 moves the real break (malloc keeps working beside it).
+    @Test(arguments: Workload.allCases.filter(\.runsInProcesses))
+    func threadsRunWillItScalesLoopInThisProcess(_ workload: Workload) throws {
+        var c = RunConfig(strategy: "kernel", faulters: 2, mutators: 0, durationSeconds: 0.4, warmupSeconds: 0.1, seed: 4,
+                          checkpointIntervalSeconds: 0.1, layout: Layout.sized(for: workload, faulters: 2))
+        c.workload = workload
+        c.mix = workload.mix
+        try c.validate()
+        let r = try Runner.run(c)
+        #expect(r.verdict == .success, "\(workload.rawValue): \(r.violations.map(\.text))")
+        #expect(r.countedOpsPerSecond > 0)
+        // The threads' own resource use: a touch is a fault of the thread that made it.
+        if workload.spec.regions!.touch && !workload.spec.regions!.heap && workload.spec.regions!.backing == .anonymous {
+            let faults = r.threads.filter { $0.role == .faulter }.reduce(0) { $0 + $1.minorFaults }
+            #expect(faults > 0 && UInt64(faults) <= (r.op(.fault)?.count ?? 0) + 4096)
+        }
+        let probe = [UInt8](repeating: 1, count: 1 << 20)
+        #expect(probe.reduce(0) { $0 + Int($1) } == 1 << 20)
+    }
+
+    /// A worker thread whose touch fails (a shared mapping of an empty file: SIGBUS) ends
+    /// its loop and is reported with how, instead of taking the harness down.
+    @Test func aWorkerThreadWhoseTouchFailsIsSeen() throws {
+        let fd = vms_temp_file(0, 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        vms_touch_install()
+        let task = try #require(vms_task_create(Int32(VMS_TASK_CHUNKS), 1 << 20, 1, fd, 1, 63, 1))
+        defer { vms_task_destroy(task) }
+        #expect(vms_task_start(task) == 0)
+        let w = WorkerStats(name: "t", role: .faulter, index: 0)
+        var proxy = TaskProxy(task: task, w: w, nsPerTick: 1)
+        guard case let .ended(how) = proxy.state(wait: true) else { Issue.record("still running"); return }
+        #expect(how?.contains("no mapping") == true, "\(how ?? "ended without a failure")")
     }
 
     @Test func processesAreForTheKernelAndSingleRegionWorkloads() {

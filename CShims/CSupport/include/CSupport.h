@@ -93,12 +93,17 @@ int vms_kernel_page_fault1(uint64_t bytes, int huge_pages, uint64_t min_ns, uint
 enum { VMS_TOUCH_OK = 0, VMS_TOUCH_NO_MAPPING = 1, VMS_TOUCH_ACCESS = 2 };
 void vms_touch_install(void);
 int vms_touch(void *addr, int write);
+// Runs body(arg) as one long touch: a fatal fault inside it returns
+// VMS_TOUCH_NO_MAPPING or VMS_TOUCH_ACCESS at once (what body wrote to
+// memory stays; its locals are lost), VMS_TOUCH_OK when it returns.
+int vms_guarded(void (*body)(void *), void *arg);
 
-// --processes: a kernel-backend worker forked into a process of its own
-// (will-it-scale's processes mode). The parent makes the task (a MAP_SHARED
-// page of counters and a ring of sampled latencies) before it forks; the
-// child runs one of the loops below until vms_task_stop and calls nothing
-// but system calls. VMS_TASK_CHUNKS: mmap `bytes` (a file if fd >= 0,
+// will-it-scale's testcases on the kernel backend, in will-it-scale's own
+// loop: in a process of its own (--processes; the parent makes the task, a
+// MAP_SHARED page of counters and a ring of sampled latencies, before it
+// forks, and the child calls nothing but system calls) or in a thread of
+// this process (in_thread: threads mode, one mm). The loop runs until
+// vms_task_stop. VMS_TASK_CHUNKS: mmap `bytes` (a file if fd >= 0,
 // MAP_SHARED if shared), write one byte per page if touch, munmap, again.
 // VMS_TASK_BRK: move the break up a page and back.
 enum { VMS_TASK_CHUNKS = 0, VMS_TASK_BRK = 1 };
@@ -106,23 +111,30 @@ enum { VMS_TASK_CHUNKS = 0, VMS_TASK_BRK = 1 };
 enum { VMS_TASK_FAULT = 0, VMS_TASK_MMAP = 1, VMS_TASK_MUNMAP = 2 };
 enum { VMS_TASK_COUNTERS = 5 };  // faults, mmaps, munmaps, failed mmaps, last errno
 typedef struct vms_task vms_task;
-vms_task *vms_task_create(int kind, uint64_t bytes, int touch, int fd, int shared, uint64_t sample_mask);
-// The child's pid, or -errno.
+vms_task *vms_task_create(int kind, uint64_t bytes, int touch, int fd, int shared, uint64_t sample_mask, int in_thread);
+// A process: the child's pid, or -errno. A thread: 0, or -errno (brk1 in
+// threads mode first raises the break 4 GiB, a window above malloc's heap).
 int vms_task_start(vms_task *t);
 void vms_task_counters(vms_task *t, uint64_t out[VMS_TASK_COUNTERS]);
 // Copies up to max samples after *tail (advanced); returns how many.
 uint64_t vms_task_drain(vms_task *t, uint64_t *tail, uint64_t *out, uint64_t max);
-// The child's getrusage(RUSAGE_SELF) now; 0, or ETIMEDOUT.
+// The task's getrusage (RUSAGE_SELF of the child, RUSAGE_THREAD of the thread) now; 0, or ETIMEDOUT.
 int vms_task_snapshot(vms_task *t, struct rusage *usage, uint64_t timeout_ns);
 void vms_task_stop(vms_task *t);
-// waitpid with the child's total resource use; 0, EAGAIN (not blocking and
-// still running) or an errno.
+// Whether it has ended, with its total resource use: 0, EAGAIN (not blocking
+// and still running) or an errno. A process is reaped (waitpid), a thread joined.
 int vms_task_wait(vms_task *t, int block, int *status, struct rusage *usage);
-// SIGSTOP or SIGCONT to the child (the parent's checkpoint pauses); 0 or an errno.
+// Holds the task over the run's checkpoints: SIGSTOP or SIGCONT to a child;
+// a thread is held at its next poll (within a call or 256 touches). 0 or an errno.
 int vms_task_pause(vms_task *t, int paused);
+// Threads mode: the vms_touch result that ended the loop early (0: none).
+int vms_task_touch_failure(vms_task *t);
 // From a wait status: the signal that killed the child (0: none), its exit code (-1: none).
 int vms_task_signal_of(int status);
 int vms_task_exit_code_of(int status);
+// Whether the host's transparent huge pages are in "always" mode (anonymous
+// mappings then need MADV_NOHUGEPAGE for 4 KiB faults).
+int vms_thp_always(void);
 void vms_task_destroy(vms_task *t);
 
 // The kernel backend's calls on its own reservation (prot: 1 read, 2 write).

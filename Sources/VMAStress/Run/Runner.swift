@@ -110,7 +110,8 @@ public enum Runner {
                 threads.append(try OSThread.spawn(name: w.name) {
                     w.applyPlacement()
                     switch w.role {
-                    case .faulter where config.processes: processLoop(s, w, env)
+                    case .faulter where config.processes: taskLoop(s, w, env, inThread: false)
+                    case .faulter where S.info.isKernel && config.workload.runsInProcesses: taskLoop(s, w, env, inThread: true)
                     case .faulter where config.workload.privateRegions: regionLoop(s, w, env, seed: seed)
                     case .faulter: faulterLoop(s, w, env, seed: seed)
                     case .mutator: mutatorLoop(s, w, env, seed: seed, mirrors: mirrors)

@@ -1,32 +1,46 @@
 import CSupport
 import Glibc
 
-/// `--processes`: a kernel-backend faulter runs its workload in a process of
-/// its own, forked from this thread (will-it-scale's processes mode: no
-/// shared mm, so no mmap_lock or VMA tree shared between workers). The child
-/// loops in C on its own address space (`vms_task_start`); this thread is
-/// its proxy in the run: it pauses the child over checkpoints (SIGSTOP),
-/// moves the child's counters and sampled latencies into its WorkerStats
-/// every couple of milliseconds, and takes the child's resource use for the
-/// measured window. A child that dies before it is told to stop is reported
-/// (STABLE: its touches of memory it mapped read-write killed it).
-func processLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv) {
+/// will-it-scale's testcases on the kernel backend run will-it-scale's own
+/// loop, in C (`vms_task_start`), so that what is timed is the system calls
+/// and the page touches and nothing of the harness:
+/// - `--processes`: in a process of its own, forked from this thread
+///   (will-it-scale's processes mode: no shared mm, so no mmap_lock or VMA
+///   tree shared between workers);
+/// - threads mode: in a thread of this process started from this one (its
+///   CPU and memory placement inherited), every worker in the one mm, as
+///   will-it-scale's `_threads` binaries run; mmap(NULL) and munmap land
+///   wherever the kernel puts them, outside the backend's reservation.
+///
+/// This thread is the task's proxy in the run: it holds the task over
+/// checkpoints (SIGSTOP; a thread waits at its next poll), moves its counters
+/// and sampled latencies into this worker's WorkerStats every couple of
+/// milliseconds, and takes the task's resource use for the measured window.
+/// A task that ends before it is told to stop is reported as STABLE: a touch
+/// of memory it mapped read-write killed the process, or failed in the thread.
+func taskLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, inThread: Bool) {
     let shape = env.workload.spec.regions!
     let file = env.files[w.index]
     let kind = shape.heap ? Int32(VMS_TASK_BRK) : Int32(VMS_TASK_CHUNKS)
+    let what = inThread ? "worker thread" : "worker process"
     var gate = WorkerGate()
     guard let task = vms_task_create(kind, (shape.chunkPages ?? 1) * 4096, shape.touch ? 1 : 0, file.fd,
-                                     file.shared ? 1 : 0, env.sampleMask) else {
-        return failed("cannot map the shared page for its worker process: \(String(cString: strerror(errno)))")
+                                     file.shared ? 1 : 0, env.sampleMask, inThread ? 1 : 0) else {
+        return failed("cannot map the shared page for its \(what): \(String(cString: strerror(errno)))")
     }
-    defer { vms_task_destroy(task) }
+    // A thread that never stops cannot be killed: its page is left to it.
+    var stuck = false
+    defer { if !stuck { vms_task_destroy(task) } }
     let pid = vms_task_start(task)
-    guard pid > 0 else { return failed("fork failed: \(String(cString: strerror(-pid)))") }
+    guard pid >= 0, inThread || pid > 0 else {
+        return failed("\(inThread ? "starting the thread" : "fork") failed: \(String(cString: strerror(-pid)))")
+    }
+    let who = inThread ? "\(w.name)'s \(what)" : "\(w.name)'s \(what) (pid \(pid))"
 
     var proxy = TaskProxy(task: task, w: w, nsPerTick: env.nsPerTick)
     var running = true, measuring = false, n: UInt64 = 0
     while true {
-        // Anything the run asks (a checkpoint, measuring, stop) is handled with the child stopped.
+        // Anything the run asks (a checkpoint, measuring, stop) is handled with the task held.
         let asked = env.control.epoch != gate.handledEpoch
         if asked && running { _ = vms_task_pause(task, 1) }
         if gate.shouldStop(s, w, env.control) { break }
@@ -40,7 +54,7 @@ func processLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv) {
         proxy.pull()
         if running, case let .ended(how) = proxy.state(wait: false) {
             running = false
-            env.log.report(Finding(.stable, expected: "\(w.name)'s worker process (pid \(pid)) runs until it is told to stop",
+            env.log.report(Finding(.stable, expected: "\(who) runs until it is told to stop",
                                    seen: how ?? "it exited"), thread: w.name)
         }
         nap(2_000_000)
@@ -50,16 +64,20 @@ func processLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv) {
     if running {
         vms_task_stop(task)
         _ = vms_task_pause(task, 0)
-        // It stops within a page touch or a system call: one still running after the stall timeout is killed.
+        // It stops within a page touch or a system call: a process still running after the stall timeout is killed.
         let deadline = Clock.nanos() + env.stallNanos
         while case .running = proxy.state(wait: false), Clock.nanos() < deadline {
             nap(1_000_000)
         }
         if case .running = proxy.state(wait: false) {
-            env.log.report(Finding(.stall, expected: "\(w.name)'s worker process (pid \(pid)) stops when told to",
-                                   seen: "it was still running \(env.stallNanos / 1_000_000) ms later; killed"), thread: w.name)
-            kill(pid, SIGKILL)
-            _ = proxy.state(wait: true)
+            env.log.report(Finding(.stall, expected: "\(who) stops when told to",
+                                   seen: "it was still running \(env.stallNanos / 1_000_000) ms later\(inThread ? "" : "; killed")"), thread: w.name)
+            if inThread {
+                stuck = true
+            } else {
+                kill(pid, SIGKILL)
+                _ = proxy.state(wait: true)
+            }
         }
     }
     proxy.pull()
@@ -67,13 +85,13 @@ func processLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv) {
     if measuring { w.usageEnd = proxy.usage }
 
     func failed(_ why: String) {
-        env.log.report(Finding(.stall, expected: "\(w.name) starts its worker process", seen: why), thread: w.name)
+        env.log.report(Finding(.stall, expected: "\(w.name) starts its \(what)", seen: why), thread: w.name)
         while !gate.shouldStop(s, w, env.control) { nap(2_000_000) }
         gate.finish(w)
     }
 }
 
-/// The parent's side of one worker process: its counters and samples so far.
+/// The proxy's side of one task: its counters and samples so far.
 struct TaskProxy {
     let task: OpaquePointer
     let w: WorkerStats
@@ -82,7 +100,7 @@ struct TaskProxy {
     var now = [UInt64](repeating: 0, count: Int(VMS_TASK_COUNTERS))
     var tail: UInt64 = 0
     var samples = [UInt64](repeating: 0, count: 4096)
-    /// The child's resource use when it exited.
+    /// The task's resource use when it ended.
     var usage = rusage()
 
     init(task: OpaquePointer, w: WorkerStats, nsPerTick: Double) {
@@ -120,13 +138,18 @@ struct TaskProxy {
         case ended(String?)
     }
 
-    /// Reaps the child if it has ended (waiting for that if `wait`); its resource use is then in `usage`.
+    /// Reaps or joins the task if it has ended (waiting for that if `wait`); its resource use is then in `usage`.
     mutating func state(wait: Bool) -> State {
         var status: Int32 = 0
         let err = vms_task_wait(task, wait ? 1 : 0, &status, &usage)
         if err == EAGAIN { return .running }
         // ECHILD: reaped before.
         guard err == 0 else { return .ended(nil) }
+        switch vms_task_touch_failure(task) {
+        case Int32(VMS_TOUCH_ACCESS): return .ended("a write to a page it mapped read-write got SIGSEGV (SEGV_ACCERR)")
+        case Int32(VMS_TOUCH_NO_MAPPING): return .ended("a write to a page it mapped read-write got SIGSEGV or SIGBUS (no mapping)")
+        default: break
+        }
         let sig = vms_task_signal_of(status), code = vms_task_exit_code_of(status)
         if sig != 0 { return .ended("it was killed by signal \(sig) (\(String(cString: strsignal(sig))))") }
         return .ended(code == 0 ? nil : "it exited with status \(code)")
