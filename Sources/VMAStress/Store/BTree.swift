@@ -70,13 +70,15 @@ public struct BTree: @unchecked Sendable {
     /// reader may reach one, even if it would then restart cleanly.
     @inline(__always)
     public func find(_ page: UInt64, restarts: inout UInt64, freed: inout UInt64) -> VMAPtr? {
-        var leaf: UInt = 0
-        return find(page, restarts: &restarts, freed: &freed, leaf: &leaf)
+        var leaf: UInt = 0, step = NoWalkStep()
+        return find(page, restarts: &restarts, freed: &freed, leaf: &leaf, step: &step)
     }
 
-    /// `find`, also giving the leaf the walk ended in (what a maple state keeps).
+    /// `find`, also giving the leaf the walk ended in (what a maple state
+    /// keeps); `step` is passed after each level.
     @inline(__always)
-    public func find(_ page: UInt64, restarts: inout UInt64, freed: inout UInt64, leaf: inout UInt) -> VMAPtr? {
+    public func find<W: WalkStep>(_ page: UInt64, restarts: inout UInt64, freed: inout UInt64, leaf: inout UInt,
+                                  step: inout W) -> VMAPtr? {
         var attempts = 0
         walk: while attempts < 8 {
             attempts &+= 1
@@ -103,6 +105,7 @@ public struct BTree: @unchecked Sendable {
                 }
                 raw = UInt(slot)
                 depth &+= 1
+                step.level()
             }
             return nil
         }
@@ -113,7 +116,8 @@ public struct BTree: @unchecked Sendable {
     /// state not reset): a freed node counts in `freed`; a dead one, or one
     /// whose range does not hold `page`, sends the walk back to the root.
     @inline(__always)
-    public func find(_ page: UInt64, resumingAt leaf: UInt, restarts: inout UInt64, freed: inout UInt64) -> VMAPtr? {
+    public func find<W: WalkStep>(_ page: UInt64, resumingAt leaf: UInt, restarts: inout UInt64, freed: inout UInt64,
+                                  step: inout W) -> VMAPtr? {
         let n = Node(leaf)
         let mark = n.mark
         if mark == Self.freedMark {
@@ -124,7 +128,8 @@ public struct BTree: @unchecked Sendable {
             let i = n.entry(for: page)
             if let v = VMAPtr(bitPattern: UInt(n.slot(i))), page < v.end { return v }
         }
-        return find(page, restarts: &restarts, freed: &freed)
+        var root: UInt = 0
+        return find(page, restarts: &restarts, freed: &freed, leaf: &root, step: &step)
     }
 
     // MARK: Writer side (mm write lock held)

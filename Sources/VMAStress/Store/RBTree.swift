@@ -44,6 +44,13 @@ public struct RBTree: @unchecked Sendable {
     /// and stops: a lockless reader on freed memory is a use-after-free,
     /// whatever it would have done next.
     public func find(_ page: UInt64, freed: inout UInt64) -> VMAPtr? {
+        var step = NoWalkStep()
+        return find(page, freed: &freed, step: &step)
+    }
+
+    /// `find`, passing `step` after each level.
+    @inline(__always)
+    public func find<W: WalkStep>(_ page: UInt64, freed: inout UInt64, step: inout W) -> VMAPtr? {
         var n = rootPtr.pointee.load(ordering: .acquiring)
         var steps = 0
         while let x = n, steps < Self.maxDepth {
@@ -61,6 +68,7 @@ public struct RBTree: @unchecked Sendable {
                 return x
             }
             steps &+= 1
+            step.level()
         }
         return nil
     }

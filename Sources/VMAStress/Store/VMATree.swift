@@ -27,7 +27,16 @@ public struct VMATree: @unchecked Sendable {
     /// being changed or removed); `restarts` counts B-tree walks begun again.
     @inline(__always)
     public func find(_ page: UInt64, restarts: inout UInt64, freed: inout UInt64) -> VMAPtr? {
-        kind == .rbtree ? rb.find(page, freed: &freed) : bt.find(page, restarts: &restarts, freed: &freed)
+        var step = NoWalkStep()
+        return find(page, restarts: &restarts, freed: &freed, step: &step)
+    }
+
+    /// `find`, passing `step` after each level of the descent.
+    @inline(__always)
+    public func find<W: WalkStep>(_ page: UInt64, restarts: inout UInt64, freed: inout UInt64, step: inout W) -> VMAPtr? {
+        var leaf: UInt = 0
+        return kind == .rbtree ? rb.find(page, freed: &freed, step: &step)
+            : bt.find(page, restarts: &restarts, freed: &freed, leaf: &leaf, step: &step)
     }
 
     @inline(__always)

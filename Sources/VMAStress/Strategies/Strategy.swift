@@ -223,7 +223,7 @@ public enum FaultEvent: Int, CaseIterable, Sendable {
 
 /// The fault path's per-thread state, owned by one worker: event counters,
 /// the reader-pipe buckets, the delay-point counts, and the thread's SRCU reader slot.
-public struct FaultContext {
+public struct FaultContext: WalkStep {
     let events: UnsafeMutablePointer<UInt64>
     let pipe: UnsafeMutablePointer<UInt64>
     /// Per `ReadPoint`: passes, then firings.
@@ -440,7 +440,8 @@ public struct FaultContext {
     @inline(__always)
     public mutating func find(_ mm: MM, _ page: UInt64) -> VMAPtr? {
         var freed: UInt64 = 0
-        let v = mm.index.find(page, restarts: &events[FaultEvent.retryIndexWalk.rawValue], freed: &freed)
+        let restarts = events + FaultEvent.retryIndexWalk.rawValue
+        let v = mm.index.find(page, restarts: &restarts.pointee, freed: &freed, step: &self)
         if checks && (freed != 0 || v?.pointee.tag.load(ordering: .relaxed) == VMA.poison) { noteFreedMemory(v) }
         return v
     }
@@ -451,8 +452,10 @@ public struct FaultContext {
     /// `find` on the B-tree, keeping where the walk ended (`walkLeaf`).
     @inline(__always)
     public mutating func findKeepingWalk(_ mm: MM, _ page: UInt64) -> VMAPtr? {
-        var freed: UInt64 = 0
-        let v = mm.index.bt.find(page, restarts: &events[FaultEvent.retryIndexWalk.rawValue], freed: &freed, leaf: &walkLeaf)
+        var freed: UInt64 = 0, leaf: UInt = 0
+        let restarts = events + FaultEvent.retryIndexWalk.rawValue
+        let v = mm.index.bt.find(page, restarts: &restarts.pointee, freed: &freed, leaf: &leaf, step: &self)
+        walkLeaf = leaf
         if checks && freed != 0 { noteFreedMemory(nil) }
         return v
     }
@@ -463,10 +466,15 @@ public struct FaultContext {
     public mutating func resumeWalk(_ mm: MM, _ page: UInt64) -> VMAPtr? {
         guard walkLeaf != 0 else { return findKeepingWalk(mm, page) }
         var freed: UInt64 = 0
-        let v = mm.index.bt.find(page, resumingAt: walkLeaf, restarts: &events[FaultEvent.retryIndexWalk.rawValue], freed: &freed)
+        let restarts = events + FaultEvent.retryIndexWalk.rawValue
+        let v = mm.index.bt.find(page, resumingAt: walkLeaf, restarts: &restarts.pointee, freed: &freed, step: &self)
         if checks && freed != 0 { noteFreedMemory(nil) }
         return v
     }
+
+    /// A lockless walk's levels are a delay point (`ReadPoint.inWalk`).
+    @inline(__always)
+    public mutating func level() { delay(.inWalk) }
 
     @inline(never)
     mutating func noteFreedMemory(_ v: VMAPtr?) {

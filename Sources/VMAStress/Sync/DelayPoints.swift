@@ -13,6 +13,10 @@ public enum ReadPoint: Int, CaseIterable, Sendable {
     /// period can pass) and another one at after-pin, past its lookup (the
     /// next can start), the window synchronize_srcu's first wait exists for.
     case insideReadLock
+    /// A walk of the index is on a node: after each level of the rbtree or
+    /// B-tree descent, the next node not yet read. A node a writer frees
+    /// without waiting for readers is freed under the walker here.
+    case inWalk
     /// The lookup found a VMA; nothing pins it yet but the read section (SRCU, RCU, tree lock).
     case afterLookup
     /// The VMA is pinned (a reference, the per-VMA read lock), not yet validated.
@@ -38,6 +42,7 @@ public enum ReadPoint: Int, CaseIterable, Sendable {
     public var name: String {
         switch self {
         case .insideReadLock: return "inside-read-lock"
+        case .inWalk: return "in-walk"
         case .afterLookup: return "after-lookup"
         case .afterPin: return "after-pin"
         case .betweenChecks: return "between-checks"
