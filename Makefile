@@ -9,8 +9,8 @@ PC_MODULES := liburcu-memb numa
 RUN_ARGS   ?= --strategy correct --workload page_fault1 --faulters 2 --duration 2s --warmup 500ms --repetitions 3 --fault-work calibrated --json results/run.json
 # The benchmark suite `make bench` runs (bench/suites/default.suite, about 6 minutes on 2 cores).
 BENCH_ARGS ?= default --out results/bench
-# The soak `make test` ends with: 45 s, a phase of 6 s for each strategy of its rotation. Override with SOAK_ARGS=...
-SOAK_ARGS  ?= --duration 45s --phase 6s --json results/soak.json --junit results/soak-junit.xml
+# The soak `make test` ends with: 30 s, a phase of 4 s for each strategy of its rotation. Override with SOAK_ARGS=...
+SOAK_ARGS  ?= --duration 30s --phase 4s --json results/soak.json --junit results/soak-junit.xml
 
 .PHONY: all deps build run test bench mutants fuzz sanitize clean
 
@@ -46,7 +46,7 @@ bench: build
 
 # Tests build optimised (the race windows the checker needs are timing-sensitive),
 # with @testable imports, in their own build folder so `make run` keeps its own.
-# Then a 45-second soak, a phase for each strategy of its rotation (random seed, printed).
+# Then a 30-second soak, a phase for each strategy of its rotation (random seed, printed).
 test: deps
 	$(SWIFT) test -c release -Xswiftc -enable-testing --scratch-path .build-test --no-parallel
 	@mkdir -p results

@@ -38,8 +38,10 @@ struct KernelBackendTests {
 
     @Test(arguments: workloads)
     func cleanOnEveryWorkload(_ workload: Workload) throws {
-        // Three mutators: calls on one range race in the kernel, never in the books.
-        var c = RunConfig(strategy: "kernel", faulters: 2, mutators: workload.privateRegions ? 0 : 3, durationSeconds: 1.5,
+        // Three mutators: calls on one range race in the kernel, never in the books. will-it-scale's
+        // testcases run its own loop in threads of this process (no mutators, no books).
+        var c = RunConfig(strategy: "kernel", faulters: 2, mutators: workload.privateRegions ? 0 : 3,
+                          durationSeconds: workload.runsInProcesses ? 0.8 : 1.5,
                           warmupSeconds: 0.1, seed: 9, checkpointIntervalSeconds: 0.25)
         c.workload = workload
         c.mix = workload.mix
@@ -51,6 +53,14 @@ struct KernelBackendTests {
         let touches = workload.spec.regions.map { $0.touch && !$0.heap } ?? true
         #expect(((r.op(.fault)?.count ?? 0) > 0) == touches)
         if touches && workload != .readMostly { #expect(r.process.minorFaults > 0, "real faults") }
+        if workload.runsInProcesses && touches && workload.spec.regions!.backing == .anonymous {
+            // The loop's own threads' resource use: a touch is a fault of the thread that made it.
+            let faults = r.threads.filter { $0.role == .faulter }.reduce(0) { $0 + $1.minorFaults }
+            #expect(faults > 0 && UInt64(faults) <= (r.op(.fault)?.count ?? 0) + 4096)
+        }
+        // brk1 moved this process's break: malloc still works beside it.
+        let probe = [UInt8](repeating: 1, count: 1 << 20)
+        #expect(probe.reduce(0) { $0 + Int($1) } == 1 << 20)
         #expect(r.checker.invariantsChecked == [.stable, .mapping])
         let mutations = OpKind.allCases.filter { $0 != .fault }.reduce(UInt64(0)) { $0 + (r.op($1)?.count ?? 0) }
         #expect(mutations > 0)
@@ -104,27 +114,6 @@ struct KernelBackendTests {
         kill(pid, SIGKILL)
         guard case let .ended(how) = proxy.state(wait: true) else { Issue.record("still running"); return }
         #expect(how?.contains("signal \(SIGKILL)") == true, "\(how ?? "exited 0")")
-    }
-
-    /// Threads mode runs will-it-scale's loop in threads of this process: every such workload
-    /// runs, is counted, and brk1 moves the real break (malloc keeps working beside it).
-    @Test(arguments: Workload.allCases.filter(\.runsInProcesses))
-    func threadsRunWillItScalesLoopInThisProcess(_ workload: Workload) throws {
-        var c = RunConfig(strategy: "kernel", faulters: 2, mutators: 0, durationSeconds: 0.4, warmupSeconds: 0.1, seed: 4,
-                          checkpointIntervalSeconds: 0.1, layout: Layout.sized(for: workload, faulters: 2))
-        c.workload = workload
-        c.mix = workload.mix
-        try c.validate()
-        let r = try Runner.run(c)
-        #expect(r.verdict == .success, "\(workload.rawValue): \(r.violations.map(\.text))")
-        #expect(r.countedOpsPerSecond > 0)
-        // The threads' own resource use: a touch is a fault of the thread that made it.
-        if workload.spec.regions!.touch && !workload.spec.regions!.heap && workload.spec.regions!.backing == .anonymous {
-            let faults = r.threads.filter { $0.role == .faulter }.reduce(0) { $0 + $1.minorFaults }
-            #expect(faults > 0 && UInt64(faults) <= (r.op(.fault)?.count ?? 0) + 4096)
-        }
-        let probe = [UInt8](repeating: 1, count: 1 << 20)
-        #expect(probe.reduce(0) { $0 + Int($1) } == 1 << 20)
     }
 
     /// A worker thread whose touch fails (a shared mapping of an empty file: SIGBUS) ends
