@@ -9,7 +9,7 @@ PC_MODULES := liburcu-memb numa
 RUN_ARGS   ?= --strategy correct --workload page_fault1 --faulters 2 --duration 2s --warmup 500ms --repetitions 3 --fault-work calibrated --json results/run.json
 # The benchmark suite `make bench` runs (bench/suites/default.suite, about 6 minutes on 2 cores).
 BENCH_ARGS ?= default --out results/bench
-# The soak `make test` ends with: 30 s, a phase of 4 s for each strategy of its rotation. Override with SOAK_ARGS=...
+# The soak `make test` ends with: 30 s in phases of 4 s, through its rotation of strategies (6 of its 7). Override with SOAK_ARGS=...
 SOAK_ARGS  ?= --duration 30s --phase 4s --json results/soak.json --junit results/soak-junit.xml
 
 .PHONY: all deps build run test bench mutants fuzz sanitize clean
@@ -46,7 +46,7 @@ bench: build
 
 # Tests build optimised (the race windows the checker needs are timing-sensitive),
 # with @testable imports, in their own build folder so `make run` keeps its own.
-# Then a 30-second soak, a phase for each strategy of its rotation (random seed, printed).
+# Then a 30-second soak in 4 s phases through its rotation of strategies (random seed, printed).
 test: deps
 	$(SWIFT) test -c release -Xswiftc -enable-testing --scratch-path .build-test --no-parallel
 	@mkdir -p results

@@ -15,7 +15,7 @@ struct StrategyTests {
 
     @Test(arguments: lockless)
     func cleanWithTwoFaultersAndTwoMutators(_ name: String) throws {
-        let config = RunConfig(strategy: name, faulters: 2, mutators: 2, durationSeconds: 3, warmupSeconds: 0.3,
+        let config = RunConfig(strategy: name, faulters: 2, mutators: 2, durationSeconds: 2, warmupSeconds: 0.3,
                                seed: 7, checkpointIntervalSeconds: 0.3)
         try config.validate()
         let r = try Runner.run(config)
