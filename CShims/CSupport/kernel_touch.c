@@ -72,8 +72,6 @@ int vms_guarded(void (*body)(void *), void *arg) {
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -98,7 +96,7 @@ static int os_prot(int prot) { return (prot & 1 ? PROT_READ : 0) | (prot & 2 ? P
 int vms_map_over(void *addr, uint64_t bytes, int prot, int fd, int shared) {
     int flags = MAP_FIXED | (shared ? MAP_SHARED : MAP_PRIVATE) | (fd < 0 ? MAP_ANONYMOUS : 0);
     if (mmap(addr, bytes, os_prot(prot), flags, fd, 0) == MAP_FAILED) return errno;
-    // THP off, as in calibrate and --processes: one 4 KiB PTE per anonymous fault.
+    // One 4 KiB PTE per anonymous fault, as in calibrate and the task loops (THP in "always" mode needs the call).
     if (fd < 0 && vms_thp_always()) madvise(addr, bytes, MADV_NOHUGEPAGE);
     return 0;
 }
