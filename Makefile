@@ -12,7 +12,7 @@ BENCH_ARGS ?= default --out results/bench
 # The soak `make test` ends with: 30 s in phases of 4 s, through its rotation of strategies (6 of its 7). Override with SOAK_ARGS=...
 SOAK_ARGS  ?= --duration 30s --phase 4s --json results/soak.json --junit results/soak-junit.xml
 
-.PHONY: all deps build run test bench mutants fuzz sanitize clean
+.PHONY: all deps build run test bench mutants fuzz sanitize install uninstall clean
 
 all: build
 
@@ -74,6 +74,32 @@ sanitize: deps
 mutants: deps
 	@mkdir -p results
 	python3 bench/mutants/run.py --out results/mutants.md
+
+# `make install` (PREFIX=/usr/local, DESTDIR for staging): the release binary, its man page
+# (swift-argument-parser's generate-manual plugin, from the options --help shows) and its bash,
+# zsh and fish completions (from the same options, by the binary itself).
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SHARE   := $(DESTDIR)$(PREFIX)/share
+install: build
+	@rm -rf .build/man .build/completions && mkdir -p .build/man .build/completions
+	$(SWIFT) package --allow-writing-to-directory .build/man plugin generate-manual --output-directory .build/man >/dev/null
+	$(BIN) --generate-completion-script bash > .build/completions/vmastress
+	$(BIN) --generate-completion-script zsh > .build/completions/_vmastress
+	$(BIN) --generate-completion-script fish > .build/completions/vmastress.fish
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/man/man1 $(SHARE)/bash-completion/completions \
+		$(SHARE)/zsh/site-functions $(SHARE)/fish/vendor_completions.d
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/vmastress
+	install -m 644 .build/man/vmastress.1 $(SHARE)/man/man1/vmastress.1
+	install -m 644 .build/completions/vmastress $(SHARE)/bash-completion/completions/vmastress
+	install -m 644 .build/completions/_vmastress $(SHARE)/zsh/site-functions/_vmastress
+	install -m 644 .build/completions/vmastress.fish $(SHARE)/fish/vendor_completions.d/vmastress.fish
+	@echo "installed vmastress in $(DESTDIR)$(PREFIX)/bin, its man page and completions under $(SHARE)"
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/vmastress $(SHARE)/man/man1/vmastress.1 \
+		$(SHARE)/bash-completion/completions/vmastress $(SHARE)/zsh/site-functions/_vmastress \
+		$(SHARE)/fish/vendor_completions.d/vmastress.fish
 
 clean:
 	rm -rf .build .build-test .build-mutants results

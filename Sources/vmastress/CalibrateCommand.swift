@@ -31,7 +31,7 @@ struct CalibrateCommand: ParsableCommand {
             guard (1...20).contains(repetitions) else { throw ValidationError("--repetitions must be between 1 and 20 (got \(repetitions))") }
             let s = try DurationText.seconds(duration)
             guard s >= 0.05, s <= 60 else { throw ValidationError("--duration must be between 50ms and 60s") }
-            guard let e = StrategyRegistry.named(strategy), !e.info.isBusted, !e.info.isKernel else {
+            guard let e = StrategyRegistry.named(strategy), !e.info.isBusted, !e.capabilities.contains(.ownsFaultWork) else {
                 throw ValidationError("--strategy must name a model strategy ('vmastress strategies' lists them); got '\(strategy)'")
             }
             if let json { try AtomicFile.checkWritable(json) }

@@ -170,15 +170,17 @@ struct RunCommand: ParsableCommand {
         let perturbation = Perturbation(stutterSeconds: try DurationText.seconds(stutter),
                                         shuffleSeconds: try DurationText.seconds(shuffle),
                                         longReads: longReads, writerBursts: writerBursts, hogs: hogs)
-        if rcuFlavor != nil && !names.contains(where: { StrategyRegistry.named($0)?.info.usesRCU == true }) {
+        let entries = names.compactMap(StrategyRegistry.named)
+        if rcuFlavor != nil && !entries.contains(where: { $0.info.usesRCU }) {
             throw ValidationError("--rcu-flavor applies to strategies whose readers use RCU ("
                 + StrategyRegistry.all.filter(\.info.usesRCU).map(\.info.name).joined(separator: ", ") + "); none is listed")
         }
-        if processes && !names.contains(where: { StrategyRegistry.named($0)?.info.isKernel == true }) {
-            throw ValidationError("--processes runs the kernel backend's faulters in processes of their own; list 'kernel' in --strategy")
+        if processes && !entries.contains(where: { $0.capabilities.contains(.processes) }) {
+            throw ValidationError("--processes runs a backend's faulters in processes of their own; list one that can ("
+                + StrategyRegistry.all.filter { $0.capabilities.contains(.processes) }.map(\.info.name).joined(separator: ", ") + ") in --strategy")
         }
         let modelOnly = [("--mms \(mms)", mms != 1), ("--mm-churn", mmChurn), ("--lockstep", lockstep)].filter(\.1).map(\.0)
-        if !modelOnly.isEmpty && !names.contains(where: { StrategyRegistry.named($0)?.info.isKernel != true }) {
+        if !modelOnly.isEmpty && !entries.contains(where: { $0.capabilities.contains(.severalMMs) }) {
             throw ValidationError("\(modelOnly.joined(separator: ", ")) shapes the model's address spaces; 'kernel' runs in this process's own mm, so list a model strategy beside it")
         }
         let levels = try check.split(separator: ",").map { word in
@@ -205,14 +207,14 @@ struct RunCommand: ParsableCommand {
             c.perturbation = perturbation
             c.faultWork = work
             c.mutationRate = mutationRate
-            // The kernel backend runs in this process's own mm (--processes makes several).
-            let isKernel = StrategyRegistry.named(name)?.info.isKernel == true
-            c.mms = isKernel ? 1 : mms
-            c.mmChurn = mmChurn && !isKernel
-            c.lockstep = lockstep && !isKernel
+            // A backend without model mms (the kernel's) runs in this process's own (--processes makes several).
+            let can = StrategyRegistry.named(name)?.capabilities ?? []
+            c.mms = can.contains(.severalMMs) ? mms : 1
+            c.mmChurn = mmChurn && can.contains(.severalMMs)
+            c.lockstep = lockstep && can.contains(.severalMMs)
             c.vmas = vmas
-            // Beside model strategies (whose workers share one model mm), only the kernel runs in processes.
-            c.processes = processes && StrategyRegistry.named(name)?.info.isKernel == true
+            // Beside model strategies (whose workers share one model mm), only a backend with processes runs in them.
+            c.processes = processes && can.contains(.processes)
             try c.validate()
             return c
         } } }

@@ -60,9 +60,9 @@ struct SoakCommand: ParsableCommand {
 
     func options(seed: UInt64) throws -> Soak.Options {
         let correct = StrategyRegistry.correct.map(\.info.name)
-        // The soak's subject is the model: the kernel backend runs only when named.
+        // The soak's subject is the model: a backend without the model store (the kernel) runs only when named.
         var names = try strategy.map { try list($0, "--strategy") }
-            ?? StrategyRegistry.correct.filter { !$0.info.isKernel }.map(\.info.name)
+            ?? StrategyRegistry.correct.filter { $0.capabilities.contains(.modelStore) }.map(\.info.name)
         for n in names where !correct.contains(n) {
             throw ValidationError(StrategyRegistry.named(n) == nil
                 ? "unknown strategy '\(n)'; 'vmastress strategies' lists them"
@@ -82,7 +82,7 @@ struct SoakCommand: ParsableCommand {
                 return k
             }
         } ?? Workload.soakDefault
-        var plan = SoakPlan(seed: seed, strategies: names, workloads: workloads,
+        var plan = SoakPlan(seed: seed, strategies: names.compactMap(StrategyRegistry.named), workloads: workloads,
                             phaseSeconds: try DurationText.seconds(phase))
         guard plan.phaseSeconds >= 2 else { throw ValidationError("--phase must be at least 2s") }
         plan.statIntervalSeconds = try DurationText.seconds(statInterval)

@@ -12,12 +12,18 @@ struct StrategiesCommand: ParsableCommand {
     @Flag(help: "One line per strategy, twins included, for scripts: its name, 'correct' or 'busted', the invariant a twin breaks (- for a correct one), then the run options it needs (a twin's race, a one-thread strategy's single worker).")
     var plain = false
 
+    @Flag(help: "Every strategy, twins included, as a JSON array: name, correct, summary, origin, indexes, rcuFlavors, capabilities, maxWorkers, breaks, twinOf and the run options it needs.")
+    var json = false
+
+    func validate() throws {
+        if plain && json { throw ValidationError("--plain and --json are two formats of one listing: give one") }
+    }
+
     func run() throws {
+        if json { return try Listings.print(Listings.strategies) }
         if plain {
             for e in StrategyRegistry.all {
-                // A strategy for one thread runs only with one worker.
-                let needs = e.info.maxWorkers == 1 ? ["--faulters", "1", "--mutators", "0"] : e.info.caughtWith?.words ?? []
-                Console.out(([e.info.name, e.info.isBusted ? "busted" : "correct", e.info.breaks?.rawValue ?? "-"] + needs)
+                Console.out(([e.info.name, e.info.isBusted ? "busted" : "correct", e.info.breaks?.rawValue ?? "-"] + Listings.needs(e))
                     .joined(separator: " "))
             }
             return

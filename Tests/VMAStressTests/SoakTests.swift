@@ -7,7 +7,7 @@ import Testing
 
 @Suite("Soak: phases, RSS judge, JUnit")
 struct SoakTests {
-    let plan = SoakPlan(seed: 77, strategies: StrategyRegistry.correct.map(\.info.name), phaseSeconds: 10)
+    let plan = SoakPlan(seed: 77, strategies: StrategyRegistry.correct, phaseSeconds: 10)
 
     @Test func phasesDependOnlyOnTheSeedAndAreValidRuns() throws {
         for i in 0..<60 {
@@ -73,7 +73,7 @@ struct SoakTests {
         let c = plan.phase(1, seconds: 2, cores: 2)
         var failed = SoakPhaseResult(
             phase: 1, strategy: c.strategy, workload: c.workload, faulters: c.faulters, mutators: c.mutators,
-            index: c.indexKind, rcuFlavor: nil, perturbations: [], seed: c.seed, verdict: .failure,
+            index: c.index ?? .rbtree, rcuFlavor: nil, perturbations: [], seed: c.seed, verdict: .failure,
             startedAtSeconds: 0, wallSeconds: 2, faults: 1, mutations: 1, checkpoints: 1, stutters: 0, shuffles: 0,
             violationCount: 1, violations: [], reproduce: c.commandLine + " <&\"'>", rssAfterKiB: 1)
         var passed = failed

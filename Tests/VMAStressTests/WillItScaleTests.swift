@@ -70,7 +70,7 @@ struct WillItScaleTests {
             spread = 10%
             """, file: "w.suite", name: "w")
         #expect(s.mutationRate == 500 && s.maxRepetitions == 7 && s.spreadLimit == 0.1)
-        let c = try s.config(strategy: Suite.kernelProcesses, workload: s.workloads[0], threads: 2, repetition: 0)
+        let c = try s.config(strategy: "kernel-processes", workload: s.workloads[0], threads: 2, repetition: 0)
         #expect(c.strategy == "kernel" && c.processes && c.layout == Layout.sized(for: .pageFault1, faulters: 2))
         #expect(try s.config(strategy: "mmap-lock", workload: s.workloads[1], threads: 1, repetition: 0).mutationRate == 500)
         for bad in ["spread = 10\n", "mutation-rate = fast\n", "max-repetitions = 0\n"] {
@@ -114,7 +114,7 @@ struct WillItScaleTests {
         }
         let cells = [cell("stress", 1, "mmap-lock", 100, mutators: 1), cell("stress", 2, "mmap-lock", 150, mutators: 1),
                      cell("page_fault1", 1, "kernel", 90), cell("page_fault1", 2, "kernel", 150),
-                     cell("page_fault1", 1, Suite.kernelProcesses, 100), cell("page_fault1", 2, Suite.kernelProcesses, 190)]
+                     cell("page_fault1", 1, "kernel-processes", 100), cell("page_fault1", 2, "kernel-processes", 190)]
         let rows = BenchResult.scaling(cells)
         #expect(rows.first { $0.workload == "stress" }?.points.allSatisfy { $0.percentOfLinear == nil } == true)
         #expect(rows.first { $0.workload == "page_fault1" && $0.strategy == "kernel" }?.points.last?.percentOfLinear

@@ -70,17 +70,20 @@ public enum BenchReport {
             + "\(r.suite.repetitions) nearest the median) after \(r.suite.maxRepetitions ?? r.suite.repetitions) repetitions"
     }
 
-    /// will-it-scale's own table for the kernel backend: per workload run as
-    /// `kernel` (threads) and `kernel-processes`, by tasks: processes,
-    /// threads and linear (tasks x the processes' ops/s at the fewest tasks,
-    /// per task), as its runtest.py prints.
+    /// will-it-scale's own table for a backend run both ways (`kernel` and
+    /// `kernel-processes`): per workload, by tasks: processes, threads and
+    /// linear (tasks x the processes' ops/s at the fewest tasks, per task),
+    /// as its runtest.py prints.
     public static func willItScale(_ r: BenchResult) -> Tables {
-        r.workloads.compactMap { w in
+        let suffix = StrategyRegistry.processesSuffix
+        guard let inProcesses = r.cells.lazy.map(\.strategy).first(where: { $0.hasSuffix(suffix) }) else { return [] }
+        let inThreads = String(inProcesses.dropLast(suffix.count))
+        return r.workloads.compactMap { w in
             let ops = { (s: String, t: Int) in r.cell(w, t, s)?.throughput?.median }
-            let counts = r.threadCounts.filter { ops(Suite.kernelProcesses, $0) != nil }
-            guard let first = counts.first, let base = ops(Suite.kernelProcesses, first) else { return nil }
+            let counts = r.threadCounts.filter { ops(inProcesses, $0) != nil }
+            guard let first = counts.first, let base = ops(inProcesses, first) else { return nil }
             let rows = counts.map { t in
-                ["\(t)", ops(Suite.kernelProcesses, t).map(TextReport.human) ?? "-", ops("kernel", t).map(TextReport.human) ?? "-",
+                ["\(t)", ops(inProcesses, t).map(TextReport.human) ?? "-", ops(inThreads, t).map(TextReport.human) ?? "-",
                  TextReport.human(base / Double(first) * Double(t))]
             }
             return (w, ["tasks", "processes", "threads", "linear"], rows)

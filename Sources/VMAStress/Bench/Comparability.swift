@@ -17,9 +17,6 @@ public enum Comparability {
         ("seed", { "\($0.seed)" }),
     ]
 
-    /// The strategies whose cells are the host's reference.
-    static let hostReference: Set<String> = ["kernel", Suite.kernelProcesses]
-
     /// Why `new` cannot be judged against `base` (nil: it can), with the way to a pair that can.
     public static func problem(base: BenchResult, new: BenchResult, thresholdPercent: Double,
                                ignoreHostDrift: Bool) -> String? {
@@ -46,7 +43,7 @@ public enum Comparability {
 
     /// The median change of the host reference cells' throughput, in percent; nil without such cells in both.
     public static func hostDrift(base: BenchResult, new: BenchResult) -> (percent: Double, cells: Int)? {
-        let deltas = base.cells.filter { hostReference.contains($0.strategy) }.compactMap { b -> Double? in
+        let deltas = base.cells.filter { StrategyRegistry.isHostReference($0.strategy) }.compactMap { b -> Double? in
             guard let n = new.cell(b.workload, b.threads, b.strategy), let bm = b.throughput?.median, bm > 0,
                   let nm = n.throughput?.median else { return nil }
             return 100 * (nm - bm) / bm

@@ -76,10 +76,6 @@ public struct Suite: Codable, Sendable, Equatable {
     /// The confidence of each cell's ratio to the baseline (`BenchCell.ratioInterval`).
     public static let ratioConfidence = 0.95
 
-    /// A strategy word of suites: the kernel backend with `--processes`
-    /// (will-it-scale's processes column beside the kernel's threads).
-    public static let kernelProcesses = "kernel-processes"
-
     /// A line and field of a suite file that could not be read.
     public struct ParseError: Error, CustomStringConvertible {
         public let file: String
@@ -176,8 +172,8 @@ public struct Suite: Codable, Sendable, Equatable {
                 suite.name = value
             case "description": suite.description = value
             case "strategies":
-                for s in items where s != Suite.kernelProcesses {
-                    guard let e = StrategyRegistry.named(s) else { throw fail(key, "unknown strategy '\(s)'") }
+                for s in items {
+                    guard let e = StrategyRegistry.suiteItem(s)?.entry else { throw fail(key, "unknown strategy '\(s)'") }
                     guard e.info.maxWorkers == nil else { throw fail(key, "'\(s)' runs one thread only; it cannot join a suite") }
                 }
                 suite.strategies = try once(items)
@@ -292,7 +288,8 @@ public struct Suite: Codable, Sendable, Equatable {
     public func config(strategy: String, workload: WorkloadSpec, threads: Int, repetition: Int) throws -> RunConfig {
         var mix = workload.preset.mix
         if let spec = workload.mix { try mix.apply(spec: spec) }
-        var c = RunConfig(strategy: strategy == Self.kernelProcesses ? "kernel" : strategy, faulters: threads,
+        let item = StrategyRegistry.suiteItem(strategy)
+        var c = RunConfig(strategy: item?.entry.info.name ?? strategy, faulters: threads,
                           mutators: mutators.map { workload.preset.privateRegions ? 0 : $0 } ?? workload.preset.defaultMutators,
                           durationSeconds: durationSeconds, warmupSeconds: warmupSeconds,
                           seed: seed &+ UInt64(repetition), mix: mix,
@@ -300,7 +297,7 @@ public struct Suite: Codable, Sendable, Equatable {
         c.workload = workload.preset
         c.layout = Layout.sized(for: workload.preset, faulters: threads).holding(vmas: workload.vmas)
         c.vmas = workload.vmas
-        c.processes = strategy == Self.kernelProcesses
+        c.processes = item?.processes == true
         c.mutationRate = mutationRate ?? 0
         if let faultWork, faultWork != "calibrated" { c.faultWork = try FaultWork(parsing: faultWork) }
         return c

@@ -161,12 +161,12 @@ func heapLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv) {
 enum TaskFiles {
     struct Failed: Error, CustomStringConvertible { let description: String }
 
-    static func open(_ workload: Workload, faulters: Int, kernel: Bool) throws -> [MappedFile] {
+    static func open(_ workload: Workload, faulters: Int, realFiles: Bool) throws -> [MappedFile] {
         guard let shape = workload.spec.regions, shape.backing != .anonymous, let pages = shape.chunkPages else {
             return Array(repeating: .anonymous, count: faulters)
         }
         let shared = shape.backing == .sharedFile
-        guard kernel else { return Array(repeating: MappedFile(isFile: true, shared: shared), count: faulters) }
+        guard realFiles else { return Array(repeating: MappedFile(isFile: true, shared: shared), count: faulters) }
         var files: [MappedFile] = []
         for _ in 0..<faulters {
             let fd = vms_temp_file(pages * 4096, shared ? 1 : 0)

@@ -102,11 +102,6 @@ public struct RunConfig: Codable, Sendable, Equatable {
         self.check = check
     }
 
-    /// The tree this run uses.
-    public var indexKind: IndexKind {
-        index ?? StrategyRegistry.named(strategy)?.info.indexes.first ?? .rbtree
-    }
-
     public var workers: Int { faulters + mutators }
 
     /// Worker threads a run may start (faulters and mutators together).
@@ -118,7 +113,12 @@ public struct RunConfig: Codable, Sendable, Equatable {
     }
 
     /// Rejects what cannot run, with a message naming the option.
-    public func validate() throws {
+    public func validate() throws { _ = try resolve() }
+
+    /// The run plan: the strategy's entry looked up (the one lookup by name
+    /// on the way from a config to a report), every option checked against
+    /// it, with a message naming the option for what cannot run.
+    public func resolve() throws -> RunPlan {
         guard let type = StrategyRegistry.named(strategy) else {
             throw Invalid(description: "unknown strategy '\(strategy)'; 'vmastress strategies --busted' lists them")
         }
@@ -174,8 +174,8 @@ public struct RunConfig: Codable, Sendable, Equatable {
             throw Invalid(description: "--mutation-rate must be 0 (flat out) or between 1 and \(Int(Self.maxMutationRate)) operations a second (got \(mutationRate))")
         }
         if processes {
-            guard type.info.isKernel else {
-                throw Invalid(description: "--processes runs the kernel backend's workers in processes of their own; '\(strategy)' is a model strategy (its workers share one model mm)")
+            guard type.capabilities.contains(.processes) else {
+                throw Invalid(description: "--processes runs a backend's faulters in processes of their own (the kernel's); '\(strategy)' is a model strategy (its workers share one model mm)")
             }
             guard workload.runsInProcesses else {
                 throw Invalid(description: "--processes runs workloads whose faulters map, touch and unmap one region of their own (\(Workload.allCases.filter(\.runsInProcesses).map(\.rawValue).joined(separator: ", "))), not \(workload.rawValue)")
@@ -187,7 +187,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         if lockstep && mms < 2 {
             throw Invalid(description: "--lockstep keeps several mms in step: give --mms 2 or more (got --mms \(mms))")
         }
-        if (mms > 1 || mmChurn) && type.info.isKernel {
+        if (mms > 1 || mmChurn) && !type.capabilities.contains(.severalMMs) {
             throw Invalid(description: "--mms and --mm-churn make model address spaces; the kernel backend runs in this process's own (use --processes for several)")
         }
         if workload.privateRegions {
@@ -205,7 +205,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
             guard layout.churnPages >= UInt64(vmas) * 2 else {
                 throw Invalid(description: "--vmas \(vmas) needs a churn region of at least \(vmas * 2) pages (a page and a gap each); --churn-pages is \(layout.churnPages)")
             }
-            if type.info.isKernel, let limit = KernelLimits.maxMapCount, vmas > KernelLimits.maxVMAs(mapCount: limit) {
+            if type.capabilities.contains(.realMappings), let limit = KernelLimits.maxMapCount, vmas > KernelLimits.maxVMAs(mapCount: limit) {
                 throw Invalid(description: "--vmas \(vmas) is more mappings than the kernel allows this process: each VMA and the reserved gap after it are two, vm.max_map_count is \(limit) and the process needs about \(KernelLimits.mapsReserved) of its own, so at most \(KernelLimits.maxVMAs(mapCount: limit)); raise it with sysctl -w vm.max_map_count=\(KernelLimits.mapCount(forVMAs: vmas))")
             }
         }
@@ -220,6 +220,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         } catch {
             throw Invalid(description: "\(error)")
         }
+        return RunPlan(self, entry: type)
     }
 
     /// The `vmastress run` command line that repeats this run.
@@ -246,7 +247,8 @@ public struct RunConfig: Codable, Sendable, Equatable {
         if let vmas { words.append("--vmas \(vmas)") }
         if mutationRate > 0 { words.append("--mutation-rate \(TextReport.fixed(mutationRate, mutationRate.rounded() == mutationRate ? 0 : 1))") }
         if statIntervalSeconds > 0 { words.append("--stat-interval \(DurationText.format(statIntervalSeconds))") }
-        if StrategyRegistry.named(strategy)?.info.usesRCU == true && rcuFlavor != .memb {
+        // A resolved config has memb for strategies without RCU (RunPlan).
+        if rcuFlavor != .memb {
             words.append("--rcu-flavor \(rcuFlavor.rawValue)")
         }
         let d = RunConfig()

@@ -91,6 +91,8 @@ public struct RunResult: Codable, Sendable {
     public var placement: PlacementSummary?
     /// The lookup tree the run used.
     public var index: IndexKind?
+    /// What the run's strategy or backend could do (`Capabilities`), by name.
+    public var capabilities: Capabilities?
     /// rcutorture's reader pipe: faults that saw a VMA 0, 1, 2 and 3+ grace periods after its removal.
     public var readerPipe: [UInt64]?
     /// The VMA deferred-free books, for strategies that defer frees.

@@ -10,245 +10,39 @@ public enum Runner {
         public let description: String
     }
 
-    /// Runs `config`, which `validate()` has accepted.
-    public static func run(_ config: RunConfig) throws -> RunResult {
-        guard let entry = StrategyRegistry.named(config.strategy) else {
-            throw Failure(description: "unknown strategy '\(config.strategy)'")
-        }
-        return try entry.run(config)
+    /// Runs `config`, resolved first.
+    public static func run(_ config: RunConfig) throws -> RunResult { try config.resolve().run() }
+
+    /// Runs `plan`.
+    public static func run(_ plan: RunPlan) throws -> RunResult { try plan.run() }
+
+    /// Runs `config` on `S`, registered or not (tests' own strategies).
+    public static func run<S: Strategy>(_: S.Type, _ config: RunConfig) throws -> RunResult {
+        try run(S.self, RunPlan(config, entry: StrategyEntry(S.self)))
     }
 
-    static func run<S: Strategy>(_: S.Type, _ config: RunConfig) throws -> RunResult {
-        let layout = config.layout
-        let topology = Topology.current()
-        let plan: PlacementPlan
-        do {
-            plan = try Placement.plan(config.placement, topology: topology, faulters: config.faulters, mutators: config.mutators)
-        } catch {
-            throw Failure(description: "\(error)")
-        }
-        // --mms: address spaces sharing one VMA cache (and the short-lived ones of --mm-churn).
-        let caches = MMCaches(vmas: layout.maxVMAs * config.mms + (config.mmChurn ? 2 * MMChurn.maxVMAs : 0),
-                              mms: config.mms + (config.mmChurn ? 1 : 0), memory: plan.memory)
-        let mms = (0..<config.mms).map { _ in
-            MM(pages: layout.totalPages, maxVMAs: layout.maxVMAs, index: config.indexKind, memory: plan.memory, caches: caches)
-        }
-        let strategies = mms.map { S(mm: $0) }
-        let mm = mms[0]
-        // The kernel backend has no model store to compare: it checks what the kernel promises itself.
-        let models = mms.map { _ in config.check == .full && !S.info.isKernel ? MappingModel(pages: layout.totalPages) : nil }
-        let log = ViolationLog(strategy: S.info.name, seed: config.seed, reproduce: config.commandLine,
-                               keepGoing: config.keepGoing)
-        let stallNanos = UInt64(config.stallTimeoutSeconds * 1e9)
+    static func run<S: Strategy>(_: S.Type, _ plan: RunPlan) throws -> RunResult {
+        try run(plan) { StrategySet<S>($0) }
+    }
 
-        // The set-up runs on a thread of its own, so that one looping on a corrupt index is a STALL, not a hang.
-        let setUp = FindingsBox()
-        let setUpDone = bounded("set-up", nanos: stallNanos) {
-            setUp.findings = strategies.indices.flatMap { populate(strategies[$0], config, models[$0]) }
-        }
-        if setUpDone {
-            mms.forEach { $0.probes.clearAnnouncement() }
-            // A set-up that broke the index disagrees with the model too: TREE, the cause, goes first.
-            for f in (setUp.findings.isEmpty ? [] : mms.flatMap { Audit.tree($0) }) + setUp.findings { log.report(f, thread: "set-up") }
-        } else {
-            log.report(Finding(.stall, expected: "the set-up (populating the address space) ends within \(config.stallTimeoutSeconds) s",
-                               seen: "it was still running; no worker was started"), thread: "set-up")
-        }
-        let files: [MappedFile]
-        do {
-            files = try TaskFiles.open(config.workload, faulters: config.faulters, kernel: S.info.isKernel)
-        } catch {
-            throw Failure(description: "\(error)")
-        }
-        defer { TaskFiles.close(files) }
-        let control = RunControl(workers: config.workers + (config.mmChurn ? 1 : 0))
-        let workers = (0..<config.faulters).map { WorkerStats(name: "faulter-\($0)", role: .faulter, index: $0) }
-            + (0..<config.mutators).map { WorkerStats(name: "mutator-\($0)", role: .mutator, index: $0) }
-            + (config.mmChurn ? [WorkerStats(name: "mm-churn", role: .mmChurn, index: 0)] : [])
-        for w in workers where w.role != .mmChurn {
-            w.plannedCPUs = w.role == .faulter ? plan.faulters[w.index] : plan.mutators[w.index]
-        }
-        let checkerPlacement = WorkerStats(name: "checker", role: .checker, index: 0)
-        checkerPlacement.plannedCPUs = plan.checker
-        let nsPerTick = Clock.calibrateTicks()
-        let envs = models.map { model in
-            WorkerEnv(control: control, log: log, layout: layout, mix: config.mix.scaledForTakeAllLocks(vmas: config.vmas),
-                      nsPerTick: nsPerTick, sampleMask: UInt64(config.faultSampleEvery - 1),
-                      check: config.check, perturbation: config.perturbation, workload: config.workload,
-                      regionThreads: config.faulters, stallNanos: stallNanos, mutationRate: config.mutationRate, files: files, model: model)
-        }
-        config.faultWork.install(nsPerTick: nsPerTick)
-        for m in mms {
-            m.probes.delays.setEnabled(config.check == .full)
-            m.evidence.setAuditsHoles(config.check != .off)
-        }
-        let checker = Checker(
-            mms: mms, control: control, log: log, workers: workers,
-            intervalNanos: config.check == .off ? 0 : UInt64(config.checkpointIntervalSeconds * 1e9),
-            stallTimeoutNanos: stallNanos, models: models,
-            quiesce: { strategies.forEach { $0.quiesce() } },
-            strategyFindings: { strategies.flatMap { $0.takeFindings() } })
-        checker.stutterEvery = UInt64(config.perturbation.stutterSeconds * 1e9)
-        checker.stutterHold = config.perturbation.stutterHoldNanos
-
-        var threads: [OSThread] = []
-        var hogs: CPUHogs?
-        let watchdog = Watchdog(checker: checker)
-        var checkerThread: OSThread?, watchdogThread: OSThread?
-        do {
-            hogs = try CPUHogs(count: setUpDone ? config.perturbation.hogs : 0)
-            for w in workers where setUpDone {
-                // Workers are dealt to the mms in turn. The mms run one program, as forked workers
-                // do: each starts with the same mappings and its k-th worker has the same seed, so
-                // a record one mm frees is soon allocated by another for the same range.
-                // --lockstep: each mutator makes every mutation in mm 0, then in each other mm.
-                let inStep = config.lockstep && w.role == .mutator
-                let home = inStep ? 0 : w.index % config.mms, rank = inStep ? w.index : w.index / config.mms
-                let seed = config.seed &+ UInt64(w.role == .faulter ? rank : 1000 + rank) &* 0x9E37_79B9
-                let s = strategies[home], env = envs[home]
-                let mirrors = inStep ? (1..<config.mms).map { (strategies[$0], envs[$0]) } : []
-                threads.append(try OSThread.spawn(name: w.name) {
-                    w.applyPlacement()
-                    switch w.role {
-                    case .faulter where config.processes: taskLoop(s, w, env, inThread: false)
-                    case .faulter where S.info.isKernel && config.workload.runsInProcesses: taskLoop(s, w, env, inThread: true)
-                    case .faulter where config.workload.privateRegions: regionLoop(s, w, env, seed: seed)
-                    case .faulter: faulterLoop(s, w, env, seed: seed)
-                    case .mutator: mutatorLoop(s, w, env, seed: seed, mirrors: mirrors)
-                    case .mmChurn:
-                        mmChurnLoop(S.self, w, env, caches: caches, index: config.indexKind, memory: plan.memory, seed: seed)
-                    case .checker: break
-                    }
-                })
-            }
-            // A verdict needs both: without the watchdog a hang is not a STALL, without the checker nothing is audited.
-            if setUpDone {
-                checkerThread = try OSThread.spawn(name: "checker") {
-                    checkerPlacement.applyPlacement()
-                    checker.run()
-                    noteCPU(checkerPlacement.cpusSeen)
-                }
-                watchdogThread = try OSThread.spawn(name: "watchdog") { watchdog.run() }
-            }
-        } catch {
-            _ = hogs?.stop()
-            checker.stop()
-            watchdog.stop()
-            checkerThread?.join()
-            control.stopAll()
-            threads.forEach { $0.join() }
-            throw Failure(description: "\(error)")
-        }
-
-        let shuffler = config.perturbation.shuffleSeconds > 0
-            ? Shuffler(threads: threads, cpus: allowedCPUsOfThisThread(), everyNanos: UInt64(config.perturbation.shuffleSeconds * 1e9))
-            : nil
-        let shufflerThread = try shuffler.map { s in try OSThread.spawn(name: "shuffler") { s.run() } }
-
-        // Warm up, then measure; a violation (unless --keep-going), a stall or a stop signal ends either early.
-        let shouldStop = { !setUpDone || log.shouldStop || checker.didStall || vms_stop_signal() != 0 }
-        let started = Clock.nanos()
-        var finished = Clock.sleep(until: started + UInt64(config.warmupSeconds * 1e9), unless: shouldStop)
-        var usage0 = rusage()
-        getrusage(Int32(RUSAGE_SELF.rawValue), &usage0)
-        let t0 = Clock.nanos()
-        control.startMeasuring()
-        if finished {
-            let end = t0 + UInt64(config.durationSeconds * 1e9)
-            if config.statIntervalSeconds > 0 {
-                let every = UInt64(config.statIntervalSeconds * 1e9)
-                var next = t0 + every
-                while finished && next < end {
-                    finished = Clock.sleep(until: next, unless: shouldStop)
-                    if finished {
-                        Console.out(statLine(Double(next - t0) / 1e9, workers, log, checker, DeferredFreeStats.sum(strategies.map(\.deferredStats))))
-                    }
-                    next += every
-                }
-            }
-            if finished { finished = Clock.sleep(until: end, unless: shouldStop) }
-        }
-        let t1 = Clock.nanos()
-
-        checker.stop()
-        watchdog.stop()
-        // A checker stuck in a checkpoint was reported by the watchdog: wait for it only briefly.
-        let checkerWait = checker.didStall ? 1000 : Int(config.stallTimeoutSeconds * 1000) + 1000
-        let checkerStuck = !(checkerThread?.join(timeoutMilliseconds: checkerWait) ?? true)
-        watchdogThread?.join()
-        shuffler?.stop()
-        shufflerThread?.join()
-        let hogSpins = hogs?.stop() ?? 0
-        control.stopAll()
-        let joinWait = Int(config.stallTimeoutSeconds * 1000) + 1000
-        let joinDeadline = Clock.nanos() + UInt64(joinWait) * 1_000_000
-        let stuck = threads.filter {
-            !$0.join(timeoutMilliseconds: Int((joinDeadline - min(Clock.nanos(), joinDeadline)) / 1_000_000))
-        }
-        var usage1 = rusage()
-        getrusage(Int32(RUSAGE_SELF.rawValue), &usage1)
-
-        if !stuck.isEmpty && !checker.didStall {
-            log.report(Finding(.stall, expected: "every worker stops within \(joinWait) ms of being told to",
-                               seen: stuck.map(\.name).joined(separator: ", ") + " still running"), thread: "harness")
-        }
-        if checkerStuck && !checker.didStall {
-            log.report(Finding(.stall, expected: "the checker stops within \(checkerWait) ms of being told to",
-                               seen: "it is still in a checkpoint, \(checker.phase)"), thread: "harness")
-        }
-        var abandoned = !stuck.isEmpty || checkerStuck || !setUpDone
-        if !abandoned {
-            // Final audit, after every deferred free has run; bounded like the rest (a grace period may never end).
-            let final = FindingsBox()
-            abandoned = !bounded("final-audit", nanos: stallNanos) {
-                strategies.forEach { $0.quiesce() }
-                final.findings = Checker.audit(mms, underflowsBefore: checker.underflowsAtStart, models: models)
-                    + strategies.flatMap { $0.takeFindings() }
-            }
-            if abandoned {
-                log.report(Finding(.stall, expected: "the final barrier and audit end within \(config.stallTimeoutSeconds) s",
-                                   seen: "they were still running (a grace period that does not end, or an audit looping on a corrupt index)"),
-                           thread: "harness")
-            } else {
-                for f in final.findings { log.report(f, thread: "final") }
-            }
-        }
-
-        if config.check != .off {
-            for f in unreportedOutcomes(workers, log) { log.report(f, thread: "self-check") }
-        }
+    /// The run itself, without the strategy's type: assembly, threads, the
+    /// measured window, the stop and the final audit, the summary.
+    static func run(_ plan: RunPlan, making: ([MM]) -> any RunStrategies) throws -> RunResult {
+        let a = try RunAssembly(plan, making: making)
+        let started = try a.startThreads()
+        let window = a.measure(started)
+        let stopped = a.stop(started)
         let signal = vms_stop_signal()
-        var result = summarise(
-            config: config, workers: workers, log: log, checker: checker, mms: mms,
-            wallNanos: t1 - t0, pausedNanos: control.pausedNanos, usage: (usage0, usage1))
-        result.placement = PlacementSummary(
-            request: config.placement, plan: plan,
-            threads: (workers + (checkerThread == nil ? [] : [checkerPlacement])).map {
-                ThreadPlacement(thread: $0.name, planned: $0.plannedCPUs.map(CPUList.format),
-                                affinity: CPUList.format($0.affinity), ranOn: CPUList.format($0.cpusSeenList))
-            },
-            memory: abandoned ? [] : mm.residency())
-        result.deferredFree = DeferredFreeStats.sum(strategies.map(\.deferredStats))
-        if config.mms > 1 || config.mmChurn {
-            result.mms = MMSummary(count: config.mms, destroyed: caches.mms.destroyedCount,
-                                   writerWakeups: caches.mms.writerWakeups)
-        }
-        if !config.perturbation.isNone {
-            result.perturbations = PerturbationCounts(stutters: checker.stutters, shuffles: shuffler?.moves ?? 0,
-                                                      hogSpins: config.perturbation.hogs > 0 ? hogSpins : nil)
-        }
-        if watchdog.quitDumps > 0 { result.quitDumps = watchdog.quitDumps }
-        if signal != 0 && log.count == 0 {
+        var result = summarise(plan, workers: a.workers, log: a.log, checker: a.checker, mms: a.mms,
+                               wallNanos: window.t1 - window.t0, pausedNanos: a.control.pausedNanos,
+                               usage: (window.usage0, stopped.usage))
+        a.annotate(&result, started, stopped)
+        if signal != 0 && a.log.count == 0 {
             result.verdict = .interrupted
             result.interruptedBy = stopSignalName()
         }
         // Stuck threads may still touch the mm: leave it (the process is about to report and exit).
-        if !abandoned {
-            strategies.forEach { $0.shutdown() }
-            control.destroy()
-            mms.forEach { $0.destroy() }
-            caches.destroy()
-        }
+        if !stopped.abandoned { a.destroy() }
         return result
     }
 
@@ -353,8 +147,9 @@ public enum Runner {
         }
     }
 
-    static func summarise(config: RunConfig, workers: [WorkerStats], log: ViolationLog, checker: Checker, mms: [MM],
+    static func summarise(_ runPlan: RunPlan, workers: [WorkerStats], log: ViolationLog, checker: Checker, mms: [MM],
                           wallNanos: UInt64, pausedNanos: UInt64, usage: (rusage, rusage)) -> RunResult {
+        let config = runPlan.config, can = runPlan.capabilities
         let measured = Double(wallNanos - min(pausedNanos, wallNanos)) / 1e9
         var ops: [OpSummary] = []
         var histograms: [String: Histogram<UInt64>] = [:]
@@ -416,12 +211,12 @@ public enum Runner {
             wallSeconds: Double(wallNanos) / 1e9, measuredSeconds: measured,
             ops: ops, faultOutcomes: outcomes, faultEvents: events, threads: threads, process: process,
             checker: CheckerSummary(checkpoints: checker.checkpoints,
-                                    invariantsChecked: StrategyRegistry.named(config.strategy)?.info.isKernel == true
+                                    invariantsChecked: !can.contains(.modelStore)
                                         ? (config.check == .off ? [] : [.stable, .mapping])
                                         : (config.check == .off ? [] : [.stable])
                                         + (config.check == .full ? [.mapping] : [])
                                         + (events.isEmpty || config.check == .off ? [] : [.uaf, .torn, .pipe])
-                                        + (StrategyRegistry.named(config.strategy)?.isTypeSafe != true || config.check == .off ? [] : [.reuse])
+                                        + (!can.contains(.typeSafeCache) || config.check == .off ? [] : [.reuse])
                                         + Checker.checkpointInvariants,
                                     violationCount: log.count),
             store: StoreSummary(vmasAtEnd: mms.reduce(0) { $0 + $1.list.count }, vmaAllocations: mm.vmas.allocations,
@@ -429,7 +224,8 @@ public enum Runner {
                                 presentPTEsAtEnd: present),
             violations: violations)
         result.histograms = histograms
-        result.index = config.indexKind
+        result.index = runPlan.index
+        result.capabilities = can
         result.readerPipe = (0..<FaultContext.pipeBuckets).map { b in workers.reduce(0) { $0 + $1.pipe(b) } }
         if config.check == .full {
             result.delayPoints = DelayPointCounts(

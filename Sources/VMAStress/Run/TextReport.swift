@@ -5,13 +5,13 @@ import Foundation
 public enum TextReport {
     public static func render(_ r: RunResult) -> String {
         let c = r.config
-        let info = StrategyRegistry.named(r.strategy)?.info
+        let can = r.capabilities ?? .model
         var out: [String] = []
-        out.append("vmastress run: strategy \(r.strategy) on \(c.indexKind.rawValue)"
-            + (info?.usesRCU == true ? " (rcu \(c.rcuFlavor.rawValue))" : "")
+        out.append("vmastress run: strategy \(r.strategy) on \((r.index ?? c.index ?? .rbtree).rawValue)"
+            + (can.contains(.usesRCU) ? " (rcu \(c.rcuFlavor.rawValue))" : "")
             + ", \(c.faulters) faulter\(c.processes ? " process(es)" : "(s)"), \(c.mutators) mutator(s), "
             + "\(DurationText.format(c.durationSeconds)) after \(DurationText.format(c.warmupSeconds)) warm-up, seed \(c.seed), check \(c.check.rawValue)"
-            + (info?.isKernel == true ? ""
+            + (can.contains(.ownsFaultWork) ? ""
                 : c.faultWork == .none ? ", fault work none (cheap faults: --fault-work)" : ", fault work \(c.faultWork)"))
         let mixSpec = c.mix.spec(from: c.workload.mix)
         out.append("workload \(c.workload.rawValue)" + (mixSpec.isEmpty ? "" : ", mix \(mixSpec)")
@@ -47,8 +47,7 @@ public enum TextReport {
         out.append("resources: cpu user \(fixed(p.userSeconds, 2)) s, sys \(fixed(p.systemSeconds, 2)) s, "
             + "context switches \(p.voluntaryContextSwitches) voluntary, \(p.involuntaryContextSwitches) involuntary, "
             + "peak RSS \(p.peakRSSKiB / 1024) MiB, minor faults \(p.minorFaults)")
-        // The kernel backend has no model store.
-        if info?.isKernel != true {
+        if can.contains(.modelStore) {
             out.append("store: \(r.store.vmasAtEnd) VMAs at end, \(r.store.vmaAllocations) allocated, \(r.store.vmaFrees) freed, "
                 + "\(r.store.pageTablePages) page-table pages, \(r.store.presentPTEsAtEnd) present PTEs")
         }

@@ -97,8 +97,8 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
     let stable = env.layout.stable, guardRegion = env.layout.guardRegion, churn = env.layout.churn
     let toStable = env.mix.faultStablePercent, toGuard = toStable + env.mix.faultGuardPercent
     let writePercent = env.mix.faultWritePercent, hotPercent = env.mix.faultHotPercent
-    // The kernel backend has no lookup to make: its faulters fault.
-    let lookupPercent = S.info.isKernel ? 0 : env.mix.lookupPercent
+    // A backend without lookups (the kernel's) only faults.
+    let lookupPercent = S.info.capabilities.contains(.lookups) ? env.mix.lookupPercent : 0
     let nsPerTick = env.nsPerTick, sampleMask = env.sampleMask
     let faultDone = WorkerStats.doneBase + OpKind.fault.rawValue
     let cpusSeen = w.cpusSeen

@@ -79,18 +79,19 @@ public enum Soak {
             if left < Self.shortestPhaseSeconds && i > 0 { break }
             // A shortened last phase is cut to a tenth of a second, so its reproducer reads well.
             let seconds = max(Self.shortestPhaseSeconds, (min(plan.phaseSeconds, left) * 10).rounded(.down) / 10)
-            let config = plan.phase(i, seconds: seconds, cores: o.cores)
+            let phase = try plan.phase(i, seconds: seconds, cores: o.cores).resolve()
+            let config = phase.config
             let at = elapsed()
             say("phase \(i) at \(String(format: "%.1f", at)) s: \(config.commandLine)")
-            let r = try Runner.run(config)
+            let r = try phase.run()
             let rss = RSS.settledKiB()
             rssAfter.append(rss)
             let faults = r.op(.fault)?.count ?? 0
             let mutations = r.ops.filter { op in OpKind.mutations.contains { $0.name == op.op } }.reduce(UInt64(0)) { $0 + $1.count }
             let p = SoakPhaseResult(
                 phase: i, strategy: config.strategy, workload: config.workload, faulters: config.faulters,
-                mutators: config.mutators, index: config.indexKind,
-                rcuFlavor: StrategyRegistry.named(config.strategy)!.info.usesRCU ? config.rcuFlavor : nil,
+                mutators: config.mutators, index: phase.index,
+                rcuFlavor: phase.info.usesRCU ? config.rcuFlavor : nil,
                 perturbations: config.perturbation.commandLineWords, seed: config.seed, verdict: r.verdict,
                 startedAtSeconds: at, wallSeconds: elapsed() - at, faults: faults, mutations: mutations,
                 checkpoints: r.checker.checkpoints, stutters: r.perturbations?.stutters ?? 0,

@@ -4,17 +4,51 @@
 public struct SoakPlan: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// Strategies in rotation order: the correct ones, then any busted twins asked for.
-    public var strategies: [String]
+    public let entries: [StrategyEntry]
     public var workloads: [Workload]
     public var phaseSeconds: Double
     public var warmupSeconds: Double = 0.5
     public var statIntervalSeconds: Double = 0
 
-    public init(seed: UInt64, strategies: [String], workloads: [Workload] = Workload.soakDefault, phaseSeconds: Double) {
+    public var strategies: [String] { entries.map(\.info.name) }
+
+    public init(seed: UInt64, strategies: [StrategyEntry], workloads: [Workload] = Workload.soakDefault, phaseSeconds: Double) {
         self.seed = seed
-        self.strategies = strategies
+        self.entries = strategies
         self.workloads = workloads
         self.phaseSeconds = phaseSeconds
+    }
+
+    enum CodingKeys: String, CodingKey { case seed, strategies, workloads, phaseSeconds, warmupSeconds, statIntervalSeconds }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        entries = try c.decode([String].self, forKey: .strategies).map { name in
+            guard let e = StrategyRegistry.named(name) else {
+                throw DecodingError.dataCorruptedError(forKey: .strategies, in: c, debugDescription: "unknown strategy '\(name)'")
+            }
+            return e
+        }
+        workloads = try c.decode([Workload].self, forKey: .workloads)
+        phaseSeconds = try c.decode(Double.self, forKey: .phaseSeconds)
+        warmupSeconds = try c.decode(Double.self, forKey: .warmupSeconds)
+        statIntervalSeconds = try c.decode(Double.self, forKey: .statIntervalSeconds)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(strategies, forKey: .strategies)
+        try c.encode(workloads, forKey: .workloads)
+        try c.encode(phaseSeconds, forKey: .phaseSeconds)
+        try c.encode(warmupSeconds, forKey: .warmupSeconds)
+        try c.encode(statIntervalSeconds, forKey: .statIntervalSeconds)
+    }
+
+    public static func == (a: SoakPlan, b: SoakPlan) -> Bool {
+        a.seed == b.seed && a.strategies == b.strategies && a.workloads == b.workloads && a.phaseSeconds == b.phaseSeconds
+            && a.warmupSeconds == b.warmupSeconds && a.statIntervalSeconds == b.statIntervalSeconds
     }
 
     /// (faulters, mutators): light, balanced, writer-heavy, and 4 and 8
@@ -27,8 +61,7 @@ public struct SoakPlan: Codable, Sendable, Equatable {
     /// Phase `i`, lasting `seconds`.
     public func phase(_ i: Int, seconds: Double, cores: Int) -> RunConfig {
         var rng = RNG(seed: seed ^ (UInt64(i) &* 0x9E37_79B9_7F4A_7C15))
-        let name = strategies[i % strategies.count]
-        let entry = StrategyRegistry.named(name)!, info = entry.info
+        let entry = entries[i % entries.count], info = entry.info, name = info.name
         let workload = workloads[Int(rng.below(UInt64(workloads.count)))]
         let shape = Self.threadShapes(cores: cores)[Int(rng.below(5))]
         var faulters = shape.faulters, mutators = shape.mutators
@@ -58,7 +91,7 @@ public struct SoakPlan: Codable, Sendable, Equatable {
         c.perturbation = p
         c.statIntervalSeconds = statIntervalSeconds
         // Model strategies: now and then several processes sharing the VMA cache, or short-lived ones beside.
-        if !info.isKernel {
+        if entry.capabilities.contains(.severalMMs) {
             if rng.below(3) == 0 { c.mms = min(c.faulters, 2 + Int(rng.below(3))) }
             c.mmChurn = rng.below(3) == 0
             // Half the phases with several mms keep them in step, so freed records go to the other mm's same change.

@@ -28,7 +28,7 @@ public struct Kernel: Strategy, @unchecked Sendable {
         name: "kernel",
         summary: "the host kernel: real page faults, mmap, munmap, mprotect and mremap in this process",
         origin: "the running kernel (Linux 6.4+: per-VMA locks; 6.15+: on a reference count)",
-        indexes: [.btree], isKernel: true)
+        indexes: [.btree], capabilities: .hostKernel)
 
     public let mm: MM
     let state: UnsafeMutablePointer<State>

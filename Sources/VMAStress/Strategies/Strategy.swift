@@ -85,17 +85,18 @@ public struct StrategyInfo: Sendable {
     public let maxWorkers: Int?
     /// The lookup trees its protocol is correct on; the first is the default.
     public let indexes: [IndexKind]
+    /// What it can do (`.model` for the model's strategies); the registry
+    /// entry adds what its type shows (lockless, type-safe cache).
+    public let capabilities: Capabilities
     /// Its readers use liburcu, so `--rcu-flavor` applies.
-    public let usesRCU: Bool
-    /// The host kernel rather than the model (`kernel`).
-    public let isKernel: Bool
+    public var usesRCU: Bool { capabilities.contains(.usesRCU) }
     /// For a twin whose race needs more than a default run: what opens it.
     public let caughtWith: RunShape?
 
     public init(name: String, summary: String, origin: String, breaks: Invariant? = nil,
                 base: String? = nil, maxWorkers: Int? = nil,
-                indexes: [IndexKind] = [.rbtree, .btree], usesRCU: Bool = false, isKernel: Bool = false,
-                caughtWith: RunShape? = nil) {
+                indexes: [IndexKind] = [.rbtree, .btree], usesRCU: Bool = false,
+                capabilities: Capabilities = .model, caughtWith: RunShape? = nil) {
         self.caughtWith = caughtWith
         self.name = name
         self.summary = summary
@@ -104,15 +105,14 @@ public struct StrategyInfo: Sendable {
         self.base = base
         self.maxWorkers = maxWorkers
         self.indexes = indexes
-        self.usesRCU = usesRCU
-        self.isKernel = isKernel
+        self.capabilities = capabilities.union(usesRCU ? .usesRCU : [])
     }
 
     /// The same entry as a busted twin of `base`.
     public func twin(name: String, summary: String, origin: String, breaks: Invariant,
                      caughtWith: RunShape? = nil) -> StrategyInfo {
         StrategyInfo(name: name, summary: summary, origin: origin, breaks: breaks, base: self.name,
-                     maxWorkers: maxWorkers, indexes: indexes, usesRCU: usesRCU, isKernel: isKernel,
+                     maxWorkers: maxWorkers, indexes: indexes, capabilities: capabilities,
                      caughtWith: caughtWith)
     }
 
