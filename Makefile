@@ -83,7 +83,7 @@ DESTDIR ?=
 SHARE   := $(DESTDIR)$(PREFIX)/share
 install: build
 	@rm -rf .build/man .build/completions && mkdir -p .build/man .build/completions
-	$(SWIFT) package --allow-writing-to-directory .build/man plugin generate-manual --output-directory .build/man >/dev/null
+	$(SWIFT) package --allow-writing-to-directory .build/man generate-manual --output-directory .build/man >/dev/null
 	$(BIN) --generate-completion-script bash > .build/completions/vmastress
 	$(BIN) --generate-completion-script zsh > .build/completions/_vmastress
 	$(BIN) --generate-completion-script fish > .build/completions/vmastress.fish

@@ -9,7 +9,7 @@ struct RunAssembly {
     let placement: PlacementPlan
     let caches: MMCaches
     let mms: [MM]
-    let strategies: any RunStrategies
+    let strategies: RunStrategies
     let models: [MappingModel?]
     let log: ViolationLog
     let stallNanos: UInt64
@@ -25,7 +25,7 @@ struct RunAssembly {
 
     var config: RunConfig { plan.config }
 
-    init(_ plan: RunPlan, making: ([MM]) -> any RunStrategies) throws {
+    init(_ plan: RunPlan, making: ([MM]) -> RunStrategies) throws {
         let config = plan.config, layout = config.layout
         let placement: PlacementPlan
         do {
@@ -89,7 +89,7 @@ struct RunAssembly {
 
     /// Populates every mm on a thread of its own, so that a set-up looping on a
     /// corrupt index is a STALL, not a hang; false when it did not end in time.
-    static func setUp(_ mms: [MM], _ strategies: any RunStrategies, _ models: [MappingModel?], _ config: RunConfig,
+    static func setUp(_ mms: [MM], _ strategies: RunStrategies, _ models: [MappingModel?], _ config: RunConfig,
                       _ log: ViolationLog, _ stallNanos: UInt64) -> Bool {
         let found = FindingsBox()
         let done = Runner.bounded("set-up", nanos: stallNanos) {
@@ -146,7 +146,7 @@ struct RunAssembly {
             s.hogs = try CPUHogs(count: setUpDone ? config.perturbation.hogs : 0)
             for w in workers where setUpDone {
                 let (job, home, seed) = job(w)
-                let body = strategies.worker(w, job, home: home, envs: envs, seed: seed)
+                let body = strategies.worker(w, job, home, envs, seed)
                 s.threads.append(try OSThread.spawn(name: w.name) {
                     w.applyPlacement()
                     body()
@@ -204,7 +204,7 @@ struct RunAssembly {
                 while finished && next < end {
                     finished = Clock.sleep(until: next, unless: shouldStop)
                     if finished {
-                        Console.out(Runner.statLine(Double(next - t0) / 1e9, workers, log, checker, strategies.deferredStats))
+                        Console.out(Runner.statLine(Double(next - t0) / 1e9, workers, log, checker, strategies.deferredStats()))
                     }
                     next += every
                 }
@@ -285,7 +285,7 @@ struct RunAssembly {
                                 affinity: CPUList.format($0.affinity), ranOn: CPUList.format($0.cpusSeenList))
             },
             memory: stopped.abandoned ? [] : mms[0].residency())
-        result.deferredFree = strategies.deferredStats
+        result.deferredFree = strategies.deferredStats()
         if config.mms > 1 || config.mmChurn {
             result.mms = MMSummary(count: config.mms, destroyed: caches.mms.destroyedCount, writerWakeups: caches.mms.writerWakeups)
         }

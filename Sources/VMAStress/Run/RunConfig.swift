@@ -122,6 +122,15 @@ public struct RunConfig: Codable, Sendable, Equatable {
         guard let type = StrategyRegistry.named(strategy) else {
             throw Invalid(description: "unknown strategy '\(strategy)'; 'vmastress strategies --busted' lists them")
         }
+        try checkStrategy(type)
+        try checkRanges()
+        try checkShape(type)
+        try checkPlacement()
+        return RunPlan(self, entry: type)
+    }
+
+    /// What the strategy is built for: flavors, trees, threads.
+    func checkStrategy(_ type: StrategyEntry) throws {
         if type.info.usesRCU && !type.flavors.contains(rcuFlavor) {
             throw Invalid(description: "strategy '\(strategy)' is built for --rcu-flavor \(type.flavors.map(\.rawValue).joined(separator: ", ")) only (got \(rcuFlavor.rawValue))")
         }
@@ -140,6 +149,10 @@ public struct RunConfig: Codable, Sendable, Equatable {
         if let most = type.info.maxWorkers, workers > most {
             throw Invalid(description: "strategy '\(strategy)' runs at most \(most) worker thread(s); got \(faulters) faulter(s) and \(mutators) mutator(s)")
         }
+    }
+
+    /// Every count, time and size within its range.
+    func checkRanges() throws {
         guard durationSeconds > 0 else { throw Invalid(description: "--duration must be more than zero") }
         guard stallTimeoutSeconds >= 0.1 else { throw Invalid(description: "--stall-timeout must be at least 100ms") }
         for (name, s) in [("--checkpoint-interval", checkpointIntervalSeconds), ("--stat-interval", statIntervalSeconds)] where s > 0 && s < 0.01 {
@@ -173,6 +186,10 @@ public struct RunConfig: Codable, Sendable, Equatable {
         guard mutationRate == 0 || (1...Self.maxMutationRate).contains(mutationRate) else {
             throw Invalid(description: "--mutation-rate must be 0 (flat out) or between 1 and \(Int(Self.maxMutationRate)) operations a second (got \(mutationRate))")
         }
+    }
+
+    /// Processes, mms, private regions and --vmas against the strategy and the workload.
+    func checkShape(_ type: StrategyEntry) throws {
         if processes {
             guard type.capabilities.contains(.processes) else {
                 throw Invalid(description: "--processes runs a backend's faulters in processes of their own (the kernel's); '\(strategy)' is a model strategy (its workers share one model mm)")
@@ -209,6 +226,9 @@ public struct RunConfig: Codable, Sendable, Equatable {
                 throw Invalid(description: "--vmas \(vmas) is more mappings than the kernel allows this process: each VMA and the reserved gap after it are two, vm.max_map_count is \(limit) and the process needs about \(KernelLimits.mapsReserved) of its own, so at most \(KernelLimits.maxVMAs(mapCount: limit)); raise it with sysctl -w vm.max_map_count=\(KernelLimits.mapCount(forVMAs: vmas))")
             }
         }
+    }
+
+    func checkPlacement() throws {
         guard (0...Perturbation.maxHogs).contains(perturbation.hogs) else {
             throw Invalid(description: "--hogs must be between 0 and \(Perturbation.maxHogs) (got \(perturbation.hogs))")
         }
@@ -220,7 +240,6 @@ public struct RunConfig: Codable, Sendable, Equatable {
         } catch {
             throw Invalid(description: "\(error)")
         }
-        return RunPlan(self, entry: type)
     }
 
     /// The `vmastress run` command line that repeats this run.

@@ -16,42 +16,40 @@ enum WorkerJob: Sendable {
 /// strategy's type: the run's assembly, window and verdict (Runner) are
 /// compiled once, and only what touches the strategy (the worker loops,
 /// the set-up's mutations, the barriers) is specialised per strategy.
-protocol RunStrategies: AnyObject, Sendable {
+///
+/// Closures, not a protocol: `of` builds them where the strategy's type is
+/// concrete, so each is specialised; a generic type's conformance reached
+/// through an existential runs its unspecialised body, and a fault loop
+/// that calls its strategy through a witness table is several times slower.
+struct RunStrategies: Sendable {
     /// Maps the set-up's regions in mm `i`; what MAPPING's model found wrong.
-    func populate(_ i: Int, _ config: RunConfig, _ model: MappingModel?) -> [Finding]
-    /// The body of worker `w`'s thread: `job`'s loop on mm `home`'s strategy.
-    func worker(_ w: WorkerStats, _ job: WorkerJob, home: Int, envs: [WorkerEnv], seed: UInt64) -> @Sendable () -> Void
-    func quiesce()
-    func takeFindings() -> [Finding]
-    var deferredStats: DeferredFreeStats? { get }
-    func shutdown()
-}
+    let populate: @Sendable (_ mm: Int, RunConfig, MappingModel?) -> [Finding]
+    /// The body of a worker's thread: the job's loop on mm `home`'s strategy.
+    let worker: @Sendable (WorkerStats, WorkerJob, _ home: Int, [WorkerEnv], _ seed: UInt64) -> @Sendable () -> Void
+    let quiesce: @Sendable () -> Void
+    let takeFindings: @Sendable () -> [Finding]
+    let deferredStats: @Sendable () -> DeferredFreeStats?
+    let shutdown: @Sendable () -> Void
 
-final class StrategySet<S: Strategy>: RunStrategies, @unchecked Sendable {
-    let members: [S]
-
-    init(_ mms: [MM]) { members = mms.map { S(mm: $0) } }
-
-    func populate(_ i: Int, _ config: RunConfig, _ model: MappingModel?) -> [Finding] {
-        Runner.populate(members[i], config, model)
+    static func of<S: Strategy>(_ members: [S]) -> RunStrategies {
+        RunStrategies(
+            populate: { i, config, model in Runner.populate(members[i], config, model) },
+            worker: { w, job, home, envs, seed in
+                let s = members[home], env = envs[home]
+                switch job {
+                case .task(let inThread): return { taskLoop(s, w, env, inThread: inThread) }
+                case .region: return { regionLoop(s, w, env, seed: seed) }
+                case .faulter: return { faulterLoop(s, w, env, seed: seed) }
+                case .mutator(let mirrors):
+                    let others = mirrors.map { (members[$0], envs[$0]) }
+                    return { mutatorLoop(s, w, env, seed: seed, mirrors: others) }
+                case .mmChurn(let caches, let index, let memory):
+                    return { mmChurnLoop(S.self, w, env, caches: caches, index: index, memory: memory, seed: seed) }
+                }
+            },
+            quiesce: { members.forEach { $0.quiesce() } },
+            takeFindings: { members.flatMap { $0.takeFindings() } },
+            deferredStats: { DeferredFreeStats.sum(members.map(\.deferredStats)) },
+            shutdown: { members.forEach { $0.shutdown() } })
     }
-
-    func worker(_ w: WorkerStats, _ job: WorkerJob, home: Int, envs: [WorkerEnv], seed: UInt64) -> @Sendable () -> Void {
-        let s = members[home], env = envs[home]
-        switch job {
-        case .task(let inThread): return { taskLoop(s, w, env, inThread: inThread) }
-        case .region: return { regionLoop(s, w, env, seed: seed) }
-        case .faulter: return { faulterLoop(s, w, env, seed: seed) }
-        case .mutator(let mirrors):
-            let others = mirrors.map { (members[$0], envs[$0]) }
-            return { mutatorLoop(s, w, env, seed: seed, mirrors: others) }
-        case .mmChurn(let caches, let index, let memory):
-            return { mmChurnLoop(S.self, w, env, caches: caches, index: index, memory: memory, seed: seed) }
-        }
-    }
-
-    func quiesce() { members.forEach { $0.quiesce() } }
-    func takeFindings() -> [Finding] { members.flatMap { $0.takeFindings() } }
-    var deferredStats: DeferredFreeStats? { DeferredFreeStats.sum(members.map(\.deferredStats)) }
-    func shutdown() { members.forEach { $0.shutdown() } }
 }

@@ -22,12 +22,12 @@ public enum Runner {
     }
 
     static func run<S: Strategy>(_: S.Type, _ plan: RunPlan) throws -> RunResult {
-        try run(plan) { StrategySet<S>($0) }
+        try run(plan) { mms in RunStrategies.of(mms.map { S(mm: $0) }) }
     }
 
     /// The run itself, without the strategy's type: assembly, threads, the
     /// measured window, the stop and the final audit, the summary.
-    static func run(_ plan: RunPlan, making: ([MM]) -> any RunStrategies) throws -> RunResult {
+    static func run(_ plan: RunPlan, making: ([MM]) -> RunStrategies) throws -> RunResult {
         let a = try RunAssembly(plan, making: making)
         let started = try a.startThreads()
         let window = a.measure(started)
@@ -151,23 +151,7 @@ public enum Runner {
                           wallNanos: UInt64, pausedNanos: UInt64, usage: (rusage, rusage)) -> RunResult {
         let config = runPlan.config, can = runPlan.capabilities
         let measured = Double(wallNanos - min(pausedNanos, wallNanos)) / 1e9
-        var ops: [OpSummary] = []
-        var histograms: [String: Histogram<UInt64>] = [:]
-        for kind in OpKind.allCases {
-            var merged = WorkerStats.newHistogram()
-            var count: UInt64 = 0, failed: UInt64 = 0
-            for w in workers {
-                count += w.done(kind)
-                failed += w.failed(kind)
-                merged.add(w.histograms[kind.rawValue])
-            }
-            guard count + failed > 0 || (kind == .fault && config.faulters > 0)
-                || (OpKind.mutations.contains(kind) && config.mutators > 0) else { continue }
-            ops.append(OpSummary(op: kind.name, count: count, failed: failed,
-                                 opsPerSecond: measured > 0 ? Double(count) / measured : 0,
-                                 latencyNs: LatencySummary(merged)))
-            histograms[kind.name] = merged
-        }
+        let (ops, histograms) = opSummaries(config, workers, measured: measured)
         var outcomes: [String: UInt64] = [:]
         for o in FaultResult.Kind.allCases { outcomes[o.name] = workers.reduce(0) { $0 + $1.outcome(o) } }
         var events: [String: UInt64] = [:]
@@ -175,32 +159,8 @@ public enum Runner {
             let n = workers.reduce(0) { $0 + $1.event(e) }
             if n > 0 { events[e.name] = n }
         }
-        let threads = workers.map { w in
-            ThreadSummary(
-                name: w.name, role: w.role, ops: OpKind.allCases.reduce(0) { $0 + w.done($1) + w.failed($1) },
-                userSeconds: seconds(w.usageEnd.ru_utime) - seconds(w.usageStart.ru_utime),
-                systemSeconds: seconds(w.usageEnd.ru_stime) - seconds(w.usageStart.ru_stime),
-                voluntaryContextSwitches: w.usageEnd.ru_nvcsw - w.usageStart.ru_nvcsw,
-                involuntaryContextSwitches: w.usageEnd.ru_nivcsw - w.usageStart.ru_nivcsw,
-                minorFaults: w.usageEnd.ru_minflt - w.usageStart.ru_minflt)
-        }
-        let (u0, u1) = usage
-        var process = ProcessUsage(
-            userSeconds: seconds(u1.ru_utime) - seconds(u0.ru_utime),
-            systemSeconds: seconds(u1.ru_stime) - seconds(u0.ru_stime),
-            voluntaryContextSwitches: u1.ru_nvcsw - u0.ru_nvcsw,
-            involuntaryContextSwitches: u1.ru_nivcsw - u0.ru_nivcsw,
-            peakRSSKiB: u1.ru_maxrss, minorFaults: u1.ru_minflt - u0.ru_minflt)
-        if config.processes {
-            // The worker processes' own use (their proxies' summaries carry it); peak RSS stays this process's.
-            for t in threads where t.role == .faulter {
-                process.userSeconds += t.userSeconds
-                process.systemSeconds += t.systemSeconds
-                process.voluntaryContextSwitches += t.voluntaryContextSwitches
-                process.involuntaryContextSwitches += t.involuntaryContextSwitches
-                process.minorFaults += t.minorFaults
-            }
-        }
+        let threads = workers.map(threadSummary)
+        let process = processUsage(config, usage, threads)
         var present = 0
         for mm in mms { mm.pageTable.forEachPresent { _, _ in present += 1 } }
         let mm = mms[0]
@@ -239,6 +199,61 @@ public enum Runner {
                 })
         }
         return result
+    }
+
+    /// Each operation's totals and merged latency histogram over the window
+    /// (an operation the run could do is listed even at zero).
+    static func opSummaries(_ config: RunConfig, _ workers: [WorkerStats], measured: Double)
+        -> ([OpSummary], [String: Histogram<UInt64>]) {
+        var ops: [OpSummary] = []
+        var histograms: [String: Histogram<UInt64>] = [:]
+        for kind in OpKind.allCases {
+            var merged = WorkerStats.newHistogram()
+            var count: UInt64 = 0, failed: UInt64 = 0
+            for w in workers {
+                count += w.done(kind)
+                failed += w.failed(kind)
+                merged.add(w.histograms[kind.rawValue])
+            }
+            guard count + failed > 0 || (kind == .fault && config.faulters > 0)
+                || (OpKind.mutations.contains(kind) && config.mutators > 0) else { continue }
+            ops.append(OpSummary(op: kind.name, count: count, failed: failed,
+                                 opsPerSecond: measured > 0 ? Double(count) / measured : 0,
+                                 latencyNs: LatencySummary(merged)))
+            histograms[kind.name] = merged
+        }
+        return (ops, histograms)
+    }
+
+    static func threadSummary(_ w: WorkerStats) -> ThreadSummary {
+        ThreadSummary(
+            name: w.name, role: w.role, ops: OpKind.allCases.reduce(0) { $0 + w.done($1) + w.failed($1) },
+            userSeconds: seconds(w.usageEnd.ru_utime) - seconds(w.usageStart.ru_utime),
+            systemSeconds: seconds(w.usageEnd.ru_stime) - seconds(w.usageStart.ru_stime),
+            voluntaryContextSwitches: w.usageEnd.ru_nvcsw - w.usageStart.ru_nvcsw,
+            involuntaryContextSwitches: w.usageEnd.ru_nivcsw - w.usageStart.ru_nivcsw,
+            minorFaults: w.usageEnd.ru_minflt - w.usageStart.ru_minflt)
+    }
+
+    /// The process's use over the window; with --processes, the worker processes' too
+    /// (their proxies' summaries carry it; peak RSS stays this process's).
+    static func processUsage(_ config: RunConfig, _ usage: (rusage, rusage), _ threads: [ThreadSummary]) -> ProcessUsage {
+        let (u0, u1) = usage
+        var process = ProcessUsage(
+            userSeconds: seconds(u1.ru_utime) - seconds(u0.ru_utime),
+            systemSeconds: seconds(u1.ru_stime) - seconds(u0.ru_stime),
+            voluntaryContextSwitches: u1.ru_nvcsw - u0.ru_nvcsw,
+            involuntaryContextSwitches: u1.ru_nivcsw - u0.ru_nivcsw,
+            peakRSSKiB: u1.ru_maxrss, minorFaults: u1.ru_minflt - u0.ru_minflt)
+        guard config.processes else { return process }
+        for t in threads where t.role == .faulter {
+            process.userSeconds += t.userSeconds
+            process.systemSeconds += t.systemSeconds
+            process.voluntaryContextSwitches += t.voluntaryContextSwitches
+            process.involuntaryContextSwitches += t.involuntaryContextSwitches
+            process.minorFaults += t.minorFaults
+        }
+        return process
     }
 
     static func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }

@@ -69,6 +69,12 @@ public enum TextReport {
                 + (p.hogSpins.map { ", hogs spun \(human(Double($0))) iterations" } ?? ""))
         }
         if let q = r.quitDumps { out.append("SIGQUIT: \(q) thread dump(s) printed to stderr; the run went on") }
+        return (out + verdictLines(r)).joined(separator: "\n")
+    }
+
+    /// The checker's line, every violation in full, and the end line.
+    static func verdictLines(_ r: RunResult) -> [String] {
+        var out: [String] = []
         out.append("checker: \(r.checker.checkpoints) checkpoint(s), checked "
             + r.checker.invariantsChecked.map(\.rawValue).joined(separator: " ")
             + ", \(r.checker.violationCount) violation(s)")
@@ -89,7 +95,7 @@ public enum TextReport {
         case .interrupted, .incomplete:
             out.append("--- End of test: INTERRUPTED by \(r.interruptedBy ?? "a signal") (\(r.strategy)); results cover \(fixed(r.measuredSeconds, 2)) s")
         }
-        return out.joined(separator: "\n")
+        return out
     }
 
     /// Several runs side by side: fault ops/s and each run's ratio to the first.

@@ -28,14 +28,7 @@ public enum Soak {
     /// gets the summary so far after every phase (to write it to disk).
     public static func run(_ o: Options, say: (String) -> Void, checkpoint: (SoakResult) -> Void) throws -> SoakResult {
         let plan = o.plan
-        let startLine = "--- Start of test: soak duration=\(DurationText.format(o.durationSeconds)) "
-            + "phase=\(DurationText.format(plan.phaseSeconds)) seed=\(plan.seed) "
-            + "strategies=\(plan.strategies.joined(separator: ",")) "
-            + "workloads=\(plan.workloads.map(\.rawValue).joined(separator: ",")) "
-            + "threads=\(SoakPlan.threadShapes(cores: o.cores).map { "\($0.faulters)f\($0.mutators)m" }.joined(separator: ",")) "
-            + "rcu-flavors=\(RCUFlavorKind.allCases.map(\.rawValue).joined(separator: ",")) indexes=rbtree,btree "
-            + "perturbations=stutter,shuffle,long-reads,writer-bursts,hogs check=full "
-            + "keep-going=\(o.keepGoing) rss-limit=\(o.rssLimitKiB / 1024)MiB"
+        let startLine = Self.startLine(o)
         say(startLine)
 
         let sampler = RSSSampler()
@@ -86,27 +79,10 @@ public enum Soak {
             let r = try phase.run()
             let rss = RSS.settledKiB()
             rssAfter.append(rss)
-            let faults = r.op(.fault)?.count ?? 0
-            let mutations = r.ops.filter { op in OpKind.mutations.contains { $0.name == op.op } }.reduce(UInt64(0)) { $0 + $1.count }
-            let p = SoakPhaseResult(
-                phase: i, strategy: config.strategy, workload: config.workload, faulters: config.faulters,
-                mutators: config.mutators, index: phase.index,
-                rcuFlavor: phase.info.usesRCU ? config.rcuFlavor : nil,
-                perturbations: config.perturbation.commandLineWords, seed: config.seed, verdict: r.verdict,
-                startedAtSeconds: at, wallSeconds: elapsed() - at, faults: faults, mutations: mutations,
-                checkpoints: r.checker.checkpoints, stutters: r.perturbations?.stutters ?? 0,
-                shuffles: r.perturbations?.shuffles ?? 0, violationCount: r.checker.violationCount,
-                violations: Array(r.violations.prefix(10)), reproduce: config.commandLine, rssAfterKiB: rss)
+            let p = SoakPhaseResult(i, phase, r, startedAt: at, wallSeconds: elapsed() - at, rssAfterKiB: rss)
             phases.append(p)
-            totals.phases += 1
-            totals.faults += faults
-            totals.mutations += mutations
-            totals.checkpoints += p.checkpoints
-            totals.stutters += p.stutters
-            totals.shuffles += p.shuffles
-            totals.violations += p.violationCount
+            totals.add(p)
             if r.verdict == .failure {
-                totals.failedPhases += 1
                 let first = r.violations.first.map { "\($0.invariant.rawValue): expected \($0.expected); seen \($0.seen)" }
                     ?? "\(r.checker.violationCount) violation(s)"
                 failures.append("phase \(i) (\(config.strategy), \(config.workload.rawValue)): \(first)")
@@ -132,5 +108,48 @@ public enum Soak {
         if result.rss.verdict.growing { say("FAILURE: RSS " + result.rss.verdict.reason) }
         say(result.endLine)
         return result
+    }
+
+    /// The soak's first line: everything it will rotate through.
+    static func startLine(_ o: Options) -> String {
+        let plan = o.plan
+        return "--- Start of test: soak duration=\(DurationText.format(o.durationSeconds)) "
+            + "phase=\(DurationText.format(plan.phaseSeconds)) seed=\(plan.seed) "
+            + "strategies=\(plan.strategies.joined(separator: ",")) "
+            + "workloads=\(plan.workloads.map(\.rawValue).joined(separator: ",")) "
+            + "threads=\(SoakPlan.threadShapes(cores: o.cores).map { "\($0.faulters)f\($0.mutators)m" }.joined(separator: ",")) "
+            + "rcu-flavors=\(RCUFlavorKind.allCases.map(\.rawValue).joined(separator: ",")) indexes=rbtree,btree "
+            + "perturbations=stutter,shuffle,long-reads,writer-bursts,hogs check=full "
+            + "keep-going=\(o.keepGoing) rss-limit=\(o.rssLimitKiB / 1024)MiB"
+    }
+}
+
+extension SoakPhaseResult {
+    /// Phase `i`'s line of the summary, from its plan and its run.
+    init(_ i: Int, _ phase: RunPlan, _ r: RunResult, startedAt: Double, wallSeconds: Double, rssAfterKiB: Int) {
+        let config = phase.config
+        self.init(
+            phase: i, strategy: config.strategy, workload: config.workload, faulters: config.faulters,
+            mutators: config.mutators, index: phase.index,
+            rcuFlavor: phase.info.usesRCU ? config.rcuFlavor : nil,
+            perturbations: config.perturbation.commandLineWords, seed: config.seed, verdict: r.verdict,
+            startedAtSeconds: startedAt, wallSeconds: wallSeconds, faults: r.op(.fault)?.count ?? 0,
+            mutations: r.ops.filter { op in OpKind.mutations.contains { $0.name == op.op } }.reduce(UInt64(0)) { $0 + $1.count },
+            checkpoints: r.checker.checkpoints, stutters: r.perturbations?.stutters ?? 0,
+            shuffles: r.perturbations?.shuffles ?? 0, violationCount: r.checker.violationCount,
+            violations: Array(r.violations.prefix(10)), reproduce: config.commandLine, rssAfterKiB: rssAfterKiB)
+    }
+}
+
+extension SoakTotals {
+    mutating func add(_ p: SoakPhaseResult) {
+        phases += 1
+        faults += p.faults
+        mutations += p.mutations
+        checkpoints += p.checkpoints
+        stutters += p.stutters
+        shuffles += p.shuffles
+        violations += p.violationCount
+        if p.verdict == .failure { failedPhases += 1 }
     }
 }
