@@ -12,7 +12,7 @@ BENCH_ARGS ?= default --out results/bench
 # The soak `make test` ends with: 30 s in phases of 4 s, through its rotation of strategies (6 of its 7). Override with SOAK_ARGS=...
 SOAK_ARGS  ?= --duration 30s --phase 4s --json results/soak.json --junit results/soak-junit.xml
 
-.PHONY: all deps build run test bench mutants fuzz sanitize install uninstall clean
+.PHONY: all deps build run test test-unit test-torture test-cli bench mutants fuzz sanitize install uninstall clean
 
 all: build
 
@@ -48,9 +48,23 @@ bench: build
 # with @testable imports, in their own build folder so `make run` keeps its own.
 # Then a 30-second soak in 4 s phases through its rotation of strategies (random seed, printed).
 test: deps
-	$(SWIFT) test -c release -Xswiftc -enable-testing --scratch-path .build-test --no-parallel
+	$(SWIFT_TEST)
 	@mkdir -p results
 	.build-test/release/vmastress soak $(SOAK_ARGS)
+
+# The test tiers, each a subset of `make test` on the same build (.build-test): torture (threads
+# racing the checker: every twin caught, every correct strategy clean, the kernel backend), cli (the
+# binary as a user runs it, signals, option values, docs against the code), unit (the rest, about
+# a minute). A suite not named in TORTURE or CLI is a unit test.
+TORTURE_TESTS := BustedTwinTests|StrategyTests|RefcountTests|KernelBackendTests|LivenessTests|IntegrationTests|WillItScaleTests|PrimitiveValidationTests|FaultWorkTests|ConcurrentIndexTests|ForcedInterleavingTests
+CLI_TESTS     := CLITests|SignalTests|PlacementCLITests|GeneratedOptionTests|MalformedInvocationTests|PrimitiveCommandTests|FuzzCorpusTests|LayerTests
+SWIFT_TEST    := $(SWIFT) test -c release -Xswiftc -enable-testing --scratch-path .build-test --no-parallel
+test-unit: deps
+	$(SWIFT_TEST) --skip 'VMAStressTests\.($(TORTURE_TESTS)|$(CLI_TESTS))\b'
+test-torture: deps
+	$(SWIFT_TEST) --filter 'VMAStressTests\.($(TORTURE_TESTS))\b'
+test-cli: deps
+	$(SWIFT_TEST) --filter 'VMAStressTests\.($(CLI_TESTS))\b'
 
 # libFuzzer on every reader of outside input (suite files, results.json, option values, mixes,
 # paths), FUZZ_SECONDS each (default 120), from bench/fuzz/corpus; not part of `make test`,

@@ -113,15 +113,15 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
             page = stable.start + rng.below(stable.count)
         } else if dice < toGuard {
             page = guardRegion.start + rng.below(guardRegion.count)
-        } else if rng.below(100) < hotPercent, let hot = s.mm.probes.hotRange, hot.count > 0 {
+        } else if rng.chance(hotPercent), let hot = s.mm.probes.hotRange, hot.count > 0 {
             page = hot.start + rng.below(hot.count)
             ctx.hot = true
         } else {
             page = churn.start + rng.below(churn.count)
         }
-        let write = rng.below(100) < writePercent
+        let write = rng.chance(writePercent)
         // No draw without lookups: a seed's faults stay what they were.
-        let op: OpKind = lookupPercent > 0 && rng.below(100) < lookupPercent ? .lookup : .fault
+        let op: OpKind = lookupPercent > 0 && rng.chance(lookupPercent) ? .lookup : .fault
 
         let sampled = n & sampleMask == 0
         let t0 = sampled ? Clock.ticks() : 0

@@ -33,9 +33,6 @@ public struct PageRange: Hashable, Sendable, CustomStringConvertible {
     public var isEmpty: Bool { end <= start }
     @inline(__always) public func contains(_ page: UInt64) -> Bool { page >= start && page < end }
     public func overlaps(_ other: PageRange) -> Bool { start < other.end && other.start < end }
-    public func clamped(to other: PageRange) -> PageRange {
-        PageRange(Swift.max(start, other.start), Swift.min(end, other.end))
-    }
 
     public var description: String {
         "[0x\(String(start, radix: 16)), 0x\(String(end, radix: 16)))"

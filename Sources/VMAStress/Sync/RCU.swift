@@ -186,7 +186,4 @@ public enum RCUPointer {
     public static func exchange(_ slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ value: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
         vms_rcu_xchg_pointer(slot, value)
     }
-
-    /// cmm_smp_mb: a full barrier.
-    @inline(__always) public static func fullBarrier() { vms_smp_mb() }
 }
