@@ -53,10 +53,13 @@ let package = Package(
             dependencies: ["VMAStress"],
             path: "Sources/vmastress-fuzz"
         ),
+        // The tests' own code unoptimised (the library they drive is built as the product is): a
+        // whole-module -O of the test target was about 100 s of make test's build, after the library's.
         .testTarget(
             name: "VMAStressTests",
             dependencies: ["VMAStress", "vmastress", "vmastress-fuzz"],
-            path: "Tests/VMAStressTests"
+            path: "Tests/VMAStressTests",
+            swiftSettings: [.unsafeFlags(["-Onone"])]
         ),
     ],
     swiftLanguageModes: [.v6]
