@@ -177,7 +177,7 @@ struct RunCommand: ParsableCommand {
         }
         if processes && !entries.contains(where: { $0.capabilities.contains(.processes) }) {
             throw ValidationError("--processes runs a backend's faulters in processes of their own; list one that can ("
-                + StrategyRegistry.all.filter { $0.capabilities.contains(.processes) }.map(\.info.name).joined(separator: ", ") + ") in --strategy")
+                + StrategyRegistry.correct.filter { $0.capabilities.contains(.processes) }.map(\.info.name).joined(separator: ", ") + ") in --strategy")
         }
         let modelOnly = [("--mms \(mms)", mms != 1), ("--mm-churn", mmChurn), ("--lockstep", lockstep)].filter(\.1).map(\.0)
         if !modelOnly.isEmpty && !entries.contains(where: { $0.capabilities.contains(.severalMMs) }) {
