@@ -57,6 +57,16 @@ struct CapabilityTests {
         #expect(Capabilities(names: Capabilities.hostKernel.names) == .hostKernel)
     }
 
+    /// A suite's rcu-flavor reaches every cell; `bench --against` hands each
+    /// child the resolved config's words, which a strategy without RCU takes.
+    @Test func aResolvedConfigRepeatsItselfWithoutAFlavorItCannotTake() throws {
+        var c = RunConfig(strategy: "mmap-lock", faulters: 1, mutators: 0, durationSeconds: 0.1)
+        c.rcuFlavor = .qsbr
+        #expect(!(try c.resolve().config.runArguments.contains("--rcu-flavor")))
+        c.strategy = "spf-rcu"
+        #expect(try c.resolve().config.runArguments.joined(separator: " ").contains("--rcu-flavor qsbr"))
+    }
+
     /// docs/architecture.md: no branch on a strategy's or backend's identity,
     /// and names become entries only where outside words are read.
     @Test func noBranchOnIdentityAndNoLookupByNameDownstream() throws {

@@ -58,7 +58,9 @@ public enum ABRunner {
                     // Strategies forward in even pairs, backward in odd ones; base first in even pairs.
                     let strategies = pair % 2 == 0 ? suite.strategies : suite.strategies.reversed()
                     for s in strategies {
-                        let config = try suite.config(strategy: s, workload: w, threads: t, repetition: pair)
+                        // Resolved, so the child's words are the run's own (memb for a strategy
+                        // without RCU: a suite's rcu-flavor is for those with it).
+                        let config = try suite.config(strategy: s, workload: w, threads: t, repetition: pair).resolve().config
                         let order = pair % 2 == 0 ? [0, 1] : [1, 0]
                         for side in order {
                             let per = done == 0 ? suite.durationSeconds + suite.warmupSeconds + 0.5 : elapsed() / Double(done)
