@@ -28,7 +28,7 @@ let package = Package(
         // The benchmark loops in C, run beside their Swift twins by `vmastress bench primitives`.
         .target(
             name: "CBenchLoops",
-            dependencies: ["CURCUMemb", "CURCUQSBR", "CURCUMB", "CURCUSignal", "CURCUBP"],
+            dependencies: ["CURCUMemb", "CURCUQSBR", "CURCUMB", "CURCUSignal", "CURCUBP", "CSupport"],
             path: "bench/cloops"
         ),
         .target(

@@ -1,6 +1,7 @@
 // The lock, refcount and seqcount loops, shaped like their Swift twins.
 #include <sched.h>
 #include "CBenchLoops.h"
+#include "kernel_rwsem.h"
 
 #define LOOP(body)                                                   \
     uint64_t n = 0;                                                  \
@@ -16,6 +17,14 @@ uint64_t vms_c_rwlock_read(const int *stop, pthread_rwlock_t *lock) {
 
 uint64_t vms_c_rwlock_write(const int *stop, pthread_rwlock_t *lock) {
     LOOP(pthread_rwlock_wrlock(lock); pthread_rwlock_unlock(lock))
+}
+
+uint64_t vms_c_rwsem_read(const int *stop, struct vms_rwsem *sem) {
+    LOOP(vms_rwsem_down_read(sem); vms_rwsem_up_read(sem))
+}
+
+uint64_t vms_c_rwsem_write(const int *stop, struct vms_rwsem *sem) {
+    LOOP(vms_rwsem_down_write(sem); vms_rwsem_up_write(sem))
 }
 
 static inline void spin_lock(uint32_t *word) {

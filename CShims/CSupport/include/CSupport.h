@@ -7,6 +7,8 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "kernel_rwsem.h"
+
 // Thread identity and placement.
 pid_t vms_gettid(void);
 int vms_sched_getcpu(void);

@@ -68,6 +68,22 @@ func swiftSRCUSync(_ srcu: SRCU, _ stop: StopFlag) -> UInt64 {
 }
 
 @inline(never)
+func swiftPthreadRead(_ lock: PthreadRWLock, _ stop: StopFlag) -> UInt64 {
+    batches(stop) {
+        lock.readLock()
+        lock.readUnlock()
+    }
+}
+
+@inline(never)
+func swiftPthreadWrite(_ lock: PthreadRWLock, _ stop: StopFlag) -> UInt64 {
+    batches(stop) {
+        lock.writeLock()
+        lock.writeUnlock()
+    }
+}
+
+@inline(never)
 func swiftRWSemRead(_ lock: RWSem, _ stop: StopFlag) -> UInt64 {
     batches(stop) {
         lock.readLock()

@@ -53,7 +53,7 @@ public enum PrimitiveBench {
 
     public static var primitives: [String] {
         RCUFlavorKind.allCases.map { "rcu-\($0.rawValue)" }
-            + ["srcu", "pthread-rwlock", "rwsem", "qrwlock", "spinlock", "refcount", "seqcount", "noise"]
+            + ["srcu", "pthread-rwlock", "pthread-rwlock-writers", "rwsem", "qrwlock", "spinlock", "refcount", "seqcount", "noise"]
     }
 
     public static func run(_ options: Options, progress: (String) -> Void = { _ in }) -> Report {
@@ -154,8 +154,9 @@ final class BenchState: @unchecked Sendable {
     let slot = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 1)
     let object = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
     let srcu = SRCU()
-    let pthreadLock = RWSem(.pthreadDefault)
-    let rwsem = RWSem(.preferWriters)
+    let pthreadLock = PthreadRWLock(.pthreadDefault)
+    let pthreadWriters = PthreadRWLock(.preferWriters)
+    let rwsem = RWSem()
     let qrwlock = UnsafeMutablePointer<QRWLock>.allocate(capacity: 1)
     let spin = UnsafeMutablePointer<SpinLock>.allocate(capacity: 1)
     let refs = UnsafeMutablePointer<RefCount>.allocate(capacity: 1)
@@ -178,6 +179,7 @@ final class BenchState: @unchecked Sendable {
     func destroy() {
         srcu.shutdown()
         pthreadLock.destroy()
+        pthreadWriters.destroy()
         rwsem.destroy()
         slot.deallocate()
         object.deallocate()
@@ -198,14 +200,19 @@ final class BenchState: @unchecked Sendable {
         all += [
             .init(primitive: "srcu", side: "read", swift: { swiftSRCURead(s.srcu, $0) }, c: nil),
             .init(primitive: "srcu", side: "write", swift: { swiftSRCUSync(s.srcu, $0) }, c: nil),
-            .init(primitive: "pthread-rwlock", side: "read", swift: { swiftRWSemRead(s.pthreadLock, $0) },
+            .init(primitive: "pthread-rwlock", side: "read", swift: { swiftPthreadRead(s.pthreadLock, $0) },
                   c: { vms_c_rwlock_read(cStop($0), s.pthreadLock.lockPtr) }),
-            .init(primitive: "pthread-rwlock", side: "write", swift: { swiftRWSemWrite(s.pthreadLock, $0) },
+            .init(primitive: "pthread-rwlock", side: "write", swift: { swiftPthreadWrite(s.pthreadLock, $0) },
                   c: { vms_c_rwlock_write(cStop($0), s.pthreadLock.lockPtr) }),
+            .init(primitive: "pthread-rwlock-writers", side: "read", swift: { swiftPthreadRead(s.pthreadWriters, $0) },
+                  c: { vms_c_rwlock_read(cStop($0), s.pthreadWriters.lockPtr) }),
+            .init(primitive: "pthread-rwlock-writers", side: "write",
+                  swift: { swiftPthreadWrite(s.pthreadWriters, $0) },
+                  c: { vms_c_rwlock_write(cStop($0), s.pthreadWriters.lockPtr) }),
             .init(primitive: "rwsem", side: "read", swift: { swiftRWSemRead(s.rwsem, $0) },
-                  c: { vms_c_rwlock_read(cStop($0), s.rwsem.lockPtr) }),
+                  c: { vms_c_rwsem_read(cStop($0), s.rwsem.sem) }),
             .init(primitive: "rwsem", side: "write", swift: { swiftRWSemWrite(s.rwsem, $0) },
-                  c: { vms_c_rwlock_write(cStop($0), s.rwsem.lockPtr) }),
+                  c: { vms_c_rwsem_write(cStop($0), s.rwsem.sem) }),
             .init(primitive: "qrwlock", side: "read", swift: { swiftQRWLockRead(s.qrwlock, $0) }, c: nil),
             .init(primitive: "qrwlock", side: "write", swift: { swiftQRWLockWrite(s.qrwlock, $0) }, c: nil),
             .init(primitive: "spinlock", side: "lock", swift: { swiftSpinLock(s.spin, $0) },

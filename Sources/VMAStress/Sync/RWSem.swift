@@ -1,33 +1,32 @@
 import CSupport
-import Glibc
 
-/// A sleeping reader-writer lock over pthread_rwlock, in manually managed
-/// memory. Copies share the lock; call `destroy()` once.
-///
-/// `.preferWriters` is the model of the kernel's rwsem (`mmap_lock`, the
-/// per-VMA lock): a waiting writer holds back new readers, so continuous
-/// faulters cannot starve munmap. `.pthreadDefault` is glibc's default,
-/// which prefers readers.
+/// The kernel's rw_semaphore, as mmap_lock and the 6.4 per-VMA lock are: the C model in
+/// CShims/CSupport/kernel_rwsem.c (count word with waiter and handoff bits, reader lock
+/// stealing, writer optimistic spinning on the owner, a FIFO of futex sleepers, the handoff
+/// after 4 ms). Fast paths inline. Copies share the lock; call `destroy()` once.
 public struct RWSem: @unchecked Sendable {
-    public enum Kind: String, Sendable { case preferWriters, pthreadDefault }
+    @usableFromInline let sem: UnsafeMutablePointer<vms_rwsem>
 
-    @usableFromInline let lockPtr: UnsafeMutablePointer<pthread_rwlock_t>
+    public init() { sem = vms_rwsem_create() }
 
-    public init(_ kind: Kind = .preferWriters) {
-        lockPtr = .allocate(capacity: 1)
-        let rc = kind == .preferWriters ? vms_rwlock_init_prefer_writer(lockPtr) : pthread_rwlock_init(lockPtr, nil)
-        if rc != 0 { fatalError("pthread_rwlock_init failed: \(rc)") }
+    @inlinable @inline(__always) public func readLock() { vms_rwsem_down_read(sem) }
+    @inlinable @inline(__always) public func readUnlock() { vms_rwsem_up_read(sem) }
+    @inlinable @inline(__always) public func writeLock() { vms_rwsem_down_write(sem) }
+    @inlinable @inline(__always) public func writeUnlock() { vms_rwsem_up_write(sem) }
+    @inlinable @inline(__always) public func tryReadLock() -> Bool { vms_rwsem_down_read_trylock(sem) }
+    @inlinable @inline(__always) public func tryWriteLock() -> Bool { vms_rwsem_down_write_trylock(sem) }
+
+    /// How often each slow path ran, like the kernel's rwsem lockevents.
+    public struct Events: Sendable, Equatable {
+        public var readSlow, readSteal, readSleep, writeSpinTaken, writeSleep, handoffs: UInt64
     }
 
-    @inlinable @inline(__always) public func readLock() { pthread_rwlock_rdlock(lockPtr) }
-    @inlinable @inline(__always) public func readUnlock() { pthread_rwlock_unlock(lockPtr) }
-    @inlinable @inline(__always) public func writeLock() { pthread_rwlock_wrlock(lockPtr) }
-    @inlinable @inline(__always) public func writeUnlock() { pthread_rwlock_unlock(lockPtr) }
-    @inlinable @inline(__always) public func tryReadLock() -> Bool { pthread_rwlock_tryrdlock(lockPtr) == 0 }
-    @inlinable @inline(__always) public func tryWriteLock() -> Bool { pthread_rwlock_trywrlock(lockPtr) == 0 }
-
-    public func destroy() {
-        pthread_rwlock_destroy(lockPtr)
-        lockPtr.deallocate()
+    public var events: Events {
+        var out = [UInt64](repeating: 0, count: 6)
+        out.withUnsafeMutableBufferPointer { vms_rwsem_events(sem, $0.baseAddress) }
+        return Events(readSlow: out[0], readSteal: out[1], readSleep: out[2],
+                      writeSpinTaken: out[3], writeSleep: out[4], handoffs: out[5])
     }
+
+    public func destroy() { vms_rwsem_destroy(sem) }
 }

@@ -24,8 +24,18 @@ final class QRWLockUnderTest: LockUnderTest, @unchecked Sendable {
 }
 
 final class RWSemUnderTest: LockUnderTest, @unchecked Sendable {
-    let lock: RWSem
-    init(_ kind: RWSem.Kind) { lock = RWSem(kind) }
+    let lock = RWSem()
+    let sharesReaders = true
+    func readLock() { lock.readLock() }
+    func readUnlock() { lock.readUnlock() }
+    func writeLock() { lock.writeLock() }
+    func writeUnlock() { lock.writeUnlock() }
+    func destroy() { lock.destroy() }
+}
+
+final class PthreadRWLockUnderTest: LockUnderTest, @unchecked Sendable {
+    let lock: PthreadRWLock
+    init(_ kind: PthreadRWLock.Kind) { lock = PthreadRWLock(kind) }
     let sharesReaders = true
     func readLock() { lock.readLock() }
     func readUnlock() { lock.readUnlock() }

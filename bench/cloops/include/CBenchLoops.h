@@ -27,6 +27,10 @@ uint64_t vms_c_rcu_bp_sync(const int *stop);
 // pthread rwlock: read lock + unlock, write lock + unlock.
 uint64_t vms_c_rwlock_read(const int *stop, pthread_rwlock_t *lock);
 uint64_t vms_c_rwlock_write(const int *stop, pthread_rwlock_t *lock);
+// The kernel rwsem model (CSupport's kernel_rwsem.h): the same two loops.
+struct vms_rwsem;
+uint64_t vms_c_rwsem_read(const int *stop, struct vms_rwsem *sem);
+uint64_t vms_c_rwsem_write(const int *stop, struct vms_rwsem *sem);
 
 // A test-and-test-and-set spinlock on a 32-bit word, as SpinLock.swift.
 uint64_t vms_c_spinlock(const int *stop, uint32_t *word);
