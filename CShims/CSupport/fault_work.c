@@ -1,4 +1,4 @@
-// --fault-work: the work a model fault does besides its locking, per thread.
+// --fault-work and --mutation-work: what a model fault or mutation does besides its locking.
 #include "CSupport.h"
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +19,12 @@ static void make_pool_key(void) { pthread_key_create(&pool_key, free_pool); }
 void vms_fault_work_configure(int mode, uint64_t ticks) {
     spin_ticks = ticks;
     __atomic_store_n(&vms_fault_work_mode_value, mode, __ATOMIC_RELAXED);
+}
+
+uint64_t vms_mutation_work_ticks[VMS_MUTATION_KINDS];
+
+void vms_mutation_work_configure(const uint64_t ticks[VMS_MUTATION_KINDS]) {
+    for (int k = 0; k < VMS_MUTATION_KINDS; k++) __atomic_store_n(&vms_mutation_work_ticks[k], ticks[k], __ATOMIC_RELAXED);
 }
 
 int vms_fault_work_thread_init(void) {

@@ -66,7 +66,7 @@ struct BenchSuiteCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "With --against: the smallest change judged slower or faster, like 2% or 2.")
     var threshold = "2%"
 
-    @Option(help: ArgumentHelp("Run with the fault work of an earlier results.json (or its directory) instead of the suite's, so that 'vmastress compare' can judge the two.", valueName: "results"))
+    @Option(help: ArgumentHelp("Run with the fault and mutation work of an earlier results.json (or its directory) instead of the suite's, so that 'vmastress compare' can judge the two.", valueName: "results"))
     var faultWorkFrom: String?
 
     func loadSuite() throws -> Suite {
@@ -104,6 +104,7 @@ struct BenchSuiteCommand: ParsableCommand {
         if let faultWorkFrom {
             let base = try BenchResult.load(path: faultWorkFrom)
             s.faultWork = base.suite.faultWork
+            s.mutationWork = base.suite.mutationWork
         }
         try s.validateCells(file: path)
         return s
@@ -157,7 +158,7 @@ struct BenchSuiteCommand: ParsableCommand {
         Console.out("bench \(suite.name): \(suite.strategies.count) strategies x \(suite.workloads.count) workloads x "
             + "\(suite.threads.count) thread counts x \(perCell) runs of "
             + "\(DurationText.format(suite.durationSeconds)) (+\(DurationText.format(suite.warmupSeconds)) warm-up), check \(suite.check.rawValue), "
-            + "fault work \(suite.faultWork ?? "none")")
+            + "fault work \(suite.faultWork ?? "none")" + (suite.mutationWork.map { ", mutation work \($0)" } ?? ""))
         if let faultWorkFrom { Console.out("fault work \(suite.faultWork ?? "none"), from \(faultWorkFrom)") }
         let tool = "vmastress \(VMAStressCommand.configuration.version)"
         var output: SuiteRunner.Output

@@ -6,11 +6,15 @@ import VMAStress
 struct CalibrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibrate",
-        abstract: "Measure this machine's kernel and the model on page_fault1, one thread, and print the --fault-work that makes their cost per fault match.",
+        abstract: "Measure this machine's kernel and the model on page_fault1 and on mmap, munmap, mprotect and mremap, one thread, and print the --fault-work and --mutation-work that make their costs match.",
         discussion: """
             The kernel: will-it-scale's page_fault1 on the host (mmap 128 MiB private anonymous with THP off, \
             write one byte per page, munmap, again). The model: the page-fault workload on one faulter with \
-            --fault-work none, page and the suggested time. Each is the median of the repetitions.
+            --fault-work none, page and the suggested time. Each is the median of the repetitions. \
+            Then the mutations: each system call of will-it-scale's mmap1 (mmap 128 MiB, munmap it), an \
+            mprotect that splits or merges, an mremap that moves one page, and getppid (the entry and exit \
+            alone), timed one by one on the kernel and on the model's mmap-lock; --mutation-work is the \
+            difference, the entry and exit spun before mmap_lock and the rest inside it.
             """)
 
     @Option(help: "The model strategy to measure (the kernel here runs per-VMA locks).")
@@ -53,6 +57,7 @@ struct CalibrateCommand: ParsableCommand {
                                                                       : "suggested --fault-work \(c.suggested), not checked"))
         } else {
             Console.out("suggested: --fault-work \(c.suggested) (the model's cost with it is \(String(format: "%.2f", c.ratioAfter))x the kernel's)")
+            if let m = c.mutations { Console.out("suggested: --mutation-work \(m.suggested)") }
         }
         try writeResults(c, to: json)
         let signal = vms_stop_signal()

@@ -125,6 +125,9 @@ struct RunCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Work a fault does when it installs a new PTE, before the PTL: none (cheap faults: the most races a second), page (clear a real 4 KiB page, as the kernel does), a time such as 250ns, or calibrated (measure this machine's kernel first and use the time that matches it, as 'vmastress calibrate' does; about 8 s). Several, comma-separated, run side by side.")
     var faultWork = "none"
 
+    @Option(parsing: .unconditional, help: "Work a model mutation does besides the model's own steps, per system call: none; KIND=TIME pairs, comma-separated, KIND one of map, unmap, protect, remap (spun inside mmap_lock, before unlock) and syscall (the entry and exit, spun before the lock); or calibrated (measured against this machine's kernel first, as 'vmastress calibrate' does).")
+    var mutationWork = "none"
+
     @Option(parsing: .unconditional, help: "Operations a second each mutator starts, sleeping between them (a program whose mmaps are a share of its work); 0: flat out.")
     var mutationRate = 0.0
 
@@ -155,7 +158,7 @@ struct RunCommand: ParsableCommand {
     }
 
     /// `calibrated`: the fault work `vmastress calibrate` suggests, measured before the run (nil until it is).
-    func configs(seed: UInt64, calibrated: FaultWork? = nil) throws -> [RunConfig] {
+    func configs(seed: UInt64, calibrated: FaultWork? = nil, calibratedMutations: MutationWork? = nil) throws -> [RunConfig] {
         var names = strategy.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
         guard !names.isEmpty, !names.contains("") else { throw ValidationError("--strategy needs a name") }
         if names == ["correct"] { names = Self.correctStrategies }
@@ -194,6 +197,12 @@ struct RunCommand: ParsableCommand {
             if word == "calibrated" { return calibrated ?? .none }
             do { return try FaultWork(parsing: String(word)) } catch { throw ValidationError("\(error), or calibrated") }
         }
+        let mutationWork: MutationWork
+        if self.mutationWork == "calibrated" {
+            mutationWork = calibratedMutations ?? .none
+        } else {
+            do { mutationWork = try MutationWork(parsing: self.mutationWork) } catch { throw ValidationError("\(error), or calibrated") }
+        }
         return try names.flatMap { name in try levels.flatMap { level in try works.map { work in
             var c = RunConfig(
                 strategy: name, faulters: faulters, mutators: mutators ?? workload.defaultMutators,
@@ -206,6 +215,7 @@ struct RunCommand: ParsableCommand {
             c.workload = workload
             c.perturbation = perturbation
             c.faultWork = work
+            c.mutationWork = mutationWork
             c.mutationRate = mutationRate
             // A backend without model mms (the kernel's) runs in this process's own (--processes makes several).
             let can = StrategyRegistry.named(name)?.capabilities ?? []
@@ -240,8 +250,9 @@ struct RunCommand: ParsableCommand {
         let seed = self.seed ?? UInt64(Clock.nanos() % 1_000_000_007)
         vms_install_stop_signals()
         var calibrated: FaultWork?
-        if faultWork.split(separator: ",").contains("calibrated") {
-            Console.out("calibrating the fault work against this machine's kernel (vmastress calibrate)")
+        var calibratedMutations: MutationWork?
+        if faultWork.split(separator: ",").contains("calibrated") || mutationWork == "calibrated" {
+            Console.out("calibrating the fault and mutation work against this machine's kernel (vmastress calibrate)")
             let c: Calibration
             do {
                 c = try Calibration.beforeRuns(say: { Console.out("  " + $0) })
@@ -249,10 +260,11 @@ struct RunCommand: ParsableCommand {
                 throw Exit(status: ExitStatus.runtime, message: "\(error)")
             }
             if c.interrupted { throw Exit(status: ExitStatus.interrupted(by: vms_stop_signal()), message: "interrupted while calibrating; nothing was run") }
-            Console.out("fault work: \(c.suggested)\n")
             calibrated = c.suggested
+            calibratedMutations = c.mutations?.suggested
+            Console.out("fault work: \(c.suggested); mutation work: \(calibratedMutations ?? .none)\n")
         }
-        let configs = try self.configs(seed: seed, calibrated: calibrated)
+        let configs = try self.configs(seed: seed, calibrated: calibrated, calibratedMutations: calibratedMutations)
         var groups = configs.map { _ in [RunResult]() }
         var results: [RunResult] = []
         let write = {

@@ -40,11 +40,48 @@ struct FaultWorkTests {
         let c = try Suite.parse("fault-work = calibrated\nstrategies = mmap-lock\n", file: "x.suite", name: "x")
         #expect(c.faultWork == "calibrated")
         #expect(throws: Suite.ParseError.self) { try Suite.parse("fault-work = heavy\n", file: "x.suite", name: "x") }
+        let m = try Suite.parse("mutation-work = map=1us\nstrategies = mmap-lock\n", file: "x.suite", name: "x")
+        #expect(try m.config(strategy: "mmap-lock", workload: .init(.pageFault), threads: 1, repetition: 0).mutationWork?[.map] == 1000)
+        #expect(throws: Suite.ParseError.self) { try Suite.parse("mutation-work = zap=1us\n", file: "x.suite", name: "x") }
         for shipped in ["default", "scaling", "mixes"] {
             let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             let text = try String(contentsOf: root.appendingPathComponent("bench/suites/\(shipped).suite"), encoding: .utf8)
-            #expect(try Suite.parse(text, file: shipped, name: shipped).faultWork == "calibrated", "\(shipped).suite")
+            let suite = try Suite.parse(text, file: shipped, name: shipped)
+            #expect(suite.faultWork == "calibrated" && suite.mutationWork == "calibrated", "\(shipped).suite")
         }
+    }
+
+    @Test func mutationWorkParsesWhatUsersWrite() throws {
+        #expect(try MutationWork(parsing: "none") == .none)
+        let w = try MutationWork(parsing: "map=1.5us, unmap=2000ns,syscall=90ns")
+        #expect(w[.map] == 1500 && w[.unmap] == 2000 && w[.syscall] == 90 && w[.protect] == 0)
+        #expect(w.description == "map=1500ns,unmap=2000ns,syscall=90ns")
+        #expect(try MutationWork(parsing: "map=0ns") == .none)
+        for bad in ["", "lots", "map", "map=", "map=page", "zap=1us", "map=1us,map=2us", "map=5ms", "map=1us,"] where bad != "" {
+            #expect(throws: MutationWork.Invalid.self, "\(bad)") { try MutationWork(parsing: bad) }
+        }
+        for work in [MutationWork.none, w] {
+            let data = try JSONEncoder().encode([work])
+            #expect(try JSONDecoder().decode([MutationWork].self, from: data) == [work])
+            #expect(try MutationWork(parsing: work.description) == work)
+        }
+    }
+
+    /// The spin is a floor under every mmap's time inside the lock (not a speed claim: a
+    /// spin of 200 µs cannot take less), and the reproducer carries it.
+    @Test func aRunWithMutationWorkSpinsItAndSaysSo() throws {
+        var c = RunConfig(strategy: "mmap-lock", faulters: 1, mutators: 1, durationSeconds: 0.5, warmupSeconds: 0.1, seed: 5)
+        c.mutationWork = try MutationWork(parsing: "map=200us,unmap=200us,protect=200us,remap=200us")
+        try c.validate()
+        let r = try Runner.run(c)
+        MutationWork.none.install(nsPerTick: 1)
+        #expect(r.verdict == .success, "\(r.violations.map(\.text))")
+        #expect(r.reproduce.contains("--mutation-work map=200000ns,unmap=200000ns,protect=200000ns,remap=200000ns"))
+        let mmap = try #require(r.op(.mmap))
+        #expect(mmap.count > 0 && mmap.latencyNs.p50 >= 190_000, "\(mmap.latencyNs)")
+        var k = RunConfig(strategy: "kernel", faulters: 1, mutators: 1, durationSeconds: 0.2, warmupSeconds: 0.1, seed: 5)
+        k.mutationWork = c.mutationWork
+        #expect(try k.resolve().config.mutationWork == nil, "the kernel's mutations cost what they cost")
     }
 
     /// The kernel side is the host's own page faults; the suggestion closes the gap.
@@ -57,5 +94,9 @@ struct FaultWorkTests {
             #expect(c.model[c.suggested.description] != nil)
         }
         #expect(c.ratioAfter > 0)
+        let m = try #require(c.mutations, "the write side is calibrated too")
+        for kind in ["map", "unmap", "protect", "remap", "syscall"] { #expect(m.kernel[kind] ?? 0 > 0, "\(kind)") }
+        for kind in ["map", "unmap", "protect", "remap"] { #expect(m.model[kind] ?? 0 > 0 && m.after[kind] ?? 0 > 0, "\(kind)") }
+        #expect(m.suggested[.syscall] > 0)
     }
 }

@@ -82,6 +82,25 @@ int vms_fault_work_thread_init(void);
 void vms_fault_work_slow(int mode);
 static inline int vms_fault_work_mode(void) { return __atomic_load_n(&vms_fault_work_mode_value, __ATOMIC_RELAXED); }
 
+// --mutation-work: what a model mutation costs besides the model's own steps, per system
+// call: the entry and exit before mmap_lock is taken (SYSCALL), and the kernel's work inside
+// it for each kind. Spun with rdtsc; configured once before the workers start.
+enum {
+    VMS_MUTATION_MAP = 0, VMS_MUTATION_UNMAP = 1, VMS_MUTATION_PROTECT = 2, VMS_MUTATION_REMAP = 3,
+    VMS_MUTATION_SYSCALL = 4, VMS_MUTATION_KINDS = 5,
+};
+extern uint64_t vms_mutation_work_ticks[VMS_MUTATION_KINDS];
+void vms_mutation_work_configure(const uint64_t ticks[VMS_MUTATION_KINDS]);
+static inline void vms_mutation_work(int kind) {
+    uint64_t ticks = __atomic_load_n(&vms_mutation_work_ticks[kind], __ATOMIC_RELAXED);
+    if (ticks == 0) return;
+    uint64_t until = vms_rdtsc() + ticks;
+    while (vms_rdtsc() < until) vms_cpu_relax();
+}
+// The host kernel's cost per call of each kind (ns), one thread, each loop run for min_ns
+// (kernel_mutations.c). 0, or an errno.
+int vms_kernel_mutation_costs(uint64_t min_ns, double out[VMS_MUTATION_KINDS]);
+
 // will-it-scale page_fault1 on the host kernel, on the calling thread, for
 // at least min_ns: mmap `bytes` private anonymous (THP off unless huge_pages),
 // write one byte per page, munmap, again. 0, or an errno.

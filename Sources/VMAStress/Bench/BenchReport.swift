@@ -128,7 +128,8 @@ public enum BenchReport {
             + "\(r.suite.repetitions) repetition(s) of \(DurationText.format(r.suite.durationSeconds)) after "
             + "\(DurationText.format(r.suite.warmupSeconds)) warm-up, check \(r.suite.check.rawValue), seed \(r.suite.seed), "
             + "fault work \(r.suite.faultWork ?? "none")"
-            + (r.calibration.map { " (calibrated: the kernel's page_fault1 at \(Int($0.kernel.nsPerFault.rounded())) ns per fault)" } ?? "") + "; "
+            + (r.calibration.map { " (calibrated: the kernel's page_fault1 at \(Int($0.kernel.nsPerFault.rounded())) ns per fault)" } ?? "")
+            + (r.suite.mutationWork.map { $0 == "none" ? "" : ", mutation work \($0)" } ?? "") + "; "
             + "\(r.complete ? "complete" : "INCOMPLETE (interrupted by \(r.interruptedBy ?? "a signal"))"), "
             + "\(TextReport.fixed(r.elapsedSeconds / 60, 1)) min.")
         out.append("")

@@ -4,7 +4,8 @@ import Foundation
 /// `vmastress calibrate`: the host kernel's single-thread cost per anonymous
 /// fault on will-it-scale's page_fault1, beside the model's on its
 /// `page-fault` workload with each kind of fault work, and the `--fault-work`
-/// that makes the model's cost match the kernel's.
+/// that makes the model's cost match the kernel's; then the same for the
+/// mutations (`MutationCalibration`, `--mutation-work`).
 public struct Calibration: Codable, Sendable {
     /// One measurement: faults done, the seconds they took, and the median
     /// nanoseconds per fault over the repetitions.
@@ -27,6 +28,9 @@ public struct Calibration: Codable, Sendable {
     /// The model's cost with the suggested work over the kernel's (1 is a match).
     public var ratioAfter: Double
     public var interrupted: Bool
+    /// The write side: the kernel's mutations beside the model's, and the `--mutation-work`
+    /// that matches them (nil in results written before it was measured).
+    public var mutations: MutationCalibration?
 
     public struct Failed: Error, CustomStringConvertible {
         public let description: String
@@ -89,14 +93,17 @@ public struct Calibration: Codable, Sendable {
         }
         // Interrupted: what was measured, without a suggestion when the bare model was not.
         guard let none = try measure(.none) else {
-            return Calibration(kernel: kernel, strategy: strategy, model: model, suggested: .none, ratioAfter: 0, interrupted: true)
+            return Calibration(kernel: kernel, strategy: strategy, model: model, suggested: .none, ratioAfter: 0, interrupted: true,
+                               mutations: nil)
         }
         _ = try measure(.page)
         let gap = max(0, kernel.nsPerFault - none.nsPerFault)
         let suggested = gap < 1 ? FaultWork.none : .nanoseconds(UInt64(gap.rounded()))
         let after = suggested == .none ? none : try measure(suggested)
+        let mutations = vms_stop_signal() != 0 ? nil : try MutationCalibration.run(seconds: min(seconds, 0.3), say: say)
         return Calibration(kernel: kernel, strategy: strategy, model: model, suggested: suggested,
-                           ratioAfter: after.map { $0.nsPerFault / kernel.nsPerFault } ?? 0, interrupted: vms_stop_signal() != 0)
+                           ratioAfter: after.map { $0.nsPerFault / kernel.nsPerFault } ?? 0,
+                           interrupted: vms_stop_signal() != 0 || mutations?.interrupted == true, mutations: mutations)
     }
 
     static func line(_ m: Measure) -> String {

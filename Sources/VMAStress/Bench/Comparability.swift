@@ -8,6 +8,7 @@ public enum Comparability {
     /// The suite settings that change what a cell measures, by name.
     static let settings: [(name: String, value: @Sendable (Suite) -> String)] = [
         ("fault-work", { $0.faultWork ?? "none" }),
+        ("mutation-work", { $0.mutationWork ?? "none" }),
         ("duration", { DurationText.format($0.durationSeconds) }),
         ("warmup", { DurationText.format($0.warmupSeconds) }),
         ("check", { $0.check.rawValue }),

@@ -63,6 +63,9 @@ public struct Suite: Codable, Sendable, Equatable {
     /// measured against this machine's kernel when the suite starts
     /// (`Calibration`). nil: none.
     public var faultWork: String?
+    /// `--mutation-work` of every cell (none, KIND=TIME pairs), or `calibrated`: measured with
+    /// the fault work when the suite starts. nil: none.
+    public var mutationWork: String?
     /// Operations a second each mutator starts (`--mutation-rate`); nil or 0: flat out.
     public var mutationRate: Double?
     /// A cell whose repetitions spread more than `spreadLimit` ((max - min) /
@@ -87,7 +90,7 @@ public struct Suite: Codable, Sendable, Equatable {
 
     public static let keys = ["name", "description", "strategies", "workloads", "workload", "threads", "vmas", "mutators",
                               "repetitions", "duration", "warmup", "check", "seed", "rcu-flavor", "baseline",
-                              "fault-work", "mutation-rate", "max-repetitions", "spread"]
+                              "fault-work", "mutation-work", "mutation-rate", "max-repetitions", "spread"]
 
     /// Reads a suite file; every error names the file, line and field.
     public static func load(path: String) throws -> Suite {
@@ -220,6 +223,13 @@ public struct Suite: Codable, Sendable, Equatable {
                     do { _ = try FaultWork(parsing: value) } catch { throw fail(key, "'\(value)' is not none, page, a time like 250ns, or calibrated") }
                 }
                 suite.faultWork = value
+            case "mutation-work":
+                if value != "calibrated" {
+                    do { _ = try MutationWork(parsing: value) } catch {
+                        throw fail(key, "'\(value)' is not none, KIND=TIME pairs such as map=1us,unmap=2us, or calibrated")
+                    }
+                }
+                suite.mutationWork = value
             case "mutation-rate":
                 guard let r = Double(value), r == 0 || (1...RunConfig.maxMutationRate).contains(r) else {
                     throw fail(key, "'\(value)' is not 0 (flat out) or operations a second from 1 to \(Int(RunConfig.maxMutationRate))")
@@ -300,6 +310,7 @@ public struct Suite: Codable, Sendable, Equatable {
         c.processes = item?.processes == true
         c.mutationRate = mutationRate ?? 0
         if let faultWork, faultWork != "calibrated" { c.faultWork = try FaultWork(parsing: faultWork) }
+        if let mutationWork, mutationWork != "calibrated" { c.mutationWork = try MutationWork(parsing: mutationWork) }
         return c
     }
 }

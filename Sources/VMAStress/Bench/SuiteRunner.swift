@@ -79,15 +79,22 @@ public enum SuiteRunner {
         return Output(result: result, percentileFiles: files, failures: failures)
     }
 
-    /// `fault-work = calibrated`: measures this machine's kernel and sets the
-    /// suite's fault work to the time that matches it; returns the measurement.
+    /// `fault-work = calibrated` or `mutation-work = calibrated`: measures this machine's
+    /// kernel and sets the suite's work to what matches it; returns the measurement.
     static func resolveFaultWork(_ suite: inout Suite, say: (String) -> Void) throws -> Calibration? {
-        guard suite.faultWork == "calibrated" else { return nil }
-        say("calibrating the fault work against this machine's kernel (vmastress calibrate)")
+        guard suite.faultWork == "calibrated" || suite.mutationWork == "calibrated" else { return nil }
+        say("calibrating the fault and mutation work against this machine's kernel (vmastress calibrate)")
         let c = try Calibration.beforeRuns(say: say)
         if c.interrupted { throw Calibration.Failed(description: "interrupted while calibrating the fault work; nothing was run") }
-        say("fault work: \(c.suggested)")
-        suite.faultWork = c.suggested.description
+        if suite.faultWork == "calibrated" {
+            say("fault work: \(c.suggested)")
+            suite.faultWork = c.suggested.description
+        }
+        if suite.mutationWork == "calibrated" {
+            let m = c.mutations?.suggested ?? .none
+            say("mutation work: \(m)")
+            suite.mutationWork = m.description
+        }
         return c
     }
 

@@ -70,6 +70,7 @@ struct RunAssembly {
                       regionThreads: config.faulters, stallNanos: stallNanos, mutationRate: config.mutationRate, files: files, model: model)
         }
         config.faultWork.install(nsPerTick: nsPerTick)
+        (config.mutationWork ?? .none).install(nsPerTick: nsPerTick)
         for m in mms {
             m.probes.delays.setEnabled(config.check == .full)
             m.evidence.setAuditsHoles(config.check != .off)

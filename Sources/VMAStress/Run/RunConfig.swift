@@ -56,6 +56,9 @@ public struct RunConfig: Codable, Sendable, Equatable {
     public var perturbation = Perturbation()
     /// What a fault does besides its locking when it installs a PTE.
     public var faultWork = FaultWork.none
+    /// What a model mutation costs besides the model's steps (nil: none; optional so that
+    /// results written before it existed still load).
+    public var mutationWork: MutationWork?
     /// `--processes`: each faulter runs in a process of its own (the kernel
     /// backend, on workloads whose faulters map their own regions).
     public var processes = false
@@ -259,6 +262,7 @@ public struct RunConfig: Codable, Sendable, Equatable {
         if let index { words.append("--index \(index.rawValue)") }
         if check != .full { words.append("--check \(check.rawValue)") }
         if faultWork != .none { words.append("--fault-work \(faultWork)") }
+        if let mutationWork, !mutationWork.isNone { words.append("--mutation-work \(mutationWork)") }
         if processes { words.append("--processes") }
         if mms > 1 { words.append("--mms \(mms)") }
         if mmChurn { words.append("--mm-churn") }

@@ -15,7 +15,9 @@ public struct RunPlan: Sendable {
     /// A plan for an entry that need not be registered (tests' own strategies).
     public init(_ config: RunConfig, entry: StrategyEntry) {
         var c = config
-        if entry.capabilities.contains(.ownsFaultWork) { c.faultWork = .none }
+        // The host kernel's faults and mutations cost what they cost.
+        if entry.capabilities.contains(.ownsFaultWork) { c.faultWork = .none; c.mutationWork = nil }
+        if c.mutationWork?.isNone == true { c.mutationWork = nil }
         if !entry.capabilities.contains(.usesRCU) { c.rcuFlavor = .memb }
         self.config = c
         self.entry = entry

@@ -12,7 +12,8 @@ public enum TextReport {
             + ", \(c.faulters) faulter\(c.processes ? " process(es)" : "(s)"), \(c.mutators) mutator(s), "
             + "\(DurationText.format(c.durationSeconds)) after \(DurationText.format(c.warmupSeconds)) warm-up, seed \(c.seed), check \(c.check.rawValue)"
             + (can.contains(.ownsFaultWork) ? ""
-                : c.faultWork == .none ? ", fault work none (cheap faults: --fault-work)" : ", fault work \(c.faultWork)"))
+                : (c.faultWork == .none ? ", fault work none (cheap faults: --fault-work)" : ", fault work \(c.faultWork)")
+                    + (c.mutationWork.map { ", mutation work \($0)" } ?? "")))
         let mixSpec = c.mix.spec(from: c.workload.mix)
         out.append("workload \(c.workload.rawValue)" + (mixSpec.isEmpty ? "" : ", mix \(mixSpec)")
             + (c.perturbation.isNone ? "" : ", perturbations: " + c.perturbation.commandLineWords.joined(separator: " ")))

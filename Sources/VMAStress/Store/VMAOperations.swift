@@ -66,16 +66,16 @@ extension WriteSide {
 extension WriteSide {
     /// mmap(MAP_FIXED_NOREPLACE): maps exactly `range`; fails if anything is there.
     public func mmapFixed(_ range: PageRange, prot: Prot, flags: UInt32 = 0) -> MutationResult {
-        lockMM()
-        defer { unlockMM() }
+        lockMM(.map)
+        defer { unlockMM(.map) }
         if let v = mm.list.first(endingAfter: range.start), v.start < range.end { return .failed(.noSpace) }
         return mapLocked(range, prot: prot, flags: flags)
     }
 
     /// mmap(NULL, count pages): maps the first free range found from `hint` inside `within`.
     public func mmap(count: UInt64, prot: Prot, flags: UInt32 = 0, within: PageRange, hint: UInt64) -> MutationResult {
-        lockMM()
-        defer { unlockMM() }
+        lockMM(.map)
+        defer { unlockMM(.map) }
         guard let gap = findGap(count: count, within: within, hint: hint) else { return .failed(.noSpace) }
         mm.probes.announce(gap)
         return mapLocked(gap, prot: prot, flags: flags)
@@ -125,8 +125,8 @@ extension WriteSide {
     /// retires every VMA inside (do_vmi_align_munmap's order).
     public func munmap(_ range: PageRange) -> MutationResult {
         mm.probes.announce(range)
-        lockMM()
-        defer { unlockMM() }
+        lockMM(.unmap)
+        defer { unlockMM(.unmap) }
         guard mm.vmas.available >= 2 else { return .failed(.noMemory) }
         guard let first = mm.list.first(endingAfter: range.start), first.start < range.end else { return .failed(.noTarget) }
         splitStraddlers(range)
@@ -140,8 +140,8 @@ extension WriteSide {
     /// then merges neighbours that now match.
     public func mprotect(_ range: PageRange, prot: Prot) -> MutationResult {
         mm.probes.announce(range)
-        lockMM()
-        defer { unlockMM() }
+        lockMM(.protect)
+        defer { unlockMM(.protect) }
         guard mm.vmas.available >= 2 else { return .failed(.noMemory) }
         guard let first = mm.list.first(endingAfter: range.start), first.start < range.end else { return .failed(.noTarget) }
         splitStraddlers(range, unless: prot)
@@ -167,8 +167,8 @@ extension WriteSide {
     /// mremap(MREMAP_MAYMOVE) of the whole VMA covering `page` to a free range
     /// inside `within`: link the copy, move the PTEs, unlink and retire the old one.
     public func mremap(vmaAt page: UInt64, within: PageRange, hint: UInt64) -> MutationResult {
-        lockMM()
-        defer { unlockMM() }
+        lockMM(.remap)
+        defer { unlockMM(.remap) }
         guard let v = mm.list.find(page), within.contains(v.start), v.end <= within.end else {
             return .failed(.noTarget)
         }
@@ -215,14 +215,17 @@ extension WriteSide {
 
     // MARK: Steps
 
-    /// The strategy's mm write lock, with the step published for the stall dump.
-    func lockMM() {
+    /// The strategy's mm write lock, with the step published for the stall dump. A system
+    /// call's `--mutation-work`: its entry before the lock, its kind's work before unlock.
+    func lockMM(_ call: MutationWork.Kind? = nil) {
+        if call != nil { MutationWork.spin(.syscall) }
         mm.probes.setStep(.waitingForMMapLock)
         mmWriteLock()
         mm.probes.setStep(.holdingMMapLock)
     }
 
-    func unlockMM() {
+    func unlockMM(_ call: MutationWork.Kind? = nil) {
+        if let call { MutationWork.spin(call) }
         mm.probes.setStep(.idle)
         mmWriteUnlock()
     }

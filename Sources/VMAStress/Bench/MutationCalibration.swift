@@ -1,0 +1,93 @@
+import CSupport
+import Foundation
+
+/// The write side of `vmastress calibrate`: the host kernel's cost per call of mmap, munmap
+/// (will-it-scale's mmap1 shape), mprotect (a split or a merge a call), mremap (one page
+/// moved with its PTE) and of the cheapest system call, beside the model's own cost of the
+/// same calls on mmap-lock, one thread. The `--mutation-work` it suggests makes up the
+/// difference: the system call's entry and exit before mmap_lock, the rest inside.
+public struct MutationCalibration: Codable, Sendable {
+    /// ns per call of each kind: the kernel's, the bare model's, and the model's with the suggestion.
+    public var kernel: [String: Double]
+    public var model: [String: Double]
+    public var after: [String: Double]
+    public var suggested: MutationWork
+    public var interrupted: Bool
+
+    static let measured: [MutationWork.Kind] = [.map, .unmap, .protect, .remap]
+
+    public static func run(seconds: Double, say: (String) -> Void) throws -> MutationCalibration {
+        var out = [Double](repeating: 0, count: Int(VMS_MUTATION_KINDS))
+        let err = out.withUnsafeMutableBufferPointer { vms_kernel_mutation_costs(UInt64(seconds * 1e9), $0.baseAddress) }
+        guard err == 0 else {
+            throw Calibration.Failed(description: "kernel mutations: \(String(cString: strerror(err)))")
+        }
+        var kernel: [MutationWork.Kind: Double] = [:]
+        for k in MutationWork.Kind.allCases { kernel[k] = out[Int(k.cKind)] }
+        say("kernel, one thread: " + describe(kernel, with: .syscall))
+        let bare = modelCosts(.none, seconds: seconds)
+        say("model mmap-lock, --mutation-work none: " + describe(bare))
+        let syscall = kernel[.syscall] ?? 0
+        var work: [MutationWork.Kind: UInt64] = [.syscall: UInt64(syscall.rounded())]
+        for k in measured {
+            work[k] = UInt64(max(0, (kernel[k] ?? 0) - syscall - (bare[k] ?? 0)).rounded())
+        }
+        let suggested = MutationWork(work)
+        let after = modelCosts(suggested, seconds: seconds)
+        say("model mmap-lock, --mutation-work \(suggested): " + describe(after))
+        func named(_ d: [MutationWork.Kind: Double]) -> [String: Double] {
+            Dictionary(uniqueKeysWithValues: d.map { ($0.key.rawValue, $0.value) })
+        }
+        return MutationCalibration(kernel: named(kernel), model: named(bare), after: named(after), suggested: suggested,
+                                   interrupted: vms_stop_signal() != 0)
+    }
+
+    /// The model's ns per call of each measured kind: the same loops as the kernel's, on a
+    /// fresh mm under mmap-lock, this thread alone.
+    static func modelCosts(_ work: MutationWork, seconds: Double) -> [MutationWork.Kind: Double] {
+        work.install(nsPerTick: Clock.calibrateTicks())
+        defer { MutationWork.none.install(nsPerTick: 1) }
+        let pages: UInt64 = 2 * (128 << 20) / 4096
+        let mm = MM(pages: pages, maxVMAs: 64)
+        defer { mm.destroy() }
+        let s = MMapLock(mm: mm)
+        let all = PageRange(0, pages)
+        var spent: [MutationWork.Kind: UInt64] = [:], calls: [MutationWork.Kind: UInt64] = [:]
+        func timed(_ k: MutationWork.Kind, _ body: () -> MutationResult) -> MutationResult {
+            let t0 = Clock.nanos()
+            let r = body()
+            spent[k, default: 0] += Clock.nanos() - t0
+            calls[k, default: 0] += 1
+            return r
+        }
+        func loop(_ body: () -> Void) {
+            let until = Clock.nanos() + UInt64(seconds * 1e9)
+            while Clock.nanos() < until, vms_stop_signal() == 0 { body() }
+        }
+        loop {
+            let r = timed(.map) { s.mmap(count: pages / 2, prot: .readWrite, within: all, hint: 0) }
+            if let gap = r.touched.first { _ = timed(.unmap) { s.munmap(gap) } }
+        }
+        _ = s.mmapFixed(PageRange(0, 3), prot: .readWrite)
+        loop {
+            _ = timed(.protect) { s.mprotect(PageRange(1, 2), prot: .read) }
+            _ = timed(.protect) { s.mprotect(PageRange(1, 2), prot: .readWrite) }
+        }
+        _ = s.munmap(PageRange(0, 3))
+        _ = s.mmapFixed(PageRange(0, 1), prot: .readWrite)
+        var at: UInt64 = 0
+        loop {
+            let to: UInt64 = at == 0 ? 2 : 0
+            _ = timed(.remap) { s.mremap(vmaAt: at, within: PageRange(to, to + 1), hint: to) }
+            at = to
+        }
+        var ns: [MutationWork.Kind: Double] = [:]
+        for (k, n) in calls where n > 0 { ns[k] = Double(spent[k] ?? 0) / Double(n) }
+        return ns
+    }
+
+    static func describe(_ ns: [MutationWork.Kind: Double], with extra: MutationWork.Kind? = nil) -> String {
+        (measured + (extra.map { [$0] } ?? [])).map { k in "\(k.rawValue) \(Int((ns[k] ?? 0).rounded())) ns" }
+            .joined(separator: ", ")
+    }
+}
