@@ -19,10 +19,11 @@ enum FuzzTargets {
         ("values", { data in
             guard let which = data.first else { return }
             let value = text(data.dropFirst())
-            switch which % 4 {
+            switch which % 5 {
             case 0: _ = try? DurationText.seconds(value)
             case 1: _ = try? FaultWork(parsing: value)
             case 2: _ = try? CPUList.parse(value)
+            case 4: _ = try? MutationWork(parsing: value)
             default: _ = try? MemoryPolicy(parsing: value)
             }
         }),

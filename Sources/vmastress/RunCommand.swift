@@ -122,7 +122,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Checking while measuring: full (inline checks, torture delays, audit after every mutation, checkpoints), light (inline checks and checkpoints: for benchmarks), off (only the final audit). Several, comma-separated, run side by side.")
     var check = "full"
 
-    @Option(parsing: .unconditional, help: "Work a fault does when it installs a new PTE, before the PTL: none (cheap faults: the most races a second), page (clear a real 4 KiB page, as the kernel does), a time such as 250ns, or calibrated (measure this machine's kernel first and use the time that matches it, as 'vmastress calibrate' does; about 8 s). Several, comma-separated, run side by side.")
+    @Option(parsing: .unconditional, help: "Work a fault does when it installs a new PTE, before the PTL: none (cheap faults: the most races a second), page (clear a real 4 KiB page, as the kernel does), a time such as 250ns, or calibrated (measure this machine's kernel first and use the time that matches it, as 'vmastress calibrate' does; about 10 s). Several, comma-separated, run side by side.")
     var faultWork = "none"
 
     @Option(parsing: .unconditional, help: "Work a model mutation does besides the model's own steps, per system call: none; KIND=TIME pairs, comma-separated, KIND one of map, unmap, protect, remap (spun inside mmap_lock, before unlock) and syscall (the entry and exit, spun before the lock); or calibrated (measured against this machine's kernel first, as 'vmastress calibrate' does).")
@@ -201,7 +201,7 @@ struct RunCommand: ParsableCommand {
         if self.mutationWork == "calibrated" {
             mutationWork = calibratedMutations ?? .none
         } else {
-            do { mutationWork = try MutationWork(parsing: self.mutationWork) } catch { throw ValidationError("\(error), or calibrated") }
+            do { mutationWork = try MutationWork(parsing: self.mutationWork) } catch { throw ValidationError("\(error)") }
         }
         return try names.flatMap { name in try levels.flatMap { level in try works.map { work in
             var c = RunConfig(

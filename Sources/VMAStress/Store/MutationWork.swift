@@ -46,7 +46,7 @@ public struct MutationWork: Equatable, Sendable, Codable, CustomStringConvertibl
         for part in t.split(separator: ",", omittingEmptySubsequences: false) {
             let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard pair.count == 2, let kind = Kind(rawValue: pair[0]) else {
-                throw Invalid(description: "invalid --mutation-work '\(text)': write none, or KIND=TIME pairs "
+                throw Invalid(description: "invalid --mutation-work '\(text)': write none, calibrated, or KIND=TIME pairs "
                     + "separated by commas, KIND one of \(kinds)")
             }
             guard nanoseconds[kind] == nil else {
