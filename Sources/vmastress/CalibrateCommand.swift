@@ -13,7 +13,7 @@ struct CalibrateCommand: ParsableCommand {
             --fault-work none, page and the suggested time. Each is the median of the repetitions. \
             Then the mutations: each system call of will-it-scale's mmap1 (mmap 128 MiB, munmap it), an \
             mprotect that splits or merges, an mremap that moves one page, and getppid (the entry and exit \
-            alone), timed one by one on the kernel and on the model's mmap-lock; --mutation-work is the \
+            alone), timed one by one on the kernel and on the model's per-vma-refcount (the design this kernel runs); --mutation-work is the \
             difference, the entry and exit spun before mmap_lock and the rest inside it.
             """)
 

@@ -4,8 +4,10 @@ import Foundation
 /// The write side of `vmastress calibrate`: the host kernel's cost per call of mmap, munmap
 /// (will-it-scale's mmap1 shape), mprotect (a split or a merge a call), mremap (one page
 /// moved with its PTE) and of the cheapest system call, beside the model's own cost of the
-/// same calls on mmap-lock, one thread. The `--mutation-work` it suggests makes up the
-/// difference: the system call's entry and exit before mmap_lock, the rest inside.
+/// same calls on per-vma-refcount (the design this kernel runs, as the fault side calibrates
+/// on the per-VMA lock), one thread. The `--mutation-work` it suggests makes up the
+/// difference: the system call's entry and exit before mmap_lock, the rest inside. The older
+/// designs' write sides then cost less than the kernel's by what their protocols save.
 public struct MutationCalibration: Codable, Sendable {
     /// ns per call of each kind: the kernel's, the bare model's, and the model's with the suggestion.
     public var kernel: [String: Double]
@@ -15,6 +17,7 @@ public struct MutationCalibration: Codable, Sendable {
     public var interrupted: Bool
 
     static let measured: [MutationWork.Kind] = [.map, .unmap, .protect, .remap]
+    static let strategy = "per-vma-refcount"
 
     public static func run(seconds: Double, say: (String) -> Void) throws -> MutationCalibration {
         var out = [Double](repeating: 0, count: Int(VMS_MUTATION_KINDS))
@@ -26,7 +29,7 @@ public struct MutationCalibration: Codable, Sendable {
         for k in MutationWork.Kind.allCases { kernel[k] = out[Int(k.cKind)] }
         say("kernel, one thread: " + describe(kernel, with: .syscall))
         let bare = modelCosts(.none, seconds: seconds)
-        say("model mmap-lock, --mutation-work none: " + describe(bare))
+        say("model \(strategy), --mutation-work none: " + describe(bare))
         let syscall = kernel[.syscall] ?? 0
         var work: [MutationWork.Kind: UInt64] = [.syscall: UInt64(syscall.rounded())]
         for k in measured {
@@ -34,7 +37,7 @@ public struct MutationCalibration: Codable, Sendable {
         }
         let suggested = MutationWork(work)
         let after = modelCosts(suggested, seconds: seconds)
-        say("model mmap-lock, --mutation-work \(suggested): " + describe(after))
+        say("model \(strategy), --mutation-work \(suggested): " + describe(after))
         func named(_ d: [MutationWork.Kind: Double]) -> [String: Double] {
             Dictionary(uniqueKeysWithValues: d.map { ($0.key.rawValue, $0.value) })
         }
@@ -43,14 +46,23 @@ public struct MutationCalibration: Codable, Sendable {
     }
 
     /// The model's ns per call of each measured kind: the same loops as the kernel's, on a
-    /// fresh mm under mmap-lock, this thread alone.
+    /// fresh mm under per-vma-refcount (memb RCU, B-tree), this thread alone.
     static func modelCosts(_ work: MutationWork, seconds: Double) -> [MutationWork.Kind: Double] {
         work.install(nsPerTick: Clock.calibrateTicks())
         defer { MutationWork.none.install(nsPerTick: 1) }
         let pages: UInt64 = 2 * (128 << 20) / 4096
-        let mm = MM(pages: pages, maxVMAs: 64)
-        defer { mm.destroy() }
-        let s = MMapLock(mm: mm)
+        let mm = MM(pages: pages, maxVMAs: 64, index: .btree)
+        let s = PerVMARefcount<MembRCU>(mm: mm)
+        let scratch = WorkerStats(name: "calibrate", role: .mutator, index: 0)
+        var ctx = scratch.faultContext()
+        s.threadStart(&ctx)
+        defer {
+            // Every deferred free has run before the mm goes.
+            s.threadStop(&ctx)
+            s.quiesce()
+            s.shutdown()
+            mm.destroy()
+        }
         let all = PageRange(0, pages)
         var spent: [MutationWork.Kind: UInt64] = [:], calls: [MutationWork.Kind: UInt64] = [:]
         func timed(_ k: MutationWork.Kind, _ body: () -> MutationResult) -> MutationResult {
@@ -65,20 +77,20 @@ public struct MutationCalibration: Codable, Sendable {
             while Clock.nanos() < until, vms_stop_signal() == 0 { body() }
         }
         loop {
-            let r = timed(.map) { s.mmap(count: pages / 2, prot: .readWrite, within: all, hint: 0) }
-            if let gap = r.touched.first { _ = timed(.unmap) { s.munmap(gap) } }
+            let r = timed(.map) { s.perform(.mmap(count: pages / 2, prot: .readWrite, within: all, hint: 0)) }
+            if let gap = r.touched.first { _ = timed(.unmap) { s.perform(.munmap(gap)) } }
         }
-        _ = s.mmapFixed(PageRange(0, 3), prot: .readWrite)
+        _ = s.perform(.mmapFixed(PageRange(0, 3), .readWrite, flags: 0))
         loop {
-            _ = timed(.protect) { s.mprotect(PageRange(1, 2), prot: .read) }
-            _ = timed(.protect) { s.mprotect(PageRange(1, 2), prot: .readWrite) }
+            _ = timed(.protect) { s.perform(.mprotect(PageRange(1, 2), .read)) }
+            _ = timed(.protect) { s.perform(.mprotect(PageRange(1, 2), .readWrite)) }
         }
-        _ = s.munmap(PageRange(0, 3))
-        _ = s.mmapFixed(PageRange(0, 1), prot: .readWrite)
+        _ = s.perform(.munmap(PageRange(0, 3)))
+        _ = s.perform(.mmapFixed(PageRange(0, 1), .readWrite, flags: 0))
         var at: UInt64 = 0
         loop {
             let to: UInt64 = at == 0 ? 2 : 0
-            _ = timed(.remap) { s.mremap(vmaAt: at, within: PageRange(to, to + 1), hint: to) }
+            _ = timed(.remap) { s.perform(.mremap(vmaAt: at, within: PageRange(to, to + 1), hint: to)) }
             at = to
         }
         var ns: [MutationWork.Kind: Double] = [:]
