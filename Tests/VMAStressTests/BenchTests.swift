@@ -179,3 +179,21 @@ struct BenchTests {
         #expect(abs(s.stddev - 4.0826) < 0.001)
     }
 }
+
+/// A cell whose runs fall in two groups is reported as two numbers (issue 27).
+@Suite("Bimodal cells")
+struct ModesTests {
+    @Test func twoGroupsApartAreTwoModes() throws {
+        let m = try #require(Modes.of([7.3e6, 15.1e6, 7.5e6, 7.4e6, 15.9e6, 7.2e6]))
+        #expect(m.map(\.runs) == [4, 2])
+        #expect(abs(m[0].median - 7.35e6) < 1 && abs(m[1].median - 15.5e6) < 1)
+    }
+
+    @Test func oneSpreadOrTooFewRunsIsOneMode() {
+        #expect(Modes.of([10, 10.2, 9.9, 10.1, 10.05]) == nil, "tight")
+        #expect(Modes.of([5, 6, 7, 8, 9, 10]) == nil, "spread evenly: no gap of 25%")
+        #expect(Modes.of([5, 5.1, 10]) == nil, "three runs")
+        #expect(Modes.of([5, 5.1, 5.2, 10]) == nil, "one run alone is an outlier, not a mode")
+        #expect(Modes.of([4, 6, 8.0, 12]) == nil, "groups as wide as the gap")
+    }
+}

@@ -13,7 +13,7 @@ public enum BenchReport {
                 rows.append([w, "\(t)"] + r.strategies.map { s in
                     guard let c = r.cell(w, t, s), let m = c.throughput else { return "-" }
                     return TextReport.human(m.median) + (c.ratioToBaseline.map { " (\(TextReport.fixed($0, 2))x)" } ?? "")
-                        + (c.unstable == true ? " ~" : "") + (c.verdict == .failure ? " FAIL" : "")
+                        + (c.modes != nil ? " ~2" : c.unstable == true ? " ~" : "") + (c.verdict == .failure ? " FAIL" : "")
                 })
             }
         }
@@ -63,11 +63,22 @@ public enum BenchReport {
         }
     }
 
-    /// The headline's legend for `~` (nil when no cell is marked).
+    /// The headline's legend for `~` and `~2` (nil when no cell is marked).
     public static func unstableNote(_ r: BenchResult) -> String? {
-        guard let limit = r.suite.spreadLimit, r.cells.contains(where: { $0.unstable == true }) else { return nil }
-        return "~: the repetitions still spread more than \(TextReport.fixed(100 * limit, 0))% ((max - min) / median of the "
-            + "\(r.suite.repetitions) nearest the median) after \(r.suite.maxRepetitions ?? r.suite.repetitions) repetitions"
+        var lines: [String] = []
+        if let limit = r.suite.spreadLimit, r.cells.contains(where: { $0.unstable == true && $0.modes == nil }) {
+            lines.append("~: the repetitions still spread more than \(TextReport.fixed(100 * limit, 0))% ((max - min) / median of the "
+                + "\(r.suite.repetitions) nearest the median) after \(r.suite.maxRepetitions ?? r.suite.repetitions) repetitions")
+        }
+        let bimodal = r.cells.filter { $0.modes != nil }
+        if !bimodal.isEmpty {
+            lines.append("~2: bimodal, the repetitions in two groups at least 25% apart (the median above is neither):")
+            for c in bimodal {
+                let modes = c.modes!.map { "\(TextReport.human($0.median)) (\($0.runs) run\($0.runs == 1 ? "" : "s"))" }
+                lines.append("  \(c.workload), \(c.threads) thread(s), \(c.strategy): " + modes.joined(separator: " and "))
+            }
+        }
+        return lines.isEmpty ? nil : lines.joined(separator: "\n")
     }
 
     /// will-it-scale's own table for a backend run both ways (`kernel` and

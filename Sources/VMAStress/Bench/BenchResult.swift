@@ -141,6 +141,9 @@ public struct BenchCell: Codable, Sendable {
     /// beyond it (`Stat.coreSpread` of the suite's repetitions) after the most
     /// repetitions the suite allows. nil: no limit set.
     public var unstable: Bool?
+    /// Every repetition's ops/s (those set aside too) falls in two groups apart (`Modes`):
+    /// both, low first. nil: one mode, or results written before it was judged.
+    public var modes: [Modes.Mode]? = nil
 
     public func stat(_ m: BenchMetric) -> Stat? { metrics[m.rawValue] }
     /// The headline number: the workload's counted ops/s (fault ops/s in results written before it existed).

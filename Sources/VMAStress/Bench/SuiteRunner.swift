@@ -136,7 +136,7 @@ public enum SuiteRunner {
                 workload: w.label, threads: t, strategy: s, faulters: first.config.faulters, mutators: first.config.mutators,
                 repetitions: kept.count, setAside: aside.isEmpty ? nil : aside, metrics: metrics, ratioToBaseline: nil,
                 verdict: verdict, faultLatencyCurve: curve, reproduce: all.map(\.reproduce),
-                unstable: suite.spreadLimit.map { suite.spread(rates) > $0 }))
+                unstable: suite.spreadLimit.map { suite.spread(rates) > $0 }, modes: Modes.of(rates)))
         }
         let base = cells.first { $0.strategy == suite.baseline }?.throughput?.median
         // Repetition r of each strategy ran with the baseline's repetition r: the same seed, moments apart.
