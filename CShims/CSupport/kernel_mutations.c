@@ -6,23 +6,16 @@
 #include <errno.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-#define TIMED(total, call) do { uint64_t t0_ = now_ns(); call; total += now_ns() - t0_; } while (0)
+#define TIMED(total, call) do { uint64_t t0_ = vms_now_ns(); call; total += vms_now_ns() - t0_; } while (0)
 
 int vms_kernel_mutation_costs(uint64_t min_ns, double out[VMS_MUTATION_KINDS]) {
     const uint64_t bytes = 128u << 20;
     long page = sysconf(_SC_PAGESIZE);
     uint64_t spent[VMS_MUTATION_KINDS] = {0}, calls[VMS_MUTATION_KINDS] = {0};
 
-    for (uint64_t start = now_ns(); now_ns() - start < min_ns;) {
+    for (uint64_t start = vms_now_ns(); vms_now_ns() - start < min_ns;) {
         void *p;
         TIMED(spent[VMS_MUTATION_MAP], p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
         if (p == MAP_FAILED) return errno;
@@ -35,7 +28,7 @@ int vms_kernel_mutation_costs(uint64_t min_ns, double out[VMS_MUTATION_KINDS]) {
     // merges three into one.
     char *three = mmap(NULL, 3 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (three == MAP_FAILED) return errno;
-    for (uint64_t start = now_ns(); now_ns() - start < min_ns;) {
+    for (uint64_t start = vms_now_ns(); vms_now_ns() - start < min_ns;) {
         TIMED(spent[VMS_MUTATION_PROTECT], mprotect(three + page, (size_t)page, PROT_READ));
         TIMED(spent[VMS_MUTATION_PROTECT], mprotect(three + page, (size_t)page, PROT_READ | PROT_WRITE));
         calls[VMS_MUTATION_PROTECT] += 2;
@@ -48,7 +41,7 @@ int vms_kernel_mutation_costs(uint64_t min_ns, double out[VMS_MUTATION_KINDS]) {
     char *at = mmap(room, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     if (at == MAP_FAILED) return errno;
     at[0] = 1;
-    for (uint64_t start = now_ns(); now_ns() - start < min_ns;) {
+    for (uint64_t start = vms_now_ns(); vms_now_ns() - start < min_ns;) {
         char *to = at == room ? room + 2 * page : room;
         void *moved;
         TIMED(spent[VMS_MUTATION_REMAP], moved = mremap(at, (size_t)page, (size_t)page, MREMAP_MAYMOVE | MREMAP_FIXED, to));
@@ -58,7 +51,7 @@ int vms_kernel_mutation_costs(uint64_t min_ns, double out[VMS_MUTATION_KINDS]) {
     }
     munmap(room, 4 * (size_t)page);
 
-    for (uint64_t start = now_ns(); now_ns() - start < min_ns;) {
+    for (uint64_t start = vms_now_ns(); vms_now_ns() - start < min_ns;) {
         TIMED(spent[VMS_MUTATION_SYSCALL], syscall(SYS_getppid));
         calls[VMS_MUTATION_SYSCALL]++;
     }

@@ -3,18 +3,11 @@
 #include "CSupport.h"
 #include <errno.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
-
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 int vms_kernel_page_fault1(uint64_t bytes, int huge_pages, uint64_t min_ns, uint64_t *faults, uint64_t *elapsed_ns) {
     long page = sysconf(_SC_PAGESIZE);
-    uint64_t start = now_ns(), n = 0;
+    uint64_t start = vms_now_ns(), n = 0;
     do {
         char *c = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (c == MAP_FAILED) return errno;
@@ -25,8 +18,8 @@ int vms_kernel_page_fault1(uint64_t bytes, int huge_pages, uint64_t min_ns, uint
             n++;
         }
         munmap(c, bytes);
-    } while (now_ns() - start < min_ns);
+    } while (vms_now_ns() - start < min_ns);
     *faults = n;
-    *elapsed_ns = now_ns() - start;
+    *elapsed_ns = vms_now_ns() - start;
     return 0;
 }

@@ -4,14 +4,13 @@
 // the kernel's way is said where it happens: owner_on_cpu() and need_resched() become a
 // bounded spin, schedule() becomes a futex wait, the osq an exchange on one word, jiffies
 // CLOCK_MONOTONIC.
-#include "kernel_rwsem.h"
+#include "CSupport.h"
 
 #include <linux/futex.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 _Thread_local long vms_rwsem_self;
@@ -40,18 +39,6 @@ struct vms_rwsem_waiter {
 // wake_q: the futex words to wake once wait_lock is dropped.
 struct wake_q { int n; _Atomic uint32_t *word[MAX_READERS_WAKEUP + 1]; };
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static inline void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
 static void futex_wait(_Atomic uint32_t *word, uint32_t expected) {
     syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
 }
@@ -69,7 +56,7 @@ static void wait_lock(vms_rwsem *s) {
     for (int spins = 0;; spins++) {
         if (atomic_load_explicit(&s->wait_lock, memory_order_relaxed) == 0
             && atomic_exchange_explicit(&s->wait_lock, 1, memory_order_acquire) == 0) return;
-        if (spins > 1000) { sched_yield(); spins = 0; } else cpu_relax();
+        if (spins > 1000) { sched_yield(); spins = 0; } else vms_cpu_relax();
     }
 }
 
@@ -136,7 +123,7 @@ static void mark_wake(vms_rwsem *s, int wake_type, struct wake_q *q) {
         adjustment = VMS_RWSEM_READER_BIAS;
         long old = atomic_fetch_add_explicit(&s->count, adjustment, memory_order_relaxed);
         if (old & VMS_RWSEM_WRITER_LOCKED) {
-            if (now_ns() > w->timeout) {
+            if (vms_now_ns() > w->timeout) {
                 if (!(old & VMS_RWSEM_FLAG_HANDOFF)) { adjustment -= VMS_RWSEM_FLAG_HANDOFF; bump(&s->handoffs); }
                 w->handoff_set = true;
             }
@@ -213,7 +200,7 @@ void vms_rwsem_down_read_slowpath(vms_rwsem *s, long count) {
         return;
     }
     struct vms_rwsem_waiter w = {
-        .task = 1, .type = WAITING_FOR_READ, .token = vms_rwsem_me(), .timeout = now_ns() + WAIT_TIMEOUT_NS,
+        .task = 1, .type = WAITING_FOR_READ, .token = vms_rwsem_me(), .timeout = vms_now_ns() + WAIT_TIMEOUT_NS,
     };
     wait_lock(s);
     if (!s->first) {
@@ -245,7 +232,7 @@ static bool try_write_lock(vms_rwsem *s, struct vms_rwsem_waiter *w) {
         if (has_handoff && first->handoff_set && w != first) return false;
         new = count;
         if (count & VMS_RWSEM_LOCK_MASK) {
-            if (has_handoff || now_ns() <= w->timeout) return false;
+            if (has_handoff || vms_now_ns() <= w->timeout) return false;
             new |= VMS_RWSEM_FLAG_HANDOFF;
         } else {
             new |= VMS_RWSEM_WRITER_LOCKED;
@@ -279,8 +266,8 @@ static int spin_on_owner(vms_rwsem *s, uint64_t deadline) {
     for (unsigned loop = 1;; loop++) {
         uintptr_t now = atomic_load_explicit(&s->owner, memory_order_relaxed);
         if (now != owner) return owner_state(now);
-        if (!(loop & 0xf) && now_ns() > deadline) return OWNER_NONSPINNABLE;
-        cpu_relax();
+        if (!(loop & 0xf) && vms_now_ns() > deadline) return OWNER_NONSPINNABLE;
+        vms_cpu_relax();
     }
 }
 
@@ -307,10 +294,10 @@ static void set_nonspinnable(vms_rwsem *s) {
 // rwsem_optimistic_spin: before queueing, a writer spins on a running writer owner, and on
 // readers for (10 + readers/2) µs (at most 25), taking the lock the moment it is free.
 static bool optimistic_spin(vms_rwsem *s) {
-    uint64_t deadline = now_ns() + vms_rwsem_owner_spin_ns;
+    uint64_t deadline = vms_now_ns() + vms_rwsem_owner_spin_ns;
     while (atomic_exchange_explicit(&s->spinner, 1, memory_order_acquire) != 0) {
-        if (now_ns() > deadline) return false;
-        cpu_relax();
+        if (vms_now_ns() > deadline) return false;
+        vms_cpu_relax();
     }
     bool taken = false;
     int prev_state = OWNER_NULL;
@@ -324,16 +311,16 @@ static bool optimistic_spin(vms_rwsem *s) {
                 if (atomic_load_explicit(&s->owner, memory_order_relaxed) & VMS_RWSEM_NONSPINNABLE) break;
                 long readers = atomic_load_explicit(&s->count, memory_order_relaxed) >> VMS_RWSEM_READER_SHIFT;
                 if (readers > 30) readers = 30;
-                rspin_threshold = now_ns() + (uint64_t)(20 + readers) * 1000 / 2;
+                rspin_threshold = vms_now_ns() + (uint64_t)(20 + readers) * 1000 / 2;
                 loop = 0;
-            } else if (!(++loop & 0xf) && now_ns() > rspin_threshold) {
+            } else if (!(++loop & 0xf) && vms_now_ns() > rspin_threshold) {
                 set_nonspinnable(s);
                 break;
             }
         }
-        if (state != OWNER_WRITER && now_ns() > deadline) break;
+        if (state != OWNER_WRITER && vms_now_ns() > deadline) break;
         prev_state = state;
-        cpu_relax();
+        vms_cpu_relax();
     }
     atomic_store_explicit(&s->spinner, 0, memory_order_release);
     if (taken) bump(&s->write_spin_taken);
@@ -344,7 +331,7 @@ void vms_rwsem_down_write_slowpath(vms_rwsem *s) {
     if (!(atomic_load_explicit(&s->owner, memory_order_relaxed) & VMS_RWSEM_NONSPINNABLE) && optimistic_spin(s))
         return;
     struct vms_rwsem_waiter w = {
-        .task = 1, .type = WAITING_FOR_WRITE, .token = vms_rwsem_me(), .timeout = now_ns() + WAIT_TIMEOUT_NS,
+        .task = 1, .type = WAITING_FOR_WRITE, .token = vms_rwsem_me(), .timeout = vms_now_ns() + WAIT_TIMEOUT_NS,
     };
     struct wake_q q = { .n = 0 };
     wait_lock(s);
@@ -360,7 +347,7 @@ void vms_rwsem_down_write_slowpath(vms_rwsem *s) {
         uint32_t seen = atomic_load_explicit(&w.wakeups, memory_order_acquire);
         wait_unlock(s);
         // With the handoff bit set, spin on a running writer rather than sleep.
-        bool retry = w.handoff_set && spin_on_owner(s, now_ns() + vms_rwsem_owner_spin_ns) == OWNER_NULL;
+        bool retry = w.handoff_set && spin_on_owner(s, vms_now_ns() + vms_rwsem_owner_spin_ns) == OWNER_NULL;
         if (!retry) {
             bump(&s->write_sleep);
             futex_wait(&w.wakeups, seen);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "kernel_rwsem.h"
 
@@ -48,6 +49,13 @@ int vms_quit_requests(void);
 void vms_raise_stop(int signo);
 /// renameat2(RENAME_EXCHANGE): swaps two paths atomically; -1 and errno on failure.
 int vms_rename_exchange(const char *a, const char *b);
+
+/// CLOCK_MONOTONIC in nanoseconds.
+static inline uint64_t vms_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static inline uint64_t vms_rdtsc(void) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -67,8 +67,9 @@ func swiftSRCUSync(_ srcu: SRCU, _ stop: StopFlag) -> UInt64 {
     calls(stop) { srcu.synchronize() }
 }
 
+// Generic, specialised for each lock at its call site (the locks' calls are @inlinable).
 @inline(never)
-func swiftPthreadRead(_ lock: PthreadRWLock, _ stop: StopFlag) -> UInt64 {
+func swiftRWLockRead<L: ReaderWriterLock>(_ lock: L, _ stop: StopFlag) -> UInt64 {
     batches(stop) {
         lock.readLock()
         lock.readUnlock()
@@ -76,23 +77,7 @@ func swiftPthreadRead(_ lock: PthreadRWLock, _ stop: StopFlag) -> UInt64 {
 }
 
 @inline(never)
-func swiftPthreadWrite(_ lock: PthreadRWLock, _ stop: StopFlag) -> UInt64 {
-    batches(stop) {
-        lock.writeLock()
-        lock.writeUnlock()
-    }
-}
-
-@inline(never)
-func swiftRWSemRead(_ lock: RWSem, _ stop: StopFlag) -> UInt64 {
-    batches(stop) {
-        lock.readLock()
-        lock.readUnlock()
-    }
-}
-
-@inline(never)
-func swiftRWSemWrite(_ lock: RWSem, _ stop: StopFlag) -> UInt64 {
+func swiftRWLockWrite<L: ReaderWriterLock>(_ lock: L, _ stop: StopFlag) -> UInt64 {
     batches(stop) {
         lock.writeLock()
         lock.writeUnlock()

@@ -5,7 +5,7 @@ import CSupport
 /// allocates and clears the page). `none` keeps faults cheap (more races a
 /// second, for stress); `page` clears a real 4 KiB page from a per-thread
 /// 1 MiB pool; `Nns` spins that long (what `vmastress calibrate` prints).
-public enum FaultWork: Equatable, Sendable, Codable, CustomStringConvertible {
+public enum FaultWork: Equatable, Sendable, CodableAsText {
     case none
     case page
     case nanoseconds(UInt64)
@@ -43,18 +43,6 @@ public enum FaultWork: Equatable, Sendable, Codable, CustomStringConvertible {
         case .page: return "page"
         case let .nanoseconds(n): return "\(n)ns"
         }
-    }
-
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(parsing: text) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
-        }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
     }
 
     /// Makes this the work of every fault from now on (before the workers start).

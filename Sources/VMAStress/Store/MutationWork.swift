@@ -7,7 +7,7 @@ import CSupport
 /// free_pgtables and the TLB flush), spun at the end of the write section, before unlock.
 /// Written `none` or `map=1.2us,unmap=2us,protect=900ns,remap=1us,syscall=100ns`; a kind left
 /// out costs nothing.
-public struct MutationWork: Equatable, Sendable, Codable, CustomStringConvertible {
+public struct MutationWork: Equatable, Sendable, CodableAsText {
     public enum Kind: String, CaseIterable, Sendable, Codable {
         case map, unmap, protect, remap, syscall
 
@@ -71,18 +71,6 @@ public struct MutationWork: Equatable, Sendable, Codable, CustomStringConvertibl
 
     public var description: String {
         isNone ? "none" : Kind.allCases.compactMap { k in nanoseconds[k].map { "\(k.rawValue)=\($0)ns" } }.joined(separator: ",")
-    }
-
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(parsing: text) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
-        }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
     }
 
     /// Makes this the work of every model mutation from now on (before the workers start).

@@ -23,19 +23,9 @@ final class QRWLockUnderTest: LockUnderTest, @unchecked Sendable {
     func destroy() { p.deallocate() }
 }
 
-final class RWSemUnderTest: LockUnderTest, @unchecked Sendable {
-    let lock = RWSem()
-    let sharesReaders = true
-    func readLock() { lock.readLock() }
-    func readUnlock() { lock.readUnlock() }
-    func writeLock() { lock.writeLock() }
-    func writeUnlock() { lock.writeUnlock() }
-    func destroy() { lock.destroy() }
-}
-
-final class PthreadRWLockUnderTest: LockUnderTest, @unchecked Sendable {
-    let lock: PthreadRWLock
-    init(_ kind: PthreadRWLock.Kind) { lock = PthreadRWLock(kind) }
+final class RWLockUnderTest<L: ReaderWriterLock>: LockUnderTest, @unchecked Sendable {
+    let lock: L
+    init(_ lock: L) { self.lock = lock }
     let sharesReaders = true
     func readLock() { lock.readLock() }
     func readUnlock() { lock.readUnlock() }

@@ -38,11 +38,11 @@ public enum PrimitiveValidation {
                 SeqCountStress.run(name: "busted-seqcount-no-retry", skipRetry: true, seconds: s, stopOnFailure: stop)
             },
             exclusion("qrwlock", "queued rwlock excludes writers from everyone") { QRWLockUnderTest() },
-            exclusion("rwsem", "the kernel's rwsem (kernel_rwsem.c)") { RWSemUnderTest() },
+            exclusion("rwsem", "the kernel's rwsem (kernel_rwsem.c)") { RWLockUnderTest(RWSem()) },
             exclusion("pthread-rwlock-writers", "writer-preferring pthread rwlock") {
-                PthreadRWLockUnderTest(.preferWriters)
+                RWLockUnderTest(PthreadRWLock(.preferWriters))
             },
-            exclusion("pthread-rwlock", "glibc's default pthread rwlock") { PthreadRWLockUnderTest(.pthreadDefault) },
+            exclusion("pthread-rwlock", "glibc's default pthread rwlock") { RWLockUnderTest(PthreadRWLock(.pthreadDefault)) },
             exclusion("spinlock", "test-and-test-and-set spinlock (the PTL)") { SpinLockUnderTest() },
             exclusion("busted-two-writers", "test, linger, then set: two writers get in", busted: true) { TwoWritersLock() },
         ]
