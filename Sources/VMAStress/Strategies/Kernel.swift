@@ -19,10 +19,10 @@ import Synchronization
 /// an instant; the source is reserved again at once (MAP_FIXED_NOREPLACE),
 /// and a range something else took meanwhile is never used again.
 ///
-/// The books of which page is mapped with what (`pageState`, under one
-/// mutex held only around the search, never across a system call) pick
-/// first fits as the model does and keep mprotect and munmap on the
-/// backend's own mappings.
+/// The books of which page is mapped with what (`KernelBooks`, O(log n) a
+/// call, under one mutex held only around the search, never across a system
+/// call) pick first fits as the model does and keep mprotect and munmap on
+/// the backend's own mappings.
 public struct Kernel: Strategy, @unchecked Sendable {
     public static let info = StrategyInfo(
         name: "kernel",
@@ -33,16 +33,12 @@ public struct Kernel: Strategy, @unchecked Sendable {
     public let mm: MM
     let state: UnsafeMutablePointer<State>
 
-    /// A page's state byte: `free` (our placeholder), `lost` (something else
-    /// mapped there while it was unmapped), or `mapped | prot`, with `busy`
-    /// while a call on it is in flight.
-    static let free: UInt8 = 0, mapped: UInt8 = 0x80, busy: UInt8 = 0x40, lost: UInt8 = 0x20
+    static let free = KernelBooks.free, mapped = KernelBooks.mapped, lost = KernelBooks.lost
 
     struct State: ~Copyable {
         let base: UnsafeMutableRawPointer?
         let pages: UInt64
-        let pageState: UnsafeMutablePointer<UInt8>
-        let books = Mutex<Void>(())
+        let books: Mutex<KernelBooks>
         let findings = Mutex<[Finding]>([])
         /// Mutations so far, to sample the checks after munmap and mprotect.
         let calls = Atomic<UInt64>(0)
@@ -50,8 +46,7 @@ public struct Kernel: Strategy, @unchecked Sendable {
         init(pages: UInt64) {
             self.pages = pages
             base = vms_reserve(pages * Kernel.pageBytes)
-            pageState = .allocate(capacity: Int(pages))
-            pageState.initialize(repeating: Kernel.free, count: Int(pages))
+            books = Mutex(KernelBooks(pages: pages))
         }
     }
 
@@ -79,8 +74,8 @@ public struct Kernel: Strategy, @unchecked Sendable {
         guard let a = address(page) else { return .noVMA }
         switch vms_touch(a, write ? 1 : 0) {
         case Int32(VMS_TOUCH_OK): return .present
-        // A racy read of the books (a mutator may be changing the page): it only names the SIGSEGV.
-        case Int32(VMS_TOUCH_ACCESS) where state.pointee.pageState[Int(page)] & Self.mapped != 0: return .accessDenied
+        // The books may be changing under a mutator: they only name the SIGSEGV.
+        case Int32(VMS_TOUCH_ACCESS) where state.pointee.books.withLock({ $0.state(at: page) }) & Self.mapped != 0: return .accessDenied
         default: return .noVMA
         }
     }
@@ -105,7 +100,7 @@ public struct Kernel: Strategy, @unchecked Sendable {
             return unmap(r, release: { vms_placeholder($0, $1, 0) })
         case let .mprotect(r, prot):
             // Mapped and not in another call's hands (a munmap's check, another mprotect's).
-            guard claim(r, mask: Self.mapped | Self.busy, want: Self.mapped) else { return .failed(.noTarget) }
+            guard claim(r, mask: Self.mapped, want: Self.mapped) else { return .failed(.noTarget) }
             mm.probes.announce(r)
             return protect(r, prot)
         case let .mremap(page, within, hint):
@@ -182,98 +177,24 @@ public struct Kernel: Strategy, @unchecked Sendable {
 
     // MARK: The books.
 
-    /// Marks `r` busy if every page's state & mask is want.
     private func claim(_ r: PageRange, mask: UInt8, want: UInt8) -> Bool {
-        let s = state.pointee.pageState
-        return state.pointee.books.withLock { _ in
-            guard r.start < r.end, r.end <= state.pointee.pages,
-                  Self.firstMismatch(s, from: Int(r.start), to: Int(r.end), mask: mask, want: want) == Int(r.end) else { return false }
-            for p in Int(r.start)..<Int(r.end) { s[p] |= Self.busy }
-            return true
-        }
+        state.pointee.books.withLock { $0.claim(r, mask: mask, want: want) }
     }
 
     private func claimFirstFit(count: UInt64, within: PageRange, hint: UInt64) -> PageRange? {
-        let s = state.pointee.pageState
-        return state.pointee.books.withLock { _ -> PageRange? in
-            guard let gap = firstFit(count: count, within: within, hint: hint) else { return nil }
-            (s + Int(gap.start)).update(repeating: Self.busy, count: Int(gap.count))
-            return gap
-        }
+        state.pointee.books.withLock { $0.claimFirstFree(count: count, within: within, hint: hint) }
     }
 
-    /// The runs of mapped pages (not busy) inside `r`, marked busy.
     private func claimRuns(in r: PageRange) -> [PageRange] {
-        let s = state.pointee.pageState
-        return state.pointee.books.withLock { _ in
-            var runs: [PageRange] = []
-            let end = Int(min(r.end, state.pointee.pages)), mask = Self.mapped | Self.busy
-            var p = Int(r.start)
-            while p < end {
-                guard s[p] & mask == Self.mapped else { p += 1; continue }
-                let e = Self.firstMismatch(s, from: p, to: end, mask: mask, want: Self.mapped)
-                runs.append(PageRange(UInt64(p), UInt64(e)))
-                for q in p..<e { s[q] |= Self.busy }
-                p = e
-            }
-            return runs
-        }
+        state.pointee.books.withLock { $0.claimMapped(in: r) }
     }
 
     private func claimMove(_ page: UInt64, within: PageRange, hint: UInt64) -> (PageRange, UInt8, PageRange)? {
-        let s = state.pointee.pageState
-        return state.pointee.books.withLock { _ -> (PageRange, UInt8, PageRange)? in
-            guard page < state.pointee.pages else { return nil }
-            let value = s[Int(page)]
-            guard value & (Self.mapped | Self.busy) == Self.mapped else { return nil }
-            var a = page, b = page + 1
-            while a > 0 && s[Int(a - 1)] == value { a -= 1 }
-            while b < state.pointee.pages && s[Int(b)] == value { b += 1 }
-            let src = PageRange(a, b)
-            guard let dst = firstFit(count: src.count, within: within, hint: hint) else { return nil }
-            for p in src.start..<src.end { s[Int(p)] |= Self.busy }
-            for p in dst.start..<dst.end { s[Int(p)] = Self.busy }
-            return (src, value, dst)
-        }
-    }
-
-    /// The first `count` free pages from `hint`, wrapping to `within.start`. Caller holds `books`.
-    private func firstFit(count: UInt64, within: PageRange, hint: UInt64) -> PageRange? {
-        let s = state.pointee.pageState
-        let end = Int(min(within.end, state.pointee.pages)), n = Int(count)
-        func scan(_ from: Int, _ to: Int) -> PageRange? {
-            var p = from
-            while p + n <= to {
-                // A used page inside the window: the next window starts after it.
-                let used = Self.firstMismatch(s, from: p, to: p + n, mask: 0xFF, want: Self.free)
-                if used == p + n { return PageRange(UInt64(p), UInt64(p + n)) }
-                p = used + 1
-            }
-            return nil
-        }
-        let h = max(Int(within.start), min(Int(hint), end))
-        return scan(h, end) ?? scan(Int(within.start), min(end, h + n - 1))
-    }
-
-    /// The first page in [from, to) whose state & mask is not want (to if none),
-    /// eight pages at a time: the books of a 128 MiB mapping are 32768 bytes.
-    private static func firstMismatch(_ s: UnsafeMutablePointer<UInt8>, from: Int, to: Int, mask: UInt8, want: UInt8) -> Int {
-        let wideMask = UInt64(mask) &* 0x0101_0101_0101_0101, wideWant = UInt64(want) &* 0x0101_0101_0101_0101
-        var p = from
-        while p + 8 <= to {
-            let w = UInt64(littleEndian: UnsafeRawPointer(s + p).loadUnaligned(as: UInt64.self))
-            let diff = (w & wideMask) ^ wideWant
-            // In little-endian order the lowest differing byte is the first page.
-            if diff != 0 { return p + diff.trailingZeroBitCount / 8 }
-            p += 8
-        }
-        while p < to && s[p] & mask == want { p += 1 }
-        return p
+        state.pointee.books.withLock { $0.claimMove(page, within: within, hint: hint) }
     }
 
     private func settle(_ r: PageRange, to value: UInt8) {
-        let s = state.pointee.pageState
-        state.pointee.books.withLock { _ in (s + Int(r.start)).update(repeating: value, count: Int(r.count)) }
+        state.pointee.books.withLock { $0.settle(r, to: value) }
     }
 
     private func sampled() -> Bool {
@@ -287,16 +208,9 @@ public struct Kernel: Strategy, @unchecked Sendable {
     /// Unmaps the reservation, except ranges something else took.
     public func shutdown() {
         if let base = state.pointee.base {
-            let s = state.pointee.pageState
-            var p: UInt64 = 0
-            while p < state.pointee.pages {
-                var e = p
-                while e < state.pointee.pages && s[Int(e)] != Self.lost { e += 1 }
-                if e > p { _ = vms_unmap(base + Int(p * Self.pageBytes), (e - p) * Self.pageBytes) }
-                p = e + 1
-            }
+            let keep = state.pointee.books.withLock { $0.kept() }
+            for r in keep { _ = vms_unmap(base + Int(r.start * Self.pageBytes), r.count * Self.pageBytes) }
         }
-        state.pointee.pageState.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
     }
