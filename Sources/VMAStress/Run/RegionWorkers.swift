@@ -10,52 +10,31 @@ import Glibc
 ///
 /// A fault on a page of a chunk the thread mapped read-write and has not
 /// unmapped must succeed: a failure is reported as STABLE.
-func regionLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: UInt64) {
-    if env.workload.spec.regions!.heap { return heapLoop(s, w, env) }
-    var ctx = env.faultContext(w)
-    let checking = ctx.checks
-    s.threadStart(&ctx)
-    defer { s.threadStop(&ctx) }
-    FaultWork.threadStart()
-    var rng = RNG(seed: seed)
-    let plan = RegionPlan(env, thread: w.index)
-    let file = env.files[w.index]
-    // Chunks mapped and not yet unmapped; never grows past its reserved capacity.
+struct RegionFaulter<S: Strategy>: WorkerKind {
+    let w: WorkerStats
+    let env: WorkerEnv
+    let checking: Bool
+    var rng: RNG
+    let plan: RegionPlan
+    let file: MappedFile
+    /// Chunks mapped and not yet unmapped; never grows past its reserved capacity.
     var chunks: [PageRange] = []
-    chunks.reserveCapacity(plan.maxChunks)
     var touchNext: UInt64 = 0, touchEnd: UInt64 = 0
     var searchesLeft = 0
-    var gate = WorkerGate()
-    var n: UInt64 = 0
 
-    while !gate.shouldStop(s, w, env.control) {
+    init(_ w: WorkerStats, _ env: WorkerEnv, seed: UInt64) {
+        self.w = w
+        self.env = env
+        checking = env.check != .off
+        rng = RNG(seed: seed)
+        plan = RegionPlan(env, thread: w.index)
+        file = env.files[w.index]
+        chunks.reserveCapacity(plan.maxChunks)
+    }
+
+    mutating func step(_ s: S, _ ctx: inout FaultContext, _ n: UInt64) {
         if touchNext < touchEnd || (searchesLeft > 0 && !chunks.isEmpty) {
-            let write = touchNext < touchEnd
-            let page: UInt64
-            if write {
-                page = touchNext
-                touchNext += 1
-            } else {
-                let c = chunks[Int(rng.below(UInt64(chunks.count)))]
-                page = c.start + rng.below(c.count)
-                searchesLeft -= 1
-            }
-            w.currentOp.pointee.store(OpKind.fault.rawValue, ordering: .relaxed)
-            let sampled = n & env.sampleMask == 0
-            let t0 = sampled ? Clock.ticks() : 0
-            let result = ctx.finish(s.fault(page, write: write, &ctx))
-            if sampled { _ = w.histograms[OpKind.fault.rawValue].record(UInt64(Double(Clock.ticks() &- t0) * env.nsPerTick)) }
-            w.counters[WorkerStats.doneBase + OpKind.fault.rawValue] &+= 1
-            w.counters[WorkerStats.outcomeBase + result.kind.rawValue] &+= 1
-            if checking && !result.succeeded {
-                checkFault(page, write: write, result, stable: env.layout.stable, guardRegion: env.layout.guardRegion, s.mm, w, env)
-                if isSegv(result) {
-                    env.log.report(Finding(.stable, page: page,
-                                           expected: "a \(write ? "write" : "read") fault on a page this thread mapped read-write and has not unmapped succeeds",
-                                           seen: "\(result)"), thread: w.name)
-                }
-            }
-            if n & 15 == 0 { s.quiescentState() }
+            fault(s, &ctx, n)
         } else if chunks.count < plan.maxChunks && (chunks.isEmpty || rng.below(2) == 0) {
             let count = plan.chunkPages(&rng)
             let call = MutationCall.mmap(count: count, prot: .readWrite, within: plan.slice, hint: plan.slice.start, file: file)
@@ -66,21 +45,47 @@ func regionLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: U
                 touchEnd = plan.touch ? mapped.end : mapped.start
                 searchesLeft = plan.searchesPerChunk
             } else if !chunks.isEmpty {
-                unmap(chunks.removeLast())
+                unmap(s, chunks.removeLast())
             }
             s.quiescentState()
         } else {
             let i = plan.searchesPerChunk == 0 ? 0 : Int(rng.below(UInt64(chunks.count)))
-            unmap(chunks.remove(at: i))
+            unmap(s, chunks.remove(at: i))
             s.quiescentState()
         }
-        n &+= 1
-        w.progress.pointee.store(n, ordering: .relaxed)
-        if n & 4095 == 0 { noteCPU(w.cpusSeen) }
     }
-    gate.finish(w)
 
-    func unmap(_ c: PageRange) {
+    /// The next page of the new chunk (a write), or a search of the chunks (a read).
+    @inline(__always)
+    private mutating func fault(_ s: S, _ ctx: inout FaultContext, _ n: UInt64) {
+        let write = touchNext < touchEnd
+        let page: UInt64
+        if write {
+            page = touchNext
+            touchNext += 1
+        } else {
+            let c = chunks[Int(rng.below(UInt64(chunks.count)))]
+            page = c.start + rng.below(c.count)
+            searchesLeft -= 1
+        }
+        w.currentOp.pointee.store(OpKind.fault.rawValue, ordering: .relaxed)
+        let sampled = n & env.sampleMask == 0
+        let t0 = sampled ? Clock.ticks() : 0
+        let result = ctx.finish(s.fault(page, write: write, &ctx))
+        if sampled { _ = w.histograms[OpKind.fault.rawValue].record(UInt64(Double(Clock.ticks() &- t0) * env.nsPerTick)) }
+        w.counters[WorkerStats.doneBase + OpKind.fault.rawValue] &+= 1
+        w.counters[WorkerStats.outcomeBase + result.kind.rawValue] &+= 1
+        if checking && !result.succeeded {
+            checkFault(page, write: write, result, stable: env.layout.stable, guardRegion: env.layout.guardRegion, env.log, w)
+            if isSegv(result) {
+                env.log.report(Finding(.stable, page: page,
+                                       expected: "a \(write ? "write" : "read") fault on a page this thread mapped read-write and has not unmapped succeeds",
+                                       seen: "\(result)"), thread: w.name)
+            }
+        }
+    }
+
+    private func unmap(_ s: S, _ c: PageRange) {
         _ = timedMutation(.munmap, .munmap(c), s, w, env) { s.perform(.munmap(c)) }
     }
 }
@@ -124,34 +129,37 @@ struct RegionPlan {
 /// brk1's faulter: a one-page heap at the start of the thread's slice,
 /// grown by the page after it (an mmap there merges with the heap, as brk's
 /// vma_expand) and shrunk again (a munmap of that page), over and over.
-func heapLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv) {
-    var ctx = env.faultContext(w)
-    s.threadStart(&ctx)
-    defer { s.threadStop(&ctx) }
-    let plan = RegionPlan(env, thread: w.index)
-    let heap = PageRange(start: plan.slice.start, count: 1), top = PageRange(start: heap.end, count: 1)
-    var gate = WorkerGate()
-    var n: UInt64 = 0
-    let start = MutationCall.mmapFixed(heap, .readWrite, flags: 0)
-    var mapped = timedMutation(.mmap, start, s, w, env) { s.perform(start) }.status == .done
+struct HeapFaulter<S: Strategy>: WorkerKind {
+    let w: WorkerStats
+    let env: WorkerEnv
+    let slice: PageRange
+    let start: MutationCall
+    let top: PageRange
+    var mapped: Bool?
+    var quiescentEvery: UInt64 { 1 }
 
-    while !gate.shouldStop(s, w, env.control) {
-        if !mapped {
-            // The heap could not be mapped: nothing to grow (counted as failed mmaps).
-            mapped = timedMutation(.mmap, start, s, w, env) { s.perform(start) }.status == .done
-        } else {
-            let grow = MutationCall.mmap(count: 1, prot: .readWrite, within: plan.slice, hint: top.start)
-            let r = timedMutation(.mmap, grow, s, w, env) { s.perform(grow) }
-            if r.status == .done, let got = r.touched.first {
-                _ = timedMutation(.munmap, .munmap(got), s, w, env) { s.perform(.munmap(got)) }
-            }
-        }
-        s.quiescentState()
-        n &+= 1
-        w.progress.pointee.store(n, ordering: .relaxed)
-        if n & 4095 == 0 { noteCPU(w.cpusSeen) }
+    init(_ w: WorkerStats, _ env: WorkerEnv) {
+        self.w = w
+        self.env = env
+        slice = RegionPlan(env, thread: w.index).slice
+        let heap = PageRange(start: slice.start, count: 1)
+        top = PageRange(start: heap.end, count: 1)
+        start = .mmapFixed(heap, .readWrite, flags: 0)
     }
-    gate.finish(w)
+
+    mutating func step(_ s: S, _ ctx: inout FaultContext, _ n: UInt64) {
+        let start = self.start, w = self.w, env = self.env
+        guard mapped == true else {
+            // The heap could not be mapped (yet): nothing to grow (counted as failed mmaps).
+            mapped = timedMutation(.mmap, start, s, w, env) { s.perform(start) }.status == .done
+            return
+        }
+        let grow = MutationCall.mmap(count: 1, prot: .readWrite, within: slice, hint: top.start)
+        let r = timedMutation(.mmap, grow, s, w, env) { s.perform(grow) }
+        if r.status == .done, let got = r.touched.first {
+            _ = timedMutation(.munmap, .munmap(got), s, w, env) { s.perform(.munmap(got)) }
+        }
+    }
 }
 
 /// will-it-scale's per-task files for page_fault2, page_fault3 and mmap2:

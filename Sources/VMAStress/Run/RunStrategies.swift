@@ -38,11 +38,12 @@ struct RunStrategies: Sendable {
                 let s = members[home], env = envs[home]
                 switch job {
                 case .task(let inThread): return { taskLoop(s, w, env, inThread: inThread) }
-                case .region: return { regionLoop(s, w, env, seed: seed) }
-                case .faulter: return { faulterLoop(s, w, env, seed: seed) }
+                case .region where env.workload.spec.regions!.heap: return { drive(HeapFaulter<S>(w, env), s, w, env, env.faultContext(w)) }
+                case .region: return { drive(RegionFaulter<S>(w, env, seed: seed), s, w, env, env.faultContext(w)) }
+                case .faulter: return { drive(Faulter<S>(w, env, seed: seed), s, w, env, env.faultContext(w)) }
                 case .mutator(let mirrors):
                     let others = mirrors.map { (members[$0], envs[$0]) }
-                    return { mutatorLoop(s, w, env, seed: seed, mirrors: others) }
+                    return { drive(Mutator(w, env, seed: seed, mirrors: others), s, w, env, w.faultContext()) }
                 case .mmChurn(let caches, let index, let memory):
                     return { mmChurnLoop(S.self, w, env, caches: caches, index: index, memory: memory, seed: seed) }
                 }

@@ -23,34 +23,57 @@ func taskLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, inThread:
     let file = env.files[w.index]
     let kind = shape.heap ? Int32(VMS_TASK_BRK) : Int32(VMS_TASK_CHUNKS)
     let what = inThread ? "worker thread" : "worker process"
-    var gate = WorkerGate()
     guard let task = vms_task_create(kind, (shape.chunkPages ?? 1) * 4096, shape.touch ? 1 : 0, file.fd,
                                      file.shared ? 1 : 0, env.sampleMask, inThread ? 1 : 0) else {
         return failed("cannot map the shared page for its \(what): \(String(cString: strerror(errno)))")
     }
-    // A thread that never stops cannot be killed: its page is left to it.
-    var stuck = false
-    defer { if !stuck { vms_task_destroy(task) } }
     let pid = vms_task_start(task)
     guard pid >= 0, inThread || pid > 0 else {
+        vms_task_destroy(task)
         return failed("\(inThread ? "starting the thread" : "fork") failed: \(String(cString: strerror(-pid)))")
     }
     let who = inThread ? "\(w.name)'s \(what)" : "\(w.name)'s \(what) (pid \(pid))"
+    let proxy = TaskProxyWorker<S>(proxy: TaskProxy(task: task, w: w, nsPerTick: env.nsPerTick), env: env,
+                                   pid: pid, inThread: inThread, who: who)
+    drive(proxy, s, w, env, w.faultContext())
 
-    var proxy = TaskProxy(task: task, w: w, nsPerTick: env.nsPerTick)
-    var running = true, measuring = false, n: UInt64 = 0
-    while true {
-        // Anything the run asks (a checkpoint, measuring, stop) is handled with the task held.
-        let asked = env.control.epoch != gate.handledEpoch
-        if asked && running { _ = vms_task_pause(task, 1) }
-        if gate.shouldStop(s, w, env.control) { break }
-        if asked && running { _ = vms_task_pause(task, 0) }
-        if gate.measuring && !measuring {
-            measuring = true
-            proxy.pull()
-            w.beginMeasuring()
-            if running { _ = vms_task_snapshot(task, &w.usageStart, 1_000_000_000) }
-        }
+    func failed(_ why: String) {
+        env.log.report(Finding(.stall, expected: "\(w.name) starts its \(what)", seen: why), thread: w.name)
+        var gate = WorkerGate()
+        while !gate.shouldStop(s, w, env.control) { nap(2_000_000) }
+        gate.finish(w)
+    }
+}
+
+/// The proxy of a started task: it holds the task over every check-in
+/// (SIGSTOP; a thread waits at its next poll), pulls its counters every
+/// couple of milliseconds, and after the stop tells it to stop and waits.
+struct TaskProxyWorker<S: Strategy>: WorkerKind {
+    var proxy: TaskProxy
+    let env: WorkerEnv
+    let pid: Int32
+    let inThread: Bool
+    let who: String
+    var running = true, measuring = false
+    // No RCU reader and no placement of its own to note: the task is the worker.
+    var quiescentEvery: UInt64 { 1 << 62 }
+    var cpuEvery: UInt64 { 1 << 62 }
+
+    var task: OpaquePointer { proxy.task }
+    var w: WorkerStats { proxy.w }
+
+    mutating func willCheckIn() { if running { _ = vms_task_pause(task, 1) } }
+
+    mutating func didCheckIn(measuring now: Bool) {
+        if running { _ = vms_task_pause(task, 0) }
+        guard now && !measuring else { return }
+        measuring = true
+        proxy.pull()
+        w.beginMeasuring()
+        if running { _ = vms_task_snapshot(task, &proxy.w.usageStart, 1_000_000_000) }
+    }
+
+    mutating func step(_ s: S, _ ctx: inout FaultContext, _ n: UInt64) {
         proxy.pull()
         if running, case let .ended(how) = proxy.state(wait: false) {
             running = false
@@ -58,36 +81,34 @@ func taskLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, inThread:
                                    seen: how ?? "it exited"), thread: w.name)
         }
         nap(2_000_000)
-        n &+= 1
-        w.progress.pointee.store(n, ordering: .relaxed)
     }
-    if running {
-        vms_task_stop(task)
-        _ = vms_task_pause(task, 0)
-        // It stops within a page touch or a system call: a process still running after the stall timeout is killed.
-        let deadline = Clock.nanos() + env.stallNanos
-        while case .running = proxy.state(wait: false), Clock.nanos() < deadline {
-            nap(1_000_000)
-        }
-        if case .running = proxy.state(wait: false) {
-            env.log.report(Finding(.stall, expected: "\(who) stops when told to",
-                                   seen: "it was still running \(env.stallNanos / 1_000_000) ms later\(inThread ? "" : "; killed")"), thread: w.name)
-            if inThread {
-                stuck = true
-            } else {
-                kill(pid, SIGKILL)
-                _ = proxy.state(wait: true)
+
+    mutating func stopped() {
+        // A thread that never stops cannot be killed: its page is left to it.
+        var stuck = false
+        defer { if !stuck { vms_task_destroy(task) } }
+        if running {
+            vms_task_stop(task)
+            _ = vms_task_pause(task, 0)
+            // It stops within a page touch or a system call: a process still running after the stall timeout is killed.
+            let deadline = Clock.nanos() + env.stallNanos
+            while case .running = proxy.state(wait: false), Clock.nanos() < deadline {
+                nap(1_000_000)
+            }
+            if case .running = proxy.state(wait: false) {
+                env.log.report(Finding(.stall, expected: "\(who) stops when told to",
+                                       seen: "it was still running \(env.stallNanos / 1_000_000) ms later\(inThread ? "" : "; killed")"),
+                               thread: w.name)
+                if inThread {
+                    stuck = true
+                } else {
+                    kill(pid, SIGKILL)
+                    _ = proxy.state(wait: true)
+                }
             }
         }
-    }
-    proxy.pull()
-    gate.finish(w)
-    if measuring { w.usageEnd = proxy.usage }
-
-    func failed(_ why: String) {
-        env.log.report(Finding(.stall, expected: "\(w.name) starts its \(what)", seen: why), thread: w.name)
-        while !gate.shouldStop(s, w, env.control) { nap(2_000_000) }
-        gate.finish(w)
+        proxy.pull()
+        if measuring { w.usageEnd = proxy.usage }
     }
 }
 

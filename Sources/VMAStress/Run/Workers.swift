@@ -1,4 +1,5 @@
 import Glibc
+import Histogram
 
 /// What every worker thread of a run shares.
 struct WorkerEnv: @unchecked Sendable {
@@ -34,79 +35,45 @@ struct WorkerEnv: @unchecked Sendable {
     }
 }
 
-/// A worker's side of `RunControl`, checked between operations: one relaxed
-/// load on the fast path; parks, starts measuring or stops on the slow path.
-struct WorkerGate {
-    private(set) var handledEpoch = UInt64.max
-    private(set) var measuring = false
-
-    /// True when the worker must stop.
-    @inline(__always)
-    mutating func shouldStop<S: Strategy>(_ s: S, _ w: WorkerStats, _ control: RunControl) -> Bool {
-        control.epoch == handledEpoch ? false : checkIn(s, w, control)
-    }
-
-    @inline(never)
-    private mutating func checkIn<S: Strategy>(_ s: S, _ w: WorkerStats, _ control: RunControl) -> Bool {
-        while control.epoch != handledEpoch {
-            handledEpoch = control.epoch
-            s.threadOffline()
-            let (command, measure) = control.checkIn()
-            s.threadOnline()
-            if command == .stop { return true }
-            if measure && !measuring {
-                measuring = true
-                w.beginMeasuring()
-            }
-        }
-        return false
-    }
-
-    /// A worker with nothing left it can do (a capacity ran out, and the run has a finding
-    /// that says why) still checks in, so checkpoints and the stop go on without it stalling.
-    mutating func idleUntilStop(_ w: WorkerStats, _ control: RunControl) {
-        while true {
-            while control.epoch != handledEpoch {
-                handledEpoch = control.epoch
-                let (command, measure) = control.checkIn()
-                if command == .stop { return }
-                if measure && !measuring {
-                    measuring = true
-                    w.beginMeasuring()
-                }
-            }
-            w.progress.pointee.wrappingAdd(1, ordering: .relaxed)
-            usleep(1000)
-        }
-    }
-
-    func finish(_ w: WorkerStats) { if measuring { w.endMeasuring() } }
-}
-
 /// A faulter: faults at random pages of the stable region, the guard and the
 /// churn region, checking STABLE on each and STALE-PTE where the fault sees
 /// one. Generic over the strategy so the fault path is specialised.
-func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: UInt64) {
-    var ctx = env.faultContext(w)
-    let checking = ctx.checks
-    s.threadStart(&ctx)
-    defer { s.threadStop(&ctx) }
-    FaultWork.threadStart()
-    var rng = RNG(seed: seed)
-    let counters = w.counters, hist = w.histograms, progress = w.progress
-    let stable = env.layout.stable, guardRegion = env.layout.guardRegion, churn = env.layout.churn
-    let toStable = env.mix.faultStablePercent, toGuard = toStable + env.mix.faultGuardPercent
-    let writePercent = env.mix.faultWritePercent, hotPercent = env.mix.faultHotPercent
-    // A backend without lookups (the kernel's) only faults.
-    let lookupPercent = S.info.capabilities.contains(.lookups) ? env.mix.lookupPercent : 0
-    let nsPerTick = env.nsPerTick, sampleMask = env.sampleMask
-    let faultDone = WorkerStats.doneBase + OpKind.fault.rawValue
-    let cpusSeen = w.cpusSeen
-    var gate = WorkerGate()
-    var n: UInt64 = 0
-    w.currentOp.pointee.store(OpKind.fault.rawValue, ordering: .relaxed)
+struct Faulter<S: Strategy>: WorkerKind {
+    let w: WorkerStats
+    let log: ViolationLog
+    var rng: RNG
+    let checking: Bool
+    let counters: UnsafeMutablePointer<UInt64>, hist: UnsafeMutablePointer<Histogram<UInt64>>
+    let stable: PageRange, guardRegion: PageRange, churn: PageRange
+    let toStable: UInt64, toGuard: UInt64, writePercent: UInt64, hotPercent: UInt64, lookupPercent: UInt64
+    let nsPerTick: Double, sampleMask: UInt64
+    /// Counter offsets, read once: `outcomeBase` is a lazily initialised global.
+    let faultDone = WorkerStats.doneBase + OpKind.fault.rawValue, lookupDone = WorkerStats.doneBase + OpKind.lookup.rawValue
+    let outcomes = WorkerStats.outcomeBase
 
-    while !gate.shouldStop(s, w, env.control) {
+    init(_ w: WorkerStats, _ env: WorkerEnv, seed: UInt64) {
+        self.w = w
+        log = env.log
+        rng = RNG(seed: seed)
+        checking = env.check != .off
+        counters = w.counters
+        hist = w.histograms
+        stable = env.layout.stable
+        guardRegion = env.layout.guardRegion
+        churn = env.layout.churn
+        toStable = env.mix.faultStablePercent
+        toGuard = toStable + env.mix.faultGuardPercent
+        writePercent = env.mix.faultWritePercent
+        hotPercent = env.mix.faultHotPercent
+        // A backend without lookups (the kernel's) only faults.
+        lookupPercent = S.info.capabilities.contains(.lookups) ? env.mix.lookupPercent : 0
+        nsPerTick = env.nsPerTick
+        sampleMask = env.sampleMask
+        w.currentOp.pointee.store(OpKind.fault.rawValue, ordering: .relaxed)
+    }
+
+    @inline(__always)
+    mutating func step(_ s: S, _ ctx: inout FaultContext, _ n: UInt64) {
         let dice = rng.below(100)
         let page: UInt64
         if dice < toStable {
@@ -131,19 +98,14 @@ func faulterLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
 
         if op == .fault {
             counters[faultDone] &+= 1
-            counters[WorkerStats.outcomeBase + result.kind.rawValue] &+= 1
+            counters[outcomes + result.kind.rawValue] &+= 1
         } else {
-            counters[WorkerStats.doneBase + OpKind.lookup.rawValue] &+= 1
+            counters[lookupDone] &+= 1
         }
         if checking && (dice < toGuard || !result.succeeded && !isSegv(result)) {
-            checkFault(page, write: write, result, stable: stable, guardRegion: guardRegion, s.mm, w, env)
+            checkFault(page, write: write, result, stable: stable, guardRegion: guardRegion, log, w)
         }
-        n &+= 1
-        progress.pointee.store(n, ordering: .relaxed)
-        if n & 15 == 0 { s.quiescentState() }
-        if n & 4095 == 0 { noteCPU(cpusSeen) }
     }
-    gate.finish(w)
 }
 
 @inline(__always)
@@ -152,9 +114,9 @@ func isSegv(_ r: FaultResult) -> Bool { r == .noVMA || r == .accessDenied }
 /// Reports what the fault's result shows wrong (`Finding.ofFault`).
 @inline(never)
 func checkFault(_ page: UInt64, write: Bool, _ r: FaultResult, stable: PageRange, guardRegion: PageRange,
-                _ mm: MM, _ w: WorkerStats, _ env: WorkerEnv) {
+                _ log: ViolationLog, _ w: WorkerStats) {
     if let f = Finding.ofFault(page, write: write, r, stable: stable, guardRegion: guardRegion) {
-        env.log.report(f, thread: w.name)
+        log.report(f, thread: w.name)
     }
 }
 
@@ -162,18 +124,27 @@ func checkFault(_ page: UInt64, write: Bool, _ r: FaultResult, stable: PageRange
 /// places in the churn region, each timed; under `--check full`, the
 /// touched ranges are audited after each. `mirrors` (`--lockstep`): the
 /// other mms, each given the same call right after `s`'s mm.
-func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: UInt64, mirrors: [(S, WorkerEnv)] = []) {
-    var ctx = w.faultContext()
-    s.threadStart(&ctx)
-    defer { s.threadStop(&ctx) }
-    var rng = RNG(seed: seed)
-    var bursts = WriterBursts(on: env.perturbation.writerBursts, seed: seed)
-    var pacer = MutationPacer(perSecond: env.mutationRate)
-    let churn = env.layout.churn
-    var gate = WorkerGate()
-    var n: UInt64 = 0
+struct Mutator<S: Strategy>: WorkerKind {
+    let w: WorkerStats
+    let env: WorkerEnv
+    let mirrors: [(S, WorkerEnv)]
+    var rng: RNG
+    var bursts: WriterBursts
+    var pacer: MutationPacer
+    var quiescentEvery: UInt64 { 1 }
+    var cpuEvery: UInt64 { 1 }
 
-    while !gate.shouldStop(s, w, env.control) {
+    init(_ w: WorkerStats, _ env: WorkerEnv, seed: UInt64, mirrors: [(S, WorkerEnv)] = []) {
+        self.w = w
+        self.env = env
+        self.mirrors = mirrors
+        rng = RNG(seed: seed)
+        bursts = WriterBursts(on: env.perturbation.writerBursts, seed: seed)
+        pacer = MutationPacer(perSecond: env.mutationRate)
+    }
+
+    mutating func step(_ s: S, _ ctx: inout FaultContext, _ n: UInt64) {
+        let churn = env.layout.churn
         let op = env.mix.pickMutation(&rng)
         let start = churn.start + rng.below(churn.count)
         let count = 1 + rng.below(env.mix.maxMutationPages)
@@ -188,20 +159,16 @@ func mutatorLoop<S: Strategy>(_ s: S, _ w: WorkerStats, _ env: WorkerEnv, seed: 
         case .mremap: .mremap(vmaAt: start, within: churn, hint: hint)
         case .takeAllLocks, .fault, .lookup: .takeAllLocks
         }
+        let w = self.w
         @inline(__always) func mutate(_ s: S, _ env: WorkerEnv) {
             let result = timedMutation(op, op == .takeAllLocks ? nil : call, s, w, env) { s.perform(call) }
             if result.status == .done && env.auditMutations { auditAfter(op, result, s.mm, w, env) }
         }
         mutate(s, env)
         for (m, mEnv) in mirrors { mutate(m, mEnv) }
-        n &+= 1
-        w.progress.pointee.store(n, ordering: .relaxed)
-        s.quiescentState()
-        noteCPU(w.cpusSeen)
         bursts.afterOperation(s)
         pacer.afterOperation(s, env.control)
     }
-    gate.finish(w)
 }
 
 /// Runs one mutation, timed into its histogram and counted as done or
