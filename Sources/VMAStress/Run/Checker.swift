@@ -51,9 +51,6 @@ public final class Checker: @unchecked Sendable {
         underflowsAtStart = mms.map { $0.evidence.refUnderflows.count }
     }
 
-    /// The invariants a checkpoint checks (STABLE is checked by every faulter inline).
-    public static let checkpointInvariants: [Invariant] = [.tree, .ref, .stalePTE, .leak]
-
     public var checkpoints: Int { checkpointCount.load(ordering: .relaxed) }
     public var didStall: Bool { stalled.load(ordering: .relaxed) }
     public var stutters: Int { stutterCount.load(ordering: .relaxed) }
@@ -125,21 +122,11 @@ public final class Checker: @unchecked Sendable {
         audit([mm], underflowsBefore: [underflowsBefore], pendingFrees: pendingFrees, models: [model])
     }
 
-    /// The audits of each mm, then LEAK over the VMA cache they share.
+    /// The audits of each mm, then LEAK over the VMA cache they share (`AuditPlan`).
     public static func audit(_ mms: [MM], underflowsBefore: [UInt64], pendingFrees: UInt64 = 0,
                              models: [MappingModel?]) -> [Finding] {
-        var found: [Finding] = []
-        for (i, mm) in mms.enumerated() {
-            let tree = Audit.tree(mm)
-            if !tree.isEmpty { return tree }
-            let index = Audit.index(mm)
-            if !index.isEmpty { return index }
-            found += (models[i].map { m in m.lock.withLock { _ in m.compare(mm) } } ?? [])
-                + Audit.refs(mm, underflowsBefore: underflowsBefore[i])
-                + Audit.holes(mm) + Audit.allLocks(mm)
-                + Audit.ptes(mm)
-        }
-        return found + Audit.leak(mms, pending: pendingFrees) + (mms.first.map { Audit.mmLeak($0.mms) } ?? [])
+        AuditPlan.checkpoint(mms.indices.map { AuditPlan.MMInput(mm: mms[$0], underflowsBefore: underflowsBefore[$0], model: models[$0]) },
+                             pendingFrees: pendingFrees)
     }
 
     /// The thread dump: every worker's role, operation, step and progress, and the mm writer's step.

@@ -171,13 +171,8 @@ public enum Runner {
             wallSeconds: Double(wallNanos) / 1e9, measuredSeconds: measured,
             ops: ops, faultOutcomes: outcomes, faultEvents: events, threads: threads, process: process,
             checker: CheckerSummary(checkpoints: checker.checkpoints,
-                                    invariantsChecked: !can.contains(.modelStore)
-                                        ? (config.check == .off ? [] : [.stable, .mapping])
-                                        : (config.check == .off ? [] : [.stable])
-                                        + (config.check == .full ? [.mapping] : [])
-                                        + (events.isEmpty || config.check == .off ? [] : [.uaf, .torn, .pipe])
-                                        + (!can.contains(.typeSafeCache) || config.check == .off ? [] : [.reuse])
-                                        + Checker.checkpointInvariants,
+                                    invariantsChecked: AuditPlan.checked(.init(capabilities: can, check: config.check,
+                                                                               lockless: !events.isEmpty)),
                                     violationCount: log.count),
             store: StoreSummary(vmasAtEnd: mms.reduce(0) { $0 + $1.list.count }, vmaAllocations: mm.vmas.allocations,
                                 vmaFrees: mm.vmas.frees, pageTablePages: mms.reduce(0) { $0 + $1.pageTable.tablesAllocated },

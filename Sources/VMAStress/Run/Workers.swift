@@ -195,7 +195,7 @@ func timedMutation<S: Strategy>(_ op: OpKind, _ call: MutationCall?, _ s: S, _ w
                 found = model.compare(s.mm, in: PageRange(t.start - min(t.start, 1), min(t.end + 1, s.mm.space.end)))
             }
             // A store that broke its own index disagrees with the model too: TREE, the cause, goes first.
-            if !found.isEmpty { found = r.touched.flatMap { Audit.tree(s.mm, around: $0) } + found }
+            if !found.isEmpty { found = AuditPlan.indexAround(s.mm, touched: r.touched) + found }
             s.mm.mmapLock.readUnlock()
         }
         for var f in found {
@@ -270,12 +270,7 @@ struct WriterBursts {
 /// read excludes every writer of every strategy.
 private func auditAfter(_ op: OpKind, _ result: MutationResult, _ mm: MM, _ w: WorkerStats, _ env: WorkerEnv) {
     mm.mmapLock.readLock()
-    var found: [Finding] = []
-    for r in result.touched {
-        found += Audit.tree(mm, around: r)
-        if found.isEmpty { found += Audit.ptes(mm, in: r) }
-    }
-    found += Audit.holes(mm) + Audit.allLocks(mm)
+    let found = AuditPlan.afterMutation(mm, touched: result.touched)
     mm.mmapLock.readUnlock()
     for var f in found.prefix(4) {
         f.expected = "after \(op.name) returns: " + f.expected
