@@ -3,9 +3,9 @@
 /// Each node also holds the longest run of state 0 (`free`) in its subtree,
 /// so a first-fit search descends once. Every call costs O(log n) plus the
 /// runs it touches, where n is the number of runs, not of pages. The kernel
-/// backend's books (`KernelBooks`) keep its reservation in one; the
+/// backend's books (`KernelBooks`) keep its reservation in one. The
 /// byte-per-page array it replaced scanned most of 200,000 bytes per mmap at
-/// 30,000 VMAs and ran the mutator at a fifth of its rate at 256.
+/// 30,000 VMAs, where the mutator ran at a fifth of its rate at 256.
 ///
 /// Nodes live in one manually managed array and name each other by index;
 /// freed nodes are chained through `left`. Not thread-safe.

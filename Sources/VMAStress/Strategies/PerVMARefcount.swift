@@ -41,22 +41,11 @@ public struct PerVMARefcount<F: RCUFlavor>: RCUReaders, LocklessSteps {
     /// VMA_REF_LIMIT: a reader's increment may not reach the writer's bit.
     public static var refLimit: UInt32 { writerBit - 1 }
 
-    /// How the read side treats a VMA that another mm now owns: the kernel
-    /// since 9bbffee67ffd pins that mm around the put; the busted twins
-    /// forget the pin, forget to unpin, or forget the check itself.
-    public enum ForeignMM: Sendable {
-        case pinned, unpinned, leaked, unchecked
-    }
-
     public let mm: MM
     let nodes: DeferredFree?
-    let foreignMM: ForeignMM
 
-    public init(mm: MM) { self.init(mm: mm, foreignMM: .pinned) }
-
-    init(mm: MM, foreignMM: ForeignMM) {
+    public init(mm: MM) {
         self.mm = mm
-        self.foreignMM = foreignMM
         mm.vmas.setTypeSafe()
         nodes = .treeNodes(mm, F.kind)
     }
@@ -139,7 +128,17 @@ public struct PerVMARefcount<F: RCUFlavor>: RCUReaders, LocklessSteps {
     /// reused by another VMA or another mm: only the count decides.
     @inline(__always)
     public func pin(_ v: VMAPtr, id: UInt64, _ page: UInt64, _ ctx: inout FaultContext) -> PinOutcome {
-        // The early, pessimistic compare: a false "locked" costs a fallback, nothing more.
+        if let failed = takeReference(v, &ctx) { return failed }
+        // Another process's VMA now: dropped once out of the RCU section (`release`).
+        if v.owner != mm.identity { return .drop(.abortForeignMM) }
+        return recheckLockSeq(v, &ctx)
+    }
+
+    /// The early, pessimistic compare, then the reference (below the writer's
+    /// bit); nil once it is held.
+    @inline(__always)
+    func takeReference(_ v: VMAPtr, _ ctx: inout FaultContext) -> PinOutcome? {
+        // A false "locked" costs a fallback, nothing more.
         if v.pointee.lockSeq.load(ordering: .relaxed) == mm.lockSeqRelaxed { return .failed(.abortLockSeq) }
         ctx.delay(.betweenChecks)
         switch v.pointee.refs.getUnlessZeroLimited(Self.refLimit) {
@@ -147,11 +146,14 @@ public struct PerVMARefcount<F: RCUFlavor>: RCUReaders, LocklessSteps {
         case .overLimit:
             ctx.linger()
             return .failed(.abortWriterBit)
-        case .taken: break
+        case .taken: return nil
         }
-        // Another process's VMA now: dropped once out of the RCU section (`release`).
-        if v.owner != mm.identity && foreignMM != .unchecked { return .drop(.abortForeignMM) }
-        // acquiring (`lockSeq`): if a writer's vma_end_write_all raced, its changes are seen.
+    }
+
+    /// With the reference held: acquiring (`lockSeq`), so that if a writer's
+    /// vma_end_write_all raced, its changes are seen.
+    @inline(__always)
+    func recheckLockSeq(_ v: VMAPtr, _ ctx: inout FaultContext) -> PinOutcome {
         if v.pointee.lockSeq.load(ordering: .relaxed) == mm.lockSeq {
             if let r = put(v, &ctx) { return .violation(r) }
             return .failed(.abortLockSeq)
@@ -165,13 +167,17 @@ public struct PerVMARefcount<F: RCUFlavor>: RCUReaders, LocklessSteps {
     @inline(never)
     public func release(_ v: VMAPtr, _ ctx: inout FaultContext) -> FaultResult? {
         let owner = v.owner
-        // Holding another mm's VMA: stay a while, so that mm's exit may be waiting on it by now.
+        holdForeign(&ctx)
+        mm.mms.grab(owner)
+        let r = put(v, &ctx)
+        mm.mms.drop(owner)
+        return r
+    }
+
+    /// Holding another mm's VMA: stay a while, so that mm's exit may be waiting on it by now.
+    func holdForeign(_ ctx: inout FaultContext) {
         ctx.delay(.afterPin)
         ctx.lingerLong()
-        if foreignMM == .pinned || foreignMM == .leaked { mm.mms.grab(owner) }
-        let r = put(v, &ctx)
-        if foreignMM == .pinned { mm.mms.drop(owner) }
-        return r
     }
 
     /// vma_refcount_put: drop the reference; if that leaves only a writer's

@@ -11,7 +11,14 @@ public struct BustedForeignPutUnpinned<F: RCUFlavor>: BustedLocklessTwin {
     }
 
     public let base: PerVMARefcount<F>
-    public init(mm: MM) { base = PerVMARefcount(mm: mm, foreignMM: .unpinned) }
+    public init(mm: MM) { base = PerVMARefcount(mm: mm) }
+
+    /// The broken step: the put without mmgrab and mmdrop around it.
+    @inline(never)
+    public func release(_ v: VMAPtr, _ ctx: inout FaultContext) -> FaultResult? {
+        base.holdForeign(&ctx)
+        return base.put(v, &ctx)
+    }
 }
 
 /// per-vma-refcount pinning another mm around its put and never unpinning
@@ -26,7 +33,15 @@ public struct BustedForeignMMLeak<F: RCUFlavor>: BustedLocklessTwin {
     }
 
     public let base: PerVMARefcount<F>
-    public init(mm: MM) { base = PerVMARefcount(mm: mm, foreignMM: .leaked) }
+    public init(mm: MM) { base = PerVMARefcount(mm: mm) }
+
+    /// The broken step: mmgrab, the put, and no mmdrop.
+    @inline(never)
+    public func release(_ v: VMAPtr, _ ctx: inout FaultContext) -> FaultResult? {
+        base.holdForeign(&ctx)
+        base.mm.mms.grab(v.owner)
+        return base.put(v, &ctx)
+    }
 }
 
 /// per-vma-refcount without the check that the VMA it holds is its own
@@ -47,5 +62,11 @@ public struct BustedNoForeignCheck<F: RCUFlavor>: BustedLocklessTwin {
     }
 
     public let base: PerVMARefcount<F>
-    public init(mm: MM) { base = PerVMARefcount(mm: mm, foreignMM: .unchecked) }
+    public init(mm: MM) { base = PerVMARefcount(mm: mm) }
+
+    /// The broken step: the reference and the recheck, without the vm_mm check between them.
+    @inline(__always)
+    public func pin(_ v: VMAPtr, id: UInt64, _ page: UInt64, _ ctx: inout FaultContext) -> PinOutcome {
+        base.takeReference(v, &ctx) ?? base.recheckLockSeq(v, &ctx)
+    }
 }
