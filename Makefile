@@ -57,7 +57,7 @@ test: deps
 # binary as a user runs it, signals, option values, docs against the code), unit (the rest, about
 # a minute). A suite not named in TORTURE or CLI is a unit test.
 TORTURE_TESTS := BustedTwinTests|StrategyTests|RefcountTests|KernelBackendTests|LivenessTests|IntegrationTests|WillItScaleTests|PrimitiveValidationTests|FaultWorkTests|ConcurrentIndexTests|ForcedInterleavingTests
-CLI_TESTS     := CLITests|SignalTests|PlacementCLITests|GeneratedOptionTests|MalformedInvocationTests|PrimitiveCommandTests|FuzzCorpusTests|LayerTests
+CLI_TESTS     := CLITests|SignalTests|PlacementCLITests|GeneratedOptionTests|MalformedInvocationTests|PrimitiveCommandTests|FuzzCorpusTests|LayerTests|TwinForwardingTests
 SWIFT_TEST    := $(SWIFT) test -c release -Xswiftc -enable-testing --scratch-path .build-test --no-parallel
 test-unit: deps
 	$(SWIFT_TEST) --skip 'VMAStressTests\.($(TORTURE_TESTS)|$(CLI_TESTS))\b'
