@@ -36,7 +36,7 @@ public enum ABRunner {
         suite.spreadLimit = nil
         suite.maxRepetitions = nil
         // Calibrated once, here: both sides get the same fault work as a time.
-        let calibration = try SuiteRunner.resolveFaultWork(&suite, say: say)
+        let calibration = try SuiteRunner.resolveCalibratedWork(&suite, say: say)
         let sides = [Side(label: "base", path: options.base), Side(label: "new", path: options.new)]
         let scratch = try Scratch()
         defer { scratch.remove() }

@@ -28,7 +28,8 @@ public struct MutationCalibration: Codable, Sendable {
         var kernel: [MutationWork.Kind: Double] = [:]
         for k in MutationWork.Kind.allCases { kernel[k] = out[Int(k.cKind)] }
         say("kernel, one thread: " + describe(kernel, with: .syscall))
-        let bare = modelCosts(.none, seconds: seconds)
+        let nsPerTick = Clock.calibrateTicks()
+        let bare = modelCosts(.none, seconds: seconds, nsPerTick: nsPerTick)
         say("model \(strategy), --mutation-work none: " + describe(bare))
         let syscall = kernel[.syscall] ?? 0
         var work: [MutationWork.Kind: UInt64] = [.syscall: UInt64(syscall.rounded())]
@@ -36,7 +37,7 @@ public struct MutationCalibration: Codable, Sendable {
             work[k] = UInt64(max(0, (kernel[k] ?? 0) - syscall - (bare[k] ?? 0)).rounded())
         }
         let suggested = MutationWork(work)
-        let after = modelCosts(suggested, seconds: seconds)
+        let after = modelCosts(suggested, seconds: seconds, nsPerTick: nsPerTick)
         say("model \(strategy), --mutation-work \(suggested): " + describe(after))
         func named(_ d: [MutationWork.Kind: Double]) -> [String: Double] {
             Dictionary(uniqueKeysWithValues: d.map { ($0.key.rawValue, $0.value) })
@@ -47,8 +48,8 @@ public struct MutationCalibration: Codable, Sendable {
 
     /// The model's ns per call of each measured kind: the same loops as the kernel's, on a
     /// fresh mm under per-vma-refcount (memb RCU, B-tree), this thread alone.
-    static func modelCosts(_ work: MutationWork, seconds: Double) -> [MutationWork.Kind: Double] {
-        work.install(nsPerTick: Clock.calibrateTicks())
+    static func modelCosts(_ work: MutationWork, seconds: Double, nsPerTick: Double) -> [MutationWork.Kind: Double] {
+        work.install(nsPerTick: nsPerTick)
         defer { MutationWork.none.install(nsPerTick: 1) }
         let pages: UInt64 = 2 * (128 << 20) / 4096
         let mm = MM(pages: pages, maxVMAs: 64, index: .btree)

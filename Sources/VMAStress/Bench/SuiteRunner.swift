@@ -29,7 +29,7 @@ public enum SuiteRunner {
     public static func run(_ given: Suite, tool: String, say: (String) -> Void = { _ in },
                            progress: (Progress) -> Void) throws -> Output {
         var suite = given
-        let calibration = try resolveFaultWork(&suite, say: say)
+        let calibration = try resolveCalibratedWork(&suite, say: say)
         let started = Clock.nanos()
         let elapsed = { Double(Clock.nanos() - started) / 1e9 }
         var cells: [BenchCell] = []
@@ -81,7 +81,7 @@ public enum SuiteRunner {
 
     /// `fault-work = calibrated` or `mutation-work = calibrated`: measures this machine's
     /// kernel and sets the suite's work to what matches it; returns the measurement.
-    static func resolveFaultWork(_ suite: inout Suite, say: (String) -> Void) throws -> Calibration? {
+    static func resolveCalibratedWork(_ suite: inout Suite, say: (String) -> Void) throws -> Calibration? {
         guard suite.faultWork == "calibrated" || suite.mutationWork == "calibrated" else { return nil }
         say("calibrating the fault and mutation work against this machine's kernel (vmastress calibrate)")
         let c = try Calibration.beforeRuns(say: say)
