@@ -92,10 +92,7 @@ public final class ViolationLog: Sendable {
     }
 
     public func report(_ f: Finding, thread: String) {
-        let v = Violation(
-            invariant: f.invariant, strategy: strategy, seed: seed, thread: thread, vma: f.vma, page: f.page,
-            expected: f.expected, seen: f.seen,
-            atSeconds: Double(Clock.nanos() - startNanos) / 1e9, reproduce: reproduce)
+        let v = violation(f, thread: thread)
         let n = total.wrappingAdd(1, ordering: .relaxed).newValue
         entries.withLock { if $0.count < Self.keepAtMost { $0.append(v) } }
         perInvariant.withLock { $0[f.invariant, default: 0] += 1 }
@@ -104,6 +101,13 @@ public final class ViolationLog: Sendable {
             Console.error(line)
         }
         if !keepGoing { stopFlag.store(true, ordering: .relaxed) }
+    }
+
+    /// `f` as this run's violation, now, without recording it.
+    public func violation(_ f: Finding, thread: String) -> Violation {
+        Violation(invariant: f.invariant, strategy: strategy, seed: seed, thread: thread, vma: f.vma, page: f.page,
+                  expected: f.expected, seen: f.seen,
+                  atSeconds: Double(Clock.nanos() - startNanos) / 1e9, reproduce: reproduce)
     }
 
     public var count: Int { total.load(ordering: .relaxed) }

@@ -37,7 +37,7 @@ public enum Runner {
                                wallNanos: window.t1 - window.t0, pausedNanos: a.control.pausedNanos,
                                usage: (window.usage0, stopped.usage))
         a.annotate(&result, started, stopped)
-        if signal != 0 && a.log.count == 0 {
+        if signal != 0 && result.verdict == .success {
             result.verdict = .interrupted
             result.interruptedBy = stopSignalName()
         }
@@ -164,16 +164,19 @@ public enum Runner {
         var present = 0
         for mm in mms { mm.pageTable.forEachPresent { _, _ in present += 1 } }
         let mm = mms[0]
-        let violations = log.all
+        // The self-check once more, past the log: a report the log lost (the self-check's own
+        // among them) still fails the run.
+        let lost = config.check == .off ? [] : unreportedOutcomes(workers, log).map { log.violation($0, thread: "self-check") }
+        let violations = log.all + lost
         var result = RunResult(
             strategy: config.strategy, config: config, reproduce: config.commandLine,
-            verdict: log.count == 0 ? .success : .failure, interruptedBy: nil,
+            verdict: log.count == 0 && lost.isEmpty ? .success : .failure, interruptedBy: nil,
             wallSeconds: Double(wallNanos) / 1e9, measuredSeconds: measured,
             ops: ops, faultOutcomes: outcomes, faultEvents: events, threads: threads, process: process,
             checker: CheckerSummary(checkpoints: checker.checkpoints,
                                     invariantsChecked: AuditPlan.checked(.init(capabilities: can, check: config.check,
                                                                                lockless: !events.isEmpty)),
-                                    violationCount: log.count),
+                                    violationCount: log.count + lost.count),
             store: StoreSummary(vmasAtEnd: mms.reduce(0) { $0 + $1.list.count }, vmaAllocations: mm.vmas.allocations,
                                 vmaFrees: mm.vmas.frees, pageTablePages: mms.reduce(0) { $0 + $1.pageTable.tablesAllocated },
                                 presentPTEsAtEnd: present),
