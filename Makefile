@@ -6,7 +6,8 @@ PC_MODULES := liburcu-memb numa
 # The default run (about a minute and a half): every correct strategy and the host kernel side by side on
 # will-it-scale page_fault1, 3 interleaved repetitions each, faults calibrated against the kernel, checker on.
 # Override with RUN_ARGS=...
-RUN_ARGS   ?= --strategy correct --workload page_fault1 --faulters 2 --duration 2s --warmup 500ms --repetitions 3 --fault-work calibrated --mutation-work calibrated --json results/run.json
+# A comparison of speeds: --preempt off keeps --check full's injected preemption out of its numbers.
+RUN_ARGS   ?= --strategy correct --workload page_fault1 --faulters 2 --duration 2s --warmup 500ms --repetitions 3 --fault-work calibrated --mutation-work calibrated --preempt off --json results/run.json
 # The benchmark suite `make bench` runs (bench/suites/default.suite, about 6 minutes on 2 cores).
 BENCH_ARGS ?= default --out results/bench
 # The soak `make test` ends with: 30 s in phases of 4 s, through its rotation of strategies (6 of its 7). Override with SOAK_ARGS=...

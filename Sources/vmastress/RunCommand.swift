@@ -95,6 +95,9 @@ struct RunCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "CPU hogs: N threads spin beside the workers at normal priority, so workers are preempted inside their windows (0 to \(Perturbation.maxHogs)).")
     var hogs = 0
 
+    @Option(parsing: .unconditional, help: "Preemptions injected into the workers without outside load: a timer stops each worker wherever it is, after a random stretch of this mean time, and holds it there (spins 2-30 µs, yields, or sleeps 20-200 µs). auto: every \(Preempt.every(meanNanos: Preempt.defaultMeanNanos)) under --check full, off otherwise; off; or a mean such as 100us (\(Preempt.shortestMeanNanos / 1000)us to 10s).")
+    var preempt = "auto"
+
     @Option(help: "Run worker threads only on these CPUs (a list like 0-3,6).")
     var cpus: String?
 
@@ -119,7 +122,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "liburcu flavor for strategies whose readers use RCU (spf-rcu, per-vma-lock): memb, qsbr, mb, signal, bp.")
     var rcuFlavor: RCUFlavorKind?
 
-    @Option(help: "Checking while measuring: full (inline checks, torture delays, audit after every mutation, checkpoints), light (inline checks and checkpoints: for benchmarks), off (only the final audit). Several, comma-separated, run side by side.")
+    @Option(help: "Checking while measuring: full (inline checks, torture delays and injected preemption, audit after every mutation, checkpoints), light (inline checks and checkpoints: for benchmarks), off (only the final audit). Several, comma-separated, run side by side.")
     var check = "full"
 
     @Option(parsing: .unconditional, help: "Work a fault does when it installs a new PTE, before the PTL: none (cheap faults: the most races a second), page (clear a real 4 KiB page, as the kernel does), a time such as 250ns, or calibrated (measure this machine's kernel first and use the time that matches it, as 'vmastress calibrate' does; about 10 s). Several, comma-separated, run side by side.")
@@ -145,6 +148,10 @@ struct RunCommand: ParsableCommand {
 
     @Option(parsing: .unconditional, help: "Print a stat line (ops so far, violations, backlog, reader pipe) this often while measuring; 0: never.")
     var statInterval = "0s"
+
+    func parsedPreempt() throws -> Preempt {
+        do { return try Preempt(parsing: preempt) } catch { throw ValidationError("\(error)") }
+    }
 
     func placement() throws -> PlacementRequest {
         var p = PlacementRequest()
@@ -172,7 +179,8 @@ struct RunCommand: ParsableCommand {
         if let spec = self.mix { try mix.apply(spec: spec) }
         let perturbation = Perturbation(stutterSeconds: try DurationText.seconds(stutter),
                                         shuffleSeconds: try DurationText.seconds(shuffle),
-                                        longReads: longReads, writerBursts: writerBursts, hogs: hogs)
+                                        longReads: longReads, writerBursts: writerBursts, hogs: hogs,
+                                        preempt: try parsedPreempt())
         let entries = names.compactMap(StrategyRegistry.named)
         if rcuFlavor != nil && !entries.contains(where: { $0.info.usesRCU }) {
             throw ValidationError("--rcu-flavor applies to strategies whose readers use RCU ("

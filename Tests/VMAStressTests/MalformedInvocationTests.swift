@@ -96,6 +96,10 @@ struct MalformedInvocationTests {
         (["run", "--sample-every", "4194304"], "--sample-every"),
         (["run", "--hogs", "65"], "--hogs"),
         (["run", "--hogs", "-1"], "--hogs"),
+        (["run", "--preempt", "1us"], "--preempt"),
+        (["run", "--preempt", "11s"], "--preempt"),
+        (["run", "--preempt", "sometimes"], "--preempt"),
+        (["run", "--preempt", "-5us"], "--preempt"),
         (["run", "--seed", "-5"], "--seed"),
         (["run", "--seed", "abc"], "--seed"),
         // --mix.

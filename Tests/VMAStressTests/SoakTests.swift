@@ -21,6 +21,7 @@ struct SoakTests {
         let perturbed = (0..<60).map { plan.phase($0, seconds: 1, cores: 2).perturbation }
         #expect(perturbed.contains { $0.stutterSeconds > 0 } && perturbed.contains { $0.shuffleSeconds > 0 })
         #expect(perturbed.contains { $0.longReads } && perturbed.contains { $0.writerBursts })
+        #expect(perturbed.contains { $0.preempt == .off } && perturbed.contains { $0.preempt == .auto })
         #expect(Set((0..<60).map { plan.phase($0, seconds: 1, cores: 2).workload }).count == Workload.soakDefault.count)
         let mms = (0..<60).map { plan.phase($0, seconds: 1, cores: 2) }.filter { $0.mms > 1 }
         #expect(mms.contains { $0.lockstep } && mms.contains { !$0.lockstep }, "\(mms.count) phases with several mms")

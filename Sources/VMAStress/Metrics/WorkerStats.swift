@@ -28,6 +28,9 @@ public final class WorkerStats: @unchecked Sendable {
     /// A faulter's `FaulterStep` (relaxed, for the dump).
     public let step: UnsafeMutablePointer<Atomic<UInt8>>
 
+    /// What `--preempt` did to this thread, set by the thread as it ends.
+    public var preemptions = PreemptCounts()
+
     public var usageStart = rusage()
     public var usageEnd = rusage()
 

@@ -145,12 +145,15 @@ struct RunAssembly {
         var s = Started()
         do {
             s.hogs = try CPUHogs(count: setUpDone ? config.perturbation.hogs : 0)
+            let preemptMean = config.perturbation.preempt.meanNanos(check: config.check)
             for w in workers where setUpDone {
                 let (job, home, seed) = job(w)
                 let body = strategies.worker(w, job, home, envs, seed)
                 s.threads.append(try OSThread.spawn(name: w.name) {
                     w.applyPlacement()
+                    let armed = preemptMean > 0 && vms_preempt_arm(preemptMean, seed) == 0
                     body()
+                    if armed { w.preemptions = PreemptCounts(vms_preempt_disarm()) }
                 })
             }
             if setUpDone {
@@ -290,9 +293,11 @@ struct RunAssembly {
         if config.mms > 1 || config.mmChurn {
             result.mms = MMSummary(count: config.mms, destroyed: caches.mms.destroyedCount, writerWakeups: caches.mms.writerWakeups)
         }
-        if !config.perturbation.isNone {
+        let preempted = config.perturbation.preempt.meanNanos(check: config.check) > 0
+        if !config.perturbation.isNone || preempted {
             result.perturbations = PerturbationCounts(stutters: checker.stutters, shuffles: s.shuffler?.moves ?? 0,
-                                                      hogSpins: config.perturbation.hogs > 0 ? stopped.hogSpins : nil)
+                                                      hogSpins: config.perturbation.hogs > 0 ? stopped.hogSpins : nil,
+                                                      preemptions: preempted ? workers.map(\.preemptions).reduce(PreemptCounts(), +) : nil)
         }
         if watchdog.quitDumps > 0 { result.quitDumps = watchdog.quitDumps }
     }

@@ -144,6 +144,8 @@ public struct PerturbationCounts: Codable, Sendable {
     public var shuffles: Int
     /// Loop iterations the `--hogs` threads spun (nil without hogs).
     public var hogSpins: UInt64?
+    /// What `--preempt` did to the workers (nil when it was off).
+    public var preemptions: PreemptCounts?
 }
 
 /// One thread's placement: planned CPUs, the affinity it had, the CPUs it was sampled on (sched_getcpu).

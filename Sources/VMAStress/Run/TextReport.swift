@@ -16,7 +16,9 @@ public enum TextReport {
                     + (c.mutationWork.map { ", mutation work \($0)" } ?? "")))
         let mixSpec = c.mix.spec(from: c.workload.mix)
         out.append("workload \(c.workload.rawValue)" + (mixSpec.isEmpty ? "" : ", mix \(mixSpec)")
-            + (c.perturbation.isNone ? "" : ", perturbations: " + c.perturbation.commandLineWords.joined(separator: " ")))
+            + (c.perturbation.isNone ? "" : ", perturbations: " + c.perturbation.commandLineWords.joined(separator: " "))
+            + (c.perturbation.preempt == .auto && c.check == .full
+                ? ", preemptions every \(Preempt.every(meanNanos: Preempt.defaultMeanNanos)) (--check full; --preempt off to stop them)" : ""))
         out.append("measured \(fixed(r.measuredSeconds, 2)) s (of \(fixed(r.wallSeconds, 2)) s wall, less checkpoint pauses)")
         out.append("")
         out.append(table(
@@ -67,7 +69,8 @@ public enum TextReport {
         }
         if let p = r.perturbations {
             out.append("perturbations: \(p.stutters) stutter(s), \(p.shuffles) shuffle(s)"
-                + (p.hogSpins.map { ", hogs spun \(human(Double($0))) iterations" } ?? ""))
+                + (p.hogSpins.map { ", hogs spun \(human(Double($0))) iterations" } ?? "")
+                + (p.preemptions.map { ", \(human(Double($0.total))) preemption(s) injected (spun \(human(Double($0.spins))), yielded \(human(Double($0.yields))), slept \(human(Double($0.sleeps))))" } ?? ""))
         }
         if let q = r.quitDumps { out.append("SIGQUIT: \(q) thread dump(s) printed to stderr; the run went on") }
         return (out + verdictLines(r)).joined(separator: "\n")

@@ -119,7 +119,7 @@ public enum Soak {
             + "workloads=\(plan.workloads.map(\.rawValue).joined(separator: ",")) "
             + "threads=\(SoakPlan.threadShapes(cores: o.cores).map { "\($0.faulters)f\($0.mutators)m" }.joined(separator: ",")) "
             + "rcu-flavors=\(RCUFlavorKind.allCases.map(\.rawValue).joined(separator: ",")) indexes=rbtree,btree "
-            + "perturbations=stutter,shuffle,long-reads,writer-bursts,hogs check=full "
+            + "perturbations=stutter,shuffle,long-reads,writer-bursts,hogs,preempt check=full "
             + "keep-going=\(o.keepGoing) rss-limit=\(o.rssLimitKiB / 1024)MiB"
     }
 }

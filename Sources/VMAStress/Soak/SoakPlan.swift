@@ -79,6 +79,8 @@ public struct SoakPlan: Codable, Sendable, Equatable {
         p.longReads = rng.below(3) == 0
         p.writerBursts = mutators > 0 && rng.below(2) == 0
         p.hogs = rng.below(2) == 0 ? Int(1 + rng.below(UInt64(2 * max(1, cores)))) : 0
+        // Injected preemptions (on under check full) in three phases of four.
+        if rng.below(4) == 0 { p.preempt = .off }
         var c = RunConfig(
             strategy: name, faulters: faulters, mutators: mutators, durationSeconds: seconds,
             warmupSeconds: warmupSeconds, seed: rng.next() % 1_000_000_007,

@@ -17,22 +17,26 @@ public struct Perturbation: Codable, Sendable, Equatable {
     /// priority, so workers are preempted inside their read sections and
     /// windows (stress-ng's and rcutorture's oversubscription). 0: off.
     public var hogs = 0
+    /// Preemptions injected into every worker, between any two instructions
+    /// (`Preempt`): by default on under `--check full` and off otherwise.
+    public var preempt = Preempt.auto
 
     /// Hogs beyond this many are refused (they only oversubscribe further).
     public static let maxHogs = 64
 
     public init(stutterSeconds: Double = 0, shuffleSeconds: Double = 0, longReads: Bool = false, writerBursts: Bool = false,
-                hogs: Int = 0) {
+                hogs: Int = 0, preempt: Preempt = .auto) {
         self.stutterSeconds = stutterSeconds
         self.shuffleSeconds = shuffleSeconds
         self.longReads = longReads
         self.writerBursts = writerBursts
         self.hogs = hogs
+        self.preempt = preempt
     }
 
-    enum CodingKeys: String, CodingKey { case stutterSeconds, shuffleSeconds, longReads, writerBursts, hogs }
+    enum CodingKeys: String, CodingKey { case stutterSeconds, shuffleSeconds, longReads, writerBursts, hogs, preempt }
 
-    /// Results written before `hogs` existed read as none.
+    /// Results written before `hogs` or `preempt` existed read as none (those runs had neither).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         stutterSeconds = try c.decode(Double.self, forKey: .stutterSeconds)
@@ -40,8 +44,10 @@ public struct Perturbation: Codable, Sendable, Equatable {
         longReads = try c.decode(Bool.self, forKey: .longReads)
         writerBursts = try c.decode(Bool.self, forKey: .writerBursts)
         hogs = try c.decodeIfPresent(Int.self, forKey: .hogs) ?? 0
+        preempt = try c.decodeIfPresent(Preempt.self, forKey: .preempt) ?? .off
     }
 
+    /// Nothing asked for beyond what the check level brings (`preempt auto`).
     public var isNone: Bool { self == Perturbation() }
 
     /// The command-line words that ask for these perturbations.
@@ -52,6 +58,7 @@ public struct Perturbation: Codable, Sendable, Equatable {
         if longReads { w.append("--long-reads") }
         if writerBursts { w.append("--writer-bursts") }
         if hogs > 0 { w.append("--hogs \(hogs)") }
+        if preempt != .auto { w.append("--preempt \(preempt)") }
         return w
     }
 
