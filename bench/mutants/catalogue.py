@@ -8,11 +8,19 @@ the reason; those are left out of the detection rate.
 `edits` are (file, old, new): `old` must occur exactly once in the file.
 `validate` names the `vmastress validate` stress of the primitive a mutant
 changes: when the strategy's runs miss it, that stress runs too (the
-project checks primitives there, with a busted twin of each)."""
+project checks primitives there, with a busted twin of each). `args` are the
+`vmastress run` arguments the bug's race needs (a second writer, say).
+
+The mutants after "issue 33" are the shapes the detection once depended on a
+busy machine for, or did not see at all: a write-side step moved just past
+the unlock that should cover it (a window of a few instructions, with no
+delay point inside), a node or record freed at once on a less common path,
+an mm hold never dropped, and a report lost on its way to the verdict."""
 
 S = "Sources/VMAStress/"
 SPEC = S + "Strategies/Speculative/SpeculativeFault.swift"
 PVL = S + "Strategies/PerVMALock.swift"
+PVR = S + "Strategies/PerVMARefcount.swift"
 OPS = S + "Store/VMAOperations.swift"
 
 MUTANTS = [
@@ -104,16 +112,51 @@ MUTANTS = [
     dict(id="merge-without-restamp", strategy="mmap-lock", expect="STALE-PTE",
          edits=[(OPS, "return pte.restamped(gen: gen)", "return pte")]),
     dict(id="split-off-by-one", strategy="mmap-lock", expect="TREE",
-         edits=[(OPS, "modify(v) { v.setEnd(page) }", "modify(v) { v.setEnd(page + 1) }")]),
+         edits=[(OPS, "            v.setEnd(page)\n            mm.list.refresh(v)", "            v.setEnd(page + 1)\n            mm.list.refresh(v)")]),
     dict(id="link-without-prepare", strategy="per-vma-lock", expect="STALE-PTE", equivalent=
          "every VMA the model links unlocked is new or a split piece whose contents are final, and every later change write-locks it first; mremap write-locks its new VMA itself before linking",
-         edits=[(OPS, "        vmaPrepare(v)\n        treeWriteBegin()", "        treeWriteBegin()")]),
+         edits=[(OPS, "        vmaPrepare(v)\n        vmaAttach(v)\n        treeWriteBegin()", "        vmaAttach(v)\n        treeWriteBegin()")]),
     dict(id="munmap-spares-last-page", strategy="mmap-lock", expect="MAPPING",
-         edits=[(OPS, "while i < mm.list.count && mm.list[i].start < range.end {\n            remove(",
-                 "while i < mm.list.count && mm.list[i].start < range.end - 1 {\n            remove(")]),
+         edits=[(OPS, "        while let v = mm.list.first(endingAfter: range.start), v.start < range.end {\n            remove(",
+                 "        while let v = mm.list.first(endingAfter: range.start), v.start < range.end - 1 {\n            remove(")]),
     dict(id="gap-search-skips-hint", strategy="mmap-lock", expect="MAPPING",
          edits=[(S + "Store/WriteSide.swift", "let from = min(max(hint, within.start), within.end - count)",
                  "let from = min(max(hint + 1, within.start), within.end - count)")]),
     dict(id="mmap-lock-fault-unlocked", strategy="mmap-lock", expect="STALE-PTE",
          edits=[(S + "Strategies/MMapLock.swift", "        mm.mmapLock.readLock()\n        defer { mm.mmapLock.readUnlock() }\n", "")]),
+    # --- issue 33: a write-side step moved past its unlock ---
+    dict(id="pvl-lock-seq-after-vma-unlock", strategy="per-vma-lock", expect="STALE-PTE",
+         edits=[(PVL, "        v.pointee.lockSeq.store(seq, ordering: .relaxed)\n        mm.probes.delay(.lockSeqSet)\n        v.pointee.lock.writeUnlock()\n",
+                 "        mm.probes.delay(.lockSeqSet)\n        v.pointee.lock.writeUnlock()\n        v.pointee.lockSeq.store(seq, ordering: .relaxed)\n")]),
+    dict(id="pvr-lock-seq-after-writer-bit-dropped", strategy="per-vma-refcount", expect="STALE-PTE",
+         edits=[(PVR, "        v.pointee.lockSeq.store(seq, ordering: .relaxed)\n        mm.probes.delay(.lockSeqSet)\n        if excluding { _ = v.pointee.refs.subtract(Self.writerBit) }\n",
+                 "        mm.probes.delay(.lockSeqSet)\n        if excluding { _ = v.pointee.refs.subtract(Self.writerBit) }\n        v.pointee.lockSeq.store(seq, ordering: .relaxed)\n")]),
+    dict(id="pvl-mm-lock-seq-bump-after-unlock", strategy="per-vma-lock", expect="STALE-PTE", args="--mutators 2",
+         edits=[(PVL, "        mm.bumpLockSeq()\n        mm.probes.delay(.afterLockSeqBump)\n        mm.mmapLock.writeUnlock()\n",
+                 "        mm.probes.delay(.afterLockSeqBump)\n        mm.mmapLock.writeUnlock()\n        mm.bumpLockSeq()\n")]),
+    dict(id="pvr-mm-lock-seq-bump-after-unlock", strategy="per-vma-refcount", expect="STALE-PTE", args="--mutators 2",
+         edits=[(PVR, "        mm.bumpLockSeq()\n        mm.probes.delay(.afterLockSeqBump)\n        mm.mmapLock.writeUnlock()\n",
+                 "        mm.probes.delay(.afterLockSeqBump)\n        mm.mmapLock.writeUnlock()\n        mm.bumpLockSeq()\n")]),
+    dict(id="reseal-after-write-end", strategy="spf-srcu", expect="TORN",
+         edits=[(OPS, "        v.resealChecksum()\n        vmaWriteEnd(v)\n", "        vmaWriteEnd(v)\n        v.resealChecksum()\n")]),
+    # --- issue 33: freed at once on a less common path ---
+    dict(id="btree-merge-frees-neighbour-at-once", strategy="per-vma-lock", expect="UAF",
+         edits=[(S + "Store/BTree.swift", "        free(small)\n        retired.append(neighbour)\n", "        free(small)\n        free(neighbour)\n")]),
+    dict(id="mremap-frees-old-vma-at-once", strategy="spf-rcu", expect="UAF",
+         edits=[(OPS, "        vmaRetire(v)\n        return MutationResult(status: .done, touched: [old, gap])",
+                 "        mm.put(v)\n        return MutationResult(status: .done, touched: [old, gap])")]),
+    dict(id="merge-frees-absorbed-at-once", strategy="per-vma-lock", expect="UAF",
+         edits=[(OPS, "        vmaRetire(right)\n    }", "        mm.put(right)\n    }")]),
+    # --- issue 33: an mm hold never dropped ---
+    dict(id="pvr-foreign-release-keeps-mm", strategy="per-vma-refcount", expect="LEAK",
+         args="--mm-churn --churn-pages 512 --mix hot=100",
+         edits=[(PVR, "        mm.mms.drop(owner)\n        return r", "        return r")]),
+    # --- issue 33: a report lost on its way to the verdict (run on a twin that breaks the invariant) ---
+    dict(id="verdict-fault-check-drops-stale-pte", strategy="busted-no-recheck", expect="STALE-PTE",
+         args="--mutators 2 --mix hot=100",
+         edits=[(S + "Run/Workers.swift", "    if let f = Finding.ofFault(page, write: write, r, stable: stable, guardRegion: guardRegion) {",
+                 "    if let f = Finding.ofFault(page, write: write, r, stable: stable, guardRegion: guardRegion), f.invariant != .stalePTE {")]),
+    dict(id="verdict-log-drops-uaf", strategy="busted-free-no-gp", expect="UAF",
+         edits=[(S + "Check/Violation.swift", "    public func report(_ f: Finding, thread: String) {\n",
+                 "    public func report(_ f: Finding, thread: String) {\n        if f.invariant == .uaf { return }\n")]),
 ]

@@ -78,9 +78,16 @@ def main():
     ap.add_argument("--wmo", action="store_true", help="build with whole-module optimisation, as make does")
     ap.add_argument("--out", help="also write the table (Markdown) here")
     ap.add_argument("--run-args", default="", help="more `vmastress run` arguments, e.g. '--hogs 2'")
+    ap.add_argument("--compare-run-args", help="run every mutant a second time with these arguments added (e.g. '--preempt off'), "
+                    "on the same build, and give both times to the first report")
     args = ap.parse_args()
     mutants = [m for m in MUTANTS if not args.only or m["id"] in args.only.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
+    for m in mutants:
+        for f, old, _ in m["edits"]:
+            n = open(os.path.join(ROOT, f)).read().count(old)
+            if n != 1:
+                sys.exit(f"mutants: {m['id']}: the text to change occurs {n} times in {f} (the catalogue no longer matches the code)")
     tree = os.path.join(ROOT, ".build-mutants", "wmo" if args.wmo else "tree")
     os.makedirs(tree, exist_ok=True)
     sync_tree(tree)
@@ -102,20 +109,16 @@ def main():
                     sys.exit(f"mutants: {m['id']}: the text to change occurs {text.count(old)} times in {f}")
                 open(path, "w").write(text.replace(old, new))
             ok, secs, log = build(tree, args.wmo)
-            found = None
+            found = found_b = None
             if ok:
-                for seed in seeds:
-                    found = run_once(tree, m["strategy"], seed, args.seconds, args.run_args.split())
-                    if found:
-                        found = (*found, seed)
-                        break
-                if not found and m.get("validate"):
-                    found = validate_once(tree, m["validate"], args.seconds)
-                    found = (*found, "-") if found else None
+                found = first_report(tree, m, seeds, args.seconds, args.run_args.split())
+                if args.compare_run_args is not None:
+                    found_b = first_report(tree, m, seeds, args.seconds, args.run_args.split() + args.compare_run_args.split())
         finally:
             for path, text in originals.items():
                 open(path, "w").write(text)
-        row = dict(m, built=ok, build_seconds=secs, found=found)
+        row = dict(m, built=ok, build_seconds=secs, found=found, found_b=found_b,
+                   compared=args.compare_run_args is not None)
         rows.append(row)
         print(line(row), flush=True)
 
@@ -125,44 +128,73 @@ def main():
         open(args.out, "w").write(table)
 
 
+def first_report(tree, m, seeds, seconds, extra):
+    """(invariant, seconds, seed) of the first seed that reports, or None; a mutant's own
+    `args` (the race shape its bug needs) come before `extra`."""
+    for seed in seeds:
+        found = run_once(tree, m["strategy"], seed, seconds, m.get("args", "").split() + extra)
+        if found:
+            return (*found, seed)
+    if m.get("validate"):
+        found = validate_once(tree, m["validate"], seconds)
+        return (*found, "-") if found else None
+    return None
+
+
+def verdict(found):
+    if not found:
+        return "MISSED"
+    inv, at, seed = found
+    return f"caught: {inv}" + (f" at {at:.3f} s" if at is not None else "") + (f" (seed {seed})" if seed != "-" else "")
+
+
 def line(r):
-    if not r["built"]:
-        verdict = "does not build"
-    elif r["found"]:
-        inv, at, seed = r["found"]
-        verdict = f"caught: {inv}" + (f" at {at:.3f} s" if at is not None else "") + (f" (seed {seed})" if seed != "-" else "")
-    else:
-        verdict = "MISSED"
+    text = verdict(r["found"]) if r["built"] else "does not build"
+    if r["built"] and r["compared"]:
+        text += f"; with the compared arguments {verdict(r['found_b'])}"
     eq = " [equivalent]" if r.get("equivalent") else ""
-    return f"{r['id']} ({r['strategy']}, expects {r['expect']}){eq}: {verdict}; rebuild {r['build_seconds']:.0f} s"
+    return f"{r['id']} ({r['strategy']}, expects {r['expect']}){eq}: {text}; rebuild {r['build_seconds']:.0f} s"
+
+
+def cells(r, found):
+    """result, first report, seconds, seed."""
+    if not r["built"]:
+        return "does not build", "", "", ""
+    if not found:
+        return "missed", "", "", ""
+    inv, at, seed = found
+    return ("caught" if at is not None else "hang"), inv, (f"{at:.3f}" if at is not None else ""), str(seed)
 
 
 def render(rows, args):
     counted = [r for r in rows if not r.get("equivalent") and r["built"]]
-    caught = [r for r in counted if r["found"] and r["found"][1] is not None]
-    out = [f"# Mutants, {datetime.date.today().isoformat()}",
-           "",
-           f"`python3 bench/mutants/run.py --seeds {args.seeds} --seconds {args.seconds}{' --wmo' if args.wmo else ''}"
-           f"{' --run-args ' + repr(args.run_args) if args.run_args else ''}`: "
-           f"{len(caught)} of {len(counted)} non-equivalent mutants caught "
-           f"({100 * len(caught) / max(1, len(counted)):.0f}%); {sum(1 for r in rows if r.get('equivalent'))} equivalent, left out.",
-           "",
-           "| mutant | strategy | expected | result | first report | seconds | seed |",
-           "|---|---|---|---|---|---:|---:|"]
+    caught = lambda key: [r for r in counted if r[key] and r[key][1] is not None]
+    compared = args.compare_run_args is not None
+    command = (f"`python3 bench/mutants/run.py --seeds {args.seeds} --seconds {args.seconds}{' --wmo' if args.wmo else ''}"
+               f"{' --run-args ' + repr(args.run_args) if args.run_args else ''}"
+               f"{' --compare-run-args ' + repr(args.compare_run_args) if compared else ''}`")
+    summary = (f"{command}: {len(caught('found'))} of {len(counted)} non-equivalent mutants caught "
+               f"({100 * len(caught('found')) / max(1, len(counted)):.0f}%)")
+    if compared:
+        summary += (f"; with {args.compare_run_args!r} added, {len(caught('found_b'))} "
+                    f"({100 * len(caught('found_b')) / max(1, len(counted)):.0f}%)")
+    out = [f"# Mutants, {datetime.date.today().isoformat()}", "",
+           summary + f"; {sum(1 for r in rows if r.get('equivalent'))} equivalent, left out.", ""]
+    header = "| mutant | strategy | expected | result | first report | seconds | seed |"
+    rule = "|---|---|---|---|---|---:|---:|"
+    if compared:
+        header += f" with {args.compare_run_args} | first report | seconds | seed |"
+        rule += "---|---|---:|---:|"
+    out += [header, rule]
     for r in rows:
-        if not r["built"]:
-            res, inv, at, seed = "does not build", "", "", ""
-        elif r["found"]:
-            inv, at, seed = r["found"]
-            res = "caught" if at is not None else "hang"
-            at = f"{at:.3f}" if at is not None else ""
-        else:
-            res, inv, at, seed = "missed", "", "", ""
+        res, inv, at, seed = cells(r, r["found"])
         if r.get("equivalent"):
             res += f" (equivalent: {r['equivalent']})"
-        out.append(f"| {r['id']} | {r['strategy']} | {r['expect']} | {res} | {inv} | {at} | {seed} |")
+        row = f"| {r['id']} | {r['strategy']}{' ' + r['args'] if r.get('args') else ''} | {r['expect']} | {res} | {inv} | {at} | {seed} |"
+        if compared:
+            row += " " + " | ".join(cells(r, r["found_b"])) + " |"
+        out.append(row)
     return "\n".join(out) + "\n"
-
 
 if __name__ == "__main__":
     main()
