@@ -79,6 +79,13 @@ static void install(void) {
 
 int vms_preempt_arm(uint64_t mean_interval_ns, uint64_t seed) {
     pthread_once(&install_once, install);
+    // The thread may have inherited a mask that blocks it (swift test's
+    // threads do): a blocked timer signal stays
+    // pending and the thread is never stopped.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, preempt_signal);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     struct sigevent sev = {0};
     sev.sigev_notify = SIGEV_THREAD_ID;
     sev.sigev_signo = preempt_signal;

@@ -22,10 +22,10 @@ struct PreemptTests {
     }
 
     @Test func autoIsOnOnlyUnderFullChecks() {
-        #expect(Preempt.auto.meanNanos(check: .full) == Preempt.defaultMeanNanos)
-        #expect(Preempt.auto.meanNanos(check: .light) == 0)
-        #expect(Preempt.off.meanNanos(check: .full) == 0)
-        #expect(Preempt.every(meanNanos: 80_000).meanNanos(check: .off) == 80_000)
+        #expect(Preempt.auto.meanNanos(checkingFully: true) == Preempt.defaultMeanNanos)
+        #expect(Preempt.auto.meanNanos(checkingFully: false) == 0)
+        #expect(Preempt.off.meanNanos(checkingFully: true) == 0)
+        #expect(Preempt.every(meanNanos: 80_000).meanNanos(checkingFully: false) == 80_000)
     }
 
     /// A reproducer says only what differs from the default; a results file from before

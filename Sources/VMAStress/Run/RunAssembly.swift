@@ -145,7 +145,7 @@ struct RunAssembly {
         var s = Started()
         do {
             s.hogs = try CPUHogs(count: setUpDone ? config.perturbation.hogs : 0)
-            let preemptMean = config.perturbation.preempt.meanNanos(check: config.check)
+            let preemptMean = config.perturbation.preempt.meanNanos(checkingFully: config.check == .full)
             for w in workers where setUpDone {
                 let (job, home, seed) = job(w)
                 let body = strategies.worker(w, job, home, envs, seed)
@@ -293,7 +293,7 @@ struct RunAssembly {
         if config.mms > 1 || config.mmChurn {
             result.mms = MMSummary(count: config.mms, destroyed: caches.mms.destroyedCount, writerWakeups: caches.mms.writerWakeups)
         }
-        let preempted = config.perturbation.preempt.meanNanos(check: config.check) > 0
+        let preempted = config.perturbation.preempt.meanNanos(checkingFully: config.check == .full) > 0
         if !config.perturbation.isNone || preempted {
             result.perturbations = PerturbationCounts(stutters: checker.stutters, shuffles: s.shuffler?.moves ?? 0,
                                                       hogSpins: config.perturbation.hogs > 0 ? stopped.hogSpins : nil,

@@ -51,10 +51,11 @@ public enum Preempt: Equatable, Sendable, CodableAsText {
         }
     }
 
-    /// The mean time between a worker's preemptions in a run at `check`; 0: none.
-    public func meanNanos(check: CheckLevel) -> UInt64 {
+    /// The mean time between a worker's preemptions; 0: none. `auto` preempts
+    /// only a run whose checker checks everything (`--check full`).
+    public func meanNanos(checkingFully: Bool) -> UInt64 {
         switch self {
-        case .auto: return check == .full ? Self.defaultMeanNanos : 0
+        case .auto: return checkingFully ? Self.defaultMeanNanos : 0
         case .off: return 0
         case let .every(n): return n
         }
