@@ -22,13 +22,39 @@ struct AuditPlanTests {
     @Test func theCheckedListFollowsTheRun() {
         let refcount = PerVMARefcount<MembRCU>.info.capabilities.union(StrategyEntry.stepCapabilities(PerVMARefcount<MembRCU>.self))
         let lockless = AuditPlan.Run(capabilities: refcount, check: .full, lockless: true)
-        #expect(AuditPlan.checked(lockless) == [.stable, .mapping, .uaf, .torn, .pipe, .reuse, .tree, .ref, .stalePTE, .leak])
+        // A type-safe cache reuses records at once: no grace period for PIPE to count.
+        #expect(AuditPlan.checked(lockless) == [.stable, .mapping, .uaf, .torn, .reuse, .tree, .ref, .stalePTE, .leak])
+        let spf = AuditPlan.Run(capabilities: SPFRCU<MembRCU>.info.capabilities, check: .full, lockless: true)
+        #expect(AuditPlan.checked(spf) == [.stable, .mapping, .uaf, .torn, .pipe, .tree, .ref, .stalePTE, .leak])
+        let noFaults = AuditPlan.Run(capabilities: refcount, check: .full, lockless: false, stableFaults: false)
+        #expect(AuditPlan.checked(noFaults) == [.mapping, .tree, .ref, .stalePTE, .leak], "nothing faulted, nothing judged inline")
         let locked = AuditPlan.Run(capabilities: MMapLock.info.capabilities, check: .light, lockless: false)
         #expect(AuditPlan.checked(locked) == [.stable, .tree, .ref, .stalePTE, .leak])
         let off = AuditPlan.Run(capabilities: MMapLock.info.capabilities, check: .off, lockless: false)
         #expect(AuditPlan.checked(off) == [.tree, .ref, .stalePTE, .leak], "checkpoints audit at every level")
         let kernel = AuditPlan.Run(capabilities: Kernel.info.capabilities, check: .light, lockless: false)
         #expect(AuditPlan.checked(kernel) == [.stable, .mapping])
+        let kernelFaultsOnly = AuditPlan.Run(capabilities: Kernel.info.capabilities, check: .light, lockless: false, mutated: false)
+        #expect(AuditPlan.checked(kernelFaultsOnly) == [.stable])
+    }
+
+    /// Each audit that runs is counted; a claim with no count is what the run's self-check fails on.
+    @Test func auditsAreCountedAndAnUncountedClaimIsNamed() {
+        let f = Fixture()
+        defer { f.destroy() }
+        _ = f.s.mmapFixed(PageRange(10, 20), prot: .read)
+        var tally = Evaluations()
+        #expect(AuditPlan.checkpoint([AuditPlan.MMInput(mm: f.mm, underflowsBefore: 0, model: nil)], tally: &tally).isEmpty)
+        #expect(AuditPlan.afterMutation(f.mm, touched: [PageRange(10, 12)], tally: &tally).isEmpty)
+        #expect(tally[.tree] == 2 && tally[.stalePTE] == 2 && tally[.ref] == 1 && tally[.leak] == 1)
+        #expect(tally[.mapping] == 0, "no model: nothing compared")
+        let run = AuditPlan.Run(capabilities: MMapLock.info.capabilities, check: .light, lockless: false)
+        #expect(AuditPlan.unevaluated(run, tally) == [.stable])
+        tally.add(.stable, 3)
+        #expect(AuditPlan.unevaluated(run, tally).isEmpty)
+        // The kernel backend samples its MAPPING checks: a zero there is not a claim broken.
+        let kernel = AuditPlan.Run(capabilities: Kernel.info.capabilities, check: .light, lockless: false)
+        #expect(AuditPlan.unevaluated(kernel, tally).isEmpty)
     }
 
     /// A checkpoint reports a broken index alone: the scans after it would search that index.

@@ -26,7 +26,10 @@ struct StrategyTests {
         #expect(successes > 0 && successes <= attempts)
         #expect(r.faultEvents["fallback"] ?? 0 > 0, "guard faults always fall back to mmap_lock")
         #expect(r.readerPipe?.dropFirst(2).allSatisfy { $0 == 0 } == true)
-        #expect(r.checker.invariantsChecked.contains(.uaf) && r.checker.invariantsChecked.contains(.pipe))
+        // A type-safe cache has no grace period before reuse for PIPE to count: REUSE instead.
+        let typeSafe = r.capabilities?.contains(.typeSafeCache) == true
+        #expect(r.checker.invariantsChecked.contains(.uaf) && r.checker.invariantsChecked.contains(typeSafe ? .reuse : .pipe))
+        for i in r.checker.invariantsChecked { #expect((r.checker.evaluations?[i] ?? 0) > 0, "\(name): \(i.rawValue) never evaluated") }
     }
 
     static let flavorRuns: [(String, RCUFlavorKind)] = StrategyRegistry.correct.filter(\.info.usesRCU).map(\.info.name).flatMap { s in

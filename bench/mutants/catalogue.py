@@ -15,7 +15,8 @@ The mutants after "issue 33" are the shapes the detection once depended on a
 busy machine for, or did not see at all: a write-side step moved just past
 the unlock that should cover it (a window of a few instructions, with no
 delay point inside), a node or record freed at once on a less common path,
-an mm hold never dropped, and a report lost on its way to the verdict."""
+an mm hold never dropped, a report lost on its way to the verdict, and a
+check that never runs while the run still lists its invariant as checked."""
 
 S = "Sources/VMAStress/"
 SPEC = S + "Strategies/Speculative/SpeculativeFault.swift"
@@ -159,4 +160,11 @@ MUTANTS = [
     dict(id="verdict-log-drops-uaf", strategy="busted-free-no-gp", expect="UAF",
          edits=[(S + "Check/Violation.swift", "    public func report(_ f: Finding, thread: String) {\n",
                  "    public func report(_ f: Finding, thread: String) {\n        if f.invariant == .uaf { return }\n")]),
+    # --- issue 33: a check that cannot fail (it never runs, and the run still lists it) ---
+    dict(id="spf-rcu-pin-skips-pipe", strategy="spf-rcu", expect="PIPE",
+         edits=[(S + "Strategies/Speculative/SPFRCU.swift", "        if let seen = ctx.readPipe(v, id: id) { return .violation(seen) }\n", "")]),
+    dict(id="pvr-commit-skips-reuse-check", strategy="per-vma-refcount", expect="REUSE",
+         edits=[(PVR, "        if let r = ctx.checkReuse(v, id: id, mm, page) {", "        if false, let r = ctx.checkReuse(v, id: id, mm, page) {")]),
+    dict(id="inline-checks-off-under-full", strategy="per-vma-lock", expect="UAF",
+         edits=[(S + "Run/Workers.swift", "        ctx.checks = check != .off\n", "        ctx.checks = false\n")]),
 ]

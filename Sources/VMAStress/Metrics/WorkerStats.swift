@@ -18,7 +18,8 @@ public final class WorkerStats: @unchecked Sendable {
     public let role: Role
     public let index: Int
 
-    /// Ops done, ops failed (per OpKind), fault outcomes, fault events, reader-pipe buckets.
+    /// Ops done, ops failed (per OpKind), fault outcomes, fault events, reader-pipe buckets,
+    /// delay-point counts, inline checks run.
     public let counters: UnsafeMutablePointer<UInt64>
     public let histograms: UnsafeMutablePointer<Histogram<UInt64>>
     /// Operations completed so far, for the stall watchdog (relaxed).
@@ -48,7 +49,8 @@ public final class WorkerStats: @unchecked Sendable {
     static let eventBase = outcomeBase + FaultResult.Kind.allCases.count
     static let pipeBase = eventBase + FaultEvent.allCases.count
     static let delayBase = pipeBase + FaultContext.pipeBuckets
-    static let counterCount = delayBase + FaultContext.delayCounters
+    static let evaluatedBase = delayBase + FaultContext.delayCounters
+    static let counterCount = evaluatedBase + InlineCheck.allCases.count
 
     /// 1 ns to 60 s at 3 significant digits.
     public static func newHistogram() -> Histogram<UInt64> {
@@ -102,6 +104,7 @@ public final class WorkerStats: @unchecked Sendable {
     /// Forgets the warm-up: zero counters and histograms, note resource usage. Own thread only.
     public func beginMeasuring() {
         counters.update(repeating: 0, count: Self.counterCount)
+        audited = Evaluations()
         for i in 0..<Self.ops { histograms[i].reset() }
         _ = vms_thread_rusage(&usageStart)
     }
@@ -115,10 +118,13 @@ public final class WorkerStats: @unchecked Sendable {
     public func pipe(_ bucket: Int) -> UInt64 { counters[Self.pipeBase + bucket] }
     public func delayPasses(_ p: ReadPoint) -> UInt64 { counters[Self.delayBase + 2 * p.rawValue] }
     public func delayFired(_ p: ReadPoint) -> UInt64 { counters[Self.delayBase + 2 * p.rawValue + 1] }
+    public func evaluated(_ c: InlineCheck) -> UInt64 { counters[Self.evaluatedBase + c.rawValue] }
+    /// The audits this thread ran after its mutations (`--check full`), per invariant.
+    public var audited = Evaluations()
     /// This worker's fault-path context (counters it alone writes).
     public func faultContext() -> FaultContext {
         FaultContext(events: counters + Self.eventBase, pipe: counters + Self.pipeBase,
-                     delayCounts: counters + Self.delayBase, step: step)
+                     delayCounts: counters + Self.delayBase, evaluated: counters + Self.evaluatedBase, step: step)
     }
 }
 

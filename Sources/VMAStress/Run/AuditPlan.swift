@@ -20,8 +20,14 @@ enum AuditPlan {
     struct Run: Sendable {
         let capabilities: Capabilities
         let check: CheckLevel
-        /// Its faults took a lockless path (they counted fault-path events).
+        /// Some fault finished on the lockless path (`spf-success`): each such
+        /// fault ran every inline check of its strategy.
         let lockless: Bool
+        /// It faulted at the stable region or the guard (or a region worker
+        /// faulted its own pages), where STABLE judges every fault.
+        var stableFaults = true
+        /// It completed a mutation.
+        var mutated = true
     }
 
     /// What a checkpoint's audit of one mm needs besides the mm.
@@ -44,6 +50,10 @@ enum AuditPlan {
         /// A finding here ends the mm's audit: the scans after it search the
         /// index, and on a broken one would only repeat the same fault.
         var first = false
+        /// Its checks are sampled (the kernel backend's touches after a call,
+        /// one call in `Kernel.checkEvery`): a run may claim it and evaluate it
+        /// zero times.
+        var sampled: (@Sendable (Run) -> Bool)? = nil
     }
 
     static func model(_ r: Run) -> Bool { r.capabilities.contains(.modelStore) }
@@ -51,15 +61,18 @@ enum AuditPlan {
 
     /// In the order the report lists them; the audits of one mm run `first` rows first, then in this order.
     static let rows: [Row] = [
-        Row(invariant: .stable, when: .inline, applies: checking),
+        Row(invariant: .stable, when: .inline, applies: { checking($0) && $0.stableFaults }),
         Row(invariant: .mapping, when: [.afterMutation, .checkpoint],
-            applies: { model($0) ? $0.check == .full : checking($0) },
-            ofMM: { i in i.model.map { m in m.lock.withLock { _ in m.compare(i.mm) } } ?? [] }),
+            applies: { model($0) ? $0.check == .full : checking($0) && $0.mutated },
+            ofMM: { i in i.model.map { m in m.lock.withLock { _ in m.compare(i.mm) } } ?? [] },
+            sampled: { !model($0) }),
         Row(invariant: .uaf, when: .inline, applies: { model($0) && checking($0) && $0.lockless }),
         Row(invariant: .torn, when: .inline, applies: { model($0) && checking($0) && $0.lockless }),
-        Row(invariant: .pipe, when: .inline, applies: { model($0) && checking($0) && $0.lockless }),
+        // A type-safe cache reuses a record at once: no grace period to count (REUSE and UAF instead).
+        Row(invariant: .pipe, when: .inline,
+            applies: { model($0) && checking($0) && $0.lockless && !$0.capabilities.contains(.typeSafeCache) }),
         Row(invariant: .reuse, when: .inline,
-            applies: { model($0) && checking($0) && $0.capabilities.contains(.typeSafeCache) }),
+            applies: { model($0) && checking($0) && $0.lockless && $0.capabilities.contains(.typeSafeCache) }),
         Row(invariant: .tree, when: [.checkpoint, .afterMutation], applies: model,
             ofMM: { i in
                 let tree = Audit.tree(i.mm)
@@ -79,24 +92,59 @@ enum AuditPlan {
     /// The invariants a run checks, for its report.
     static func checked(_ run: Run) -> [Invariant] { rows.filter { $0.applies(run) }.map(\.invariant) }
 
-    /// A checkpoint's audits, mm by mm, then over all of them. Every row with
-    /// an audit applies to every run with a model store (MAPPING's needs its
-    /// model, `--check full`); a backend without one has nothing here to audit.
-    static func checkpoint(_ mms: [MMInput], pendingFrees: UInt64 = 0) -> [Finding] {
+    /// The invariants `run` lists as checked that `evaluations` shows it never
+    /// evaluated (sampled ones aside): each a check that could not fail.
+    static func unevaluated(_ run: Run, _ evaluations: Evaluations) -> [Invariant] {
+        rows.filter { $0.applies(run) && !($0.sampled?(run) ?? false) && evaluations[$0.invariant] == 0 }.map(\.invariant)
+    }
+
+    /// A checkpoint's audits, mm by mm, then over all of them, each audit
+    /// that ran counted in `tally`. Every row with an audit applies to every
+    /// run with a model store (MAPPING's needs its model, `--check full`); a
+    /// backend without one has nothing here to audit.
+    static func checkpoint(_ mms: [MMInput], pendingFrees: UInt64 = 0, tally: inout Evaluations) -> [Finding] {
         var found: [Finding] = []
         for i in mms {
             for row in rows where row.first {
-                if let f = row.ofMM?(i), !f.isEmpty { return f }
+                guard let audit = row.ofMM else { continue }
+                tally.add(row.invariant)
+                let f = audit(i)
+                if !f.isEmpty { return f }
             }
-            for row in rows where !row.first { found += row.ofMM?(i) ?? [] }
+            for row in rows where !row.first {
+                guard let audit = row.ofMM, row.invariant != .mapping || i.model != nil else { continue }
+                tally.add(row.invariant)
+                found += audit(i)
+            }
         }
-        return found + rows.flatMap { $0.ofAll?(mms.map(\.mm), pendingFrees) ?? [] }
+        for row in rows {
+            guard let audit = row.ofAll else { continue }
+            tally.add(row.invariant)
+            found += audit(mms.map(\.mm), pendingFrees)
+        }
+        return found
     }
 
-    /// The audits of the ranges a mutation touched; TREE's first, and the rest only when it found nothing.
-    static func afterMutation(_ mm: MM, touched: [PageRange]) -> [Finding] {
+    static func checkpoint(_ mms: [MMInput], pendingFrees: UInt64 = 0) -> [Finding] {
+        var tally = Evaluations()
+        return checkpoint(mms, pendingFrees: pendingFrees, tally: &tally)
+    }
+
+    /// The audits of the ranges a mutation touched, counted in `tally`; TREE's
+    /// first, and the rest only when it found nothing.
+    static func afterMutation(_ mm: MM, touched: [PageRange], tally: inout Evaluations) -> [Finding] {
+        for row in rows where row.first && row.around != nil { tally.add(row.invariant) }
         let first = indexAround(mm, touched: touched)
-        return !first.isEmpty ? first : rows.filter { !$0.first }.flatMap { $0.around?(mm, touched) ?? [] }
+        guard first.isEmpty else { return first }
+        return rows.filter { !$0.first && $0.around != nil }.flatMap { row -> [Finding] in
+            tally.add(row.invariant)
+            return row.around!(mm, touched)
+        }
+    }
+
+    static func afterMutation(_ mm: MM, touched: [PageRange]) -> [Finding] {
+        var tally = Evaluations()
+        return afterMutation(mm, touched: touched, tally: &tally)
     }
 
     /// The `first` rows' audits around what a mutation touched: a broken

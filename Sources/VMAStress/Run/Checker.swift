@@ -34,6 +34,8 @@ public final class Checker: @unchecked Sendable {
     let oldestProgress = Atomic<UInt64>(0)
     private let phaseIndex = Atomic<Int>(0)
     private let ended = Atomic<UInt64>(0)
+    /// The checkpoint audits that ran, the final one's too.
+    private let audited = Mutex(Evaluations())
 
     public init(mms: [MM], control: RunControl, log: ViolationLog, workers: [WorkerStats],
                 intervalNanos: UInt64, stallTimeoutNanos: UInt64, models: [MappingModel?],
@@ -52,6 +54,8 @@ public final class Checker: @unchecked Sendable {
     }
 
     public var checkpoints: Int { checkpointCount.load(ordering: .relaxed) }
+    public var evaluations: Evaluations { audited.withLock { $0 } }
+    func count(_ tally: Evaluations) { audited.withLock { $0.add(tally) } }
     public var didStall: Bool { stalled.load(ordering: .relaxed) }
     public var stutters: Int { stutterCount.load(ordering: .relaxed) }
     public func stop() { stopFlag.store(true, ordering: .relaxed) }
@@ -101,9 +105,11 @@ public final class Checker: @unchecked Sendable {
             phaseIndex.store(1, ordering: .relaxed)
             quiesce()
             phaseIndex.store(2, ordering: .relaxed)
-            for f in Self.audit(mms, underflowsBefore: underflowsAtStart, models: models) + strategyFindings() {
+            var tally = Evaluations()
+            for f in Self.audit(mms, underflowsBefore: underflowsAtStart, models: models, tally: &tally) + strategyFindings() {
                 log.report(f, thread: "checker")
             }
+            count(tally)
         }
         if hold > 0 {
             phaseIndex.store(3, ordering: .relaxed)
@@ -122,11 +128,17 @@ public final class Checker: @unchecked Sendable {
         audit([mm], underflowsBefore: [underflowsBefore], pendingFrees: pendingFrees, models: [model])
     }
 
-    /// The audits of each mm, then LEAK over the VMA cache they share (`AuditPlan`).
+    /// The audits of each mm, then LEAK over the VMA cache they share (`AuditPlan`), counted in `tally`.
+    public static func audit(_ mms: [MM], underflowsBefore: [UInt64], pendingFrees: UInt64 = 0,
+                             models: [MappingModel?], tally: inout Evaluations) -> [Finding] {
+        AuditPlan.checkpoint(mms.indices.map { AuditPlan.MMInput(mm: mms[$0], underflowsBefore: underflowsBefore[$0], model: models[$0]) },
+                             pendingFrees: pendingFrees, tally: &tally)
+    }
+
     public static func audit(_ mms: [MM], underflowsBefore: [UInt64], pendingFrees: UInt64 = 0,
                              models: [MappingModel?]) -> [Finding] {
-        AuditPlan.checkpoint(mms.indices.map { AuditPlan.MMInput(mm: mms[$0], underflowsBefore: underflowsBefore[$0], model: models[$0]) },
-                             pendingFrees: pendingFrees)
+        var tally = Evaluations()
+        return audit(mms, underflowsBefore: underflowsBefore, pendingFrees: pendingFrees, models: models, tally: &tally)
     }
 
     /// The thread dump: every worker's role, operation, step and progress, and the mm writer's step.

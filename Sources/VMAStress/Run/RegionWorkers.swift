@@ -75,6 +75,7 @@ struct RegionFaulter<S: Strategy>: WorkerKind {
         if sampled { _ = w.histograms[OpKind.fault.rawValue].record(UInt64(Double(Clock.ticks() &- t0) * env.nsPerTick)) }
         w.counters[WorkerStats.doneBase + OpKind.fault.rawValue] &+= 1
         w.counters[WorkerStats.outcomeBase + result.kind.rawValue] &+= 1
+        if checking { ctx.evaluating(.stable) }
         if checking && !result.succeeded {
             checkFault(page, write: write, result, stable: env.layout.stable, guardRegion: env.layout.guardRegion, env.log, w)
             if isSegv(result) {

@@ -266,9 +266,12 @@ struct RunAssembly {
     func finalAudit() -> Bool {
         let final = FindingsBox()
         let done = Runner.bounded("final-audit", nanos: stallNanos) {
-            [strategies = self.strategies, mms = self.mms, models = self.models, underflows = self.checker.underflowsAtStart] in
+            [strategies = self.strategies, mms = self.mms, models = self.models, checker = self.checker,
+             underflows = self.checker.underflowsAtStart] in
             strategies.quiesce()
-            final.findings = Checker.audit(mms, underflowsBefore: underflows, models: models) + strategies.takeFindings()
+            var tally = Evaluations()
+            final.findings = Checker.audit(mms, underflowsBefore: underflows, models: models, tally: &tally) + strategies.takeFindings()
+            checker.count(tally)
         }
         if done {
             for f in final.findings { log.report(f, thread: "final") }

@@ -40,6 +40,8 @@ public struct CheckerSummary: Codable, Sendable {
     public var checkpoints: Int
     public var invariantsChecked: [Invariant]
     public var violationCount: Int
+    /// How many times each invariant was evaluated (absent in results written before it was counted).
+    public var evaluations: Evaluations?
 }
 
 /// Several address spaces in one run.

@@ -35,7 +35,7 @@ public enum Runner {
         let signal = vms_stop_signal()
         var result = summarise(plan, workers: a.workers, log: a.log, checker: a.checker, mms: a.mms,
                                wallNanos: window.t1 - window.t0, pausedNanos: a.control.pausedNanos,
-                               usage: (window.usage0, stopped.usage))
+                               usage: (window.usage0, stopped.usage), cutShort: signal != 0 || stopped.abandoned)
         a.annotate(&result, started, stopped)
         if signal != 0 && result.verdict == .success {
             result.verdict = .interrupted
@@ -147,8 +147,49 @@ public enum Runner {
         }
     }
 
+    /// Each invariant's evaluations: the workers' inline checks (over the measured
+    /// window), the audits after their mutations, the checkpoints' and the final
+    /// audit's, and the backend's checks of its own calls.
+    static func evaluations(_ workers: [WorkerStats], _ checker: Checker, _ mms: [MM]) -> Evaluations {
+        var e = checker.evaluations
+        for w in workers {
+            for c in InlineCheck.allCases where w.evaluated(c) > 0 { e.add(c.invariant, w.evaluated(c)) }
+            e.add(w.audited)
+        }
+        let calls = mms.reduce(UInt64(0)) { $0 + $1.evidence.callChecks }
+        if calls > 0 { e.add(.mapping, calls) }
+        return e
+    }
+
+    /// What the run's checks had to work on, for the invariants it can claim.
+    /// STABLE judges the faults aimed at the stable region and the guard (a
+    /// region worker's at its own pages): claimed when some were judged, or
+    /// when at least `stableFaultsClaimed` were expected (a zero is then a
+    /// check that did not run, not bad luck: (1 - p)^n below e^-50).
+    static func auditRun(_ config: RunConfig, _ can: Capabilities, _ workers: [WorkerStats],
+                         _ evaluations: Evaluations) -> AuditPlan.Run {
+        let faults = workers.reduce(UInt64(0)) { $0 + $1.done(.fault) + $1.failed(.fault) }
+        let aimedPercent = config.workload.spec.regions != nil ? 100 : config.mix.faultStablePercent + config.mix.faultGuardPercent
+        let expected = Double(faults) * Double(min(aimedPercent, 100)) / 100
+        return AuditPlan.Run(capabilities: can, check: config.check,
+                             lockless: workers.contains { $0.event(.speculativeSuccess) > 0 },
+                             stableFaults: evaluations[.stable] > 0 || expected >= stableFaultsClaimed,
+                             mutated: workers.contains { w in OpKind.mutations.contains { w.done($0) > 0 } })
+    }
+
+    static let stableFaultsClaimed = 50.0
+
+    /// The self-check of the checks: an invariant the run lists as checked and never
+    /// evaluated (`AuditPlan.unevaluated`).
+    static func unevaluatedClaims(_ run: AuditPlan.Run, _ evaluations: Evaluations) -> [Finding] {
+        AuditPlan.unevaluated(run, evaluations).map { i in
+            Finding(i, expected: "\(i.rawValue), which this run lists as checked, is evaluated at least once",
+                    seen: "it was evaluated 0 times: its check never ran (an internal error of vmastress)")
+        }
+    }
+
     static func summarise(_ runPlan: RunPlan, workers: [WorkerStats], log: ViolationLog, checker: Checker, mms: [MM],
-                          wallNanos: UInt64, pausedNanos: UInt64, usage: (rusage, rusage)) -> RunResult {
+                          wallNanos: UInt64, pausedNanos: UInt64, usage: (rusage, rusage), cutShort: Bool = false) -> RunResult {
         let config = runPlan.config, can = runPlan.capabilities
         let measured = Double(wallNanos - min(pausedNanos, wallNanos)) / 1e9
         let (ops, histograms) = opSummaries(config, workers, measured: measured)
@@ -166,17 +207,20 @@ public enum Runner {
         let mm = mms[0]
         // The self-check once more, past the log: a report the log lost (the self-check's own
         // among them) still fails the run.
-        let lost = config.check == .off ? [] : unreportedOutcomes(workers, log).map { log.violation($0, thread: "self-check") }
+        var lost = config.check == .off ? [] : unreportedOutcomes(workers, log).map { log.violation($0, thread: "self-check") }
+        let evaluated = evaluations(workers, checker, mms), claims = auditRun(config, can, workers, evaluated)
+        // A run stopped early or already failing may not have reached every check.
+        if !cutShort && log.count == 0 && lost.isEmpty {
+            lost = unevaluatedClaims(claims, evaluated).map { log.violation($0, thread: "self-check") }
+        }
         let violations = log.all + lost
         var result = RunResult(
             strategy: config.strategy, config: config, reproduce: config.commandLine,
             verdict: log.count == 0 && lost.isEmpty ? .success : .failure, interruptedBy: nil,
             wallSeconds: Double(wallNanos) / 1e9, measuredSeconds: measured,
             ops: ops, faultOutcomes: outcomes, faultEvents: events, threads: threads, process: process,
-            checker: CheckerSummary(checkpoints: checker.checkpoints,
-                                    invariantsChecked: AuditPlan.checked(.init(capabilities: can, check: config.check,
-                                                                               lockless: !events.isEmpty)),
-                                    violationCount: log.count + lost.count),
+            checker: CheckerSummary(checkpoints: checker.checkpoints, invariantsChecked: AuditPlan.checked(claims),
+                                    violationCount: log.count + lost.count, evaluations: evaluated),
             store: StoreSummary(vmasAtEnd: mms.reduce(0) { $0 + $1.list.count }, vmaAllocations: mm.vmas.allocations,
                                 vmaFrees: mm.vmas.frees, pageTablePages: mms.reduce(0) { $0 + $1.pageTable.tablesAllocated },
                                 presentPTEsAtEnd: present),

@@ -133,9 +133,13 @@ struct TaskProxy {
     /// Adds what the child did since the last pull to this worker's counters and histograms.
     mutating func pull() {
         now.withUnsafeMutableBufferPointer { vms_task_counters(task, $0.baseAddress) }
-        // A touch that returns is `present`, as in the threads mode.
+        // A touch that returns is `present`, as in the threads mode. Each operation that
+        // returns is STABLE's evaluation: a failed touch or call ends the task, and the run
+        // reports the task's end.
+        let stable = WorkerStats.evaluatedBase + InlineCheck.stable.rawValue
         let into: [(Int, Int)] = [(0, WorkerStats.doneBase + OpKind.fault.rawValue),
                                   (0, WorkerStats.outcomeBase + FaultResult.Kind.present.rawValue),
+                                  (0, stable), (1, stable), (2, stable),
                                   (1, WorkerStats.doneBase + OpKind.mmap.rawValue),
                                   (2, WorkerStats.doneBase + OpKind.munmap.rawValue),
                                   (3, WorkerStats.failedBase + OpKind.mmap.rawValue)]

@@ -70,7 +70,7 @@ public enum TextReport {
         if let p = r.perturbations {
             out.append("perturbations: \(p.stutters) stutter(s), \(p.shuffles) shuffle(s)"
                 + (p.hogSpins.map { ", hogs spun \(human(Double($0))) iterations" } ?? "")
-                + (p.preemptions.map { ", \(human(Double($0.total))) preemption(s) injected (spun \(human(Double($0.spins))), yielded \(human(Double($0.yields))), slept \(human(Double($0.sleeps))))" } ?? ""))
+                + (p.preemptions.map { ", \(count($0.total)) preemption(s) injected (spun \(count($0.spins)), yielded \(count($0.yields)), slept \(count($0.sleeps)))" } ?? ""))
         }
         if let q = r.quitDumps { out.append("SIGQUIT: \(q) thread dump(s) printed to stderr; the run went on") }
         return (out + verdictLines(r)).joined(separator: "\n")
@@ -79,9 +79,10 @@ public enum TextReport {
     /// The checker's line, every violation in full, and the end line.
     static func verdictLines(_ r: RunResult) -> [String] {
         var out: [String] = []
-        out.append("checker: \(r.checker.checkpoints) checkpoint(s), checked "
-            + r.checker.invariantsChecked.map(\.rawValue).joined(separator: " ")
-            + ", \(r.checker.violationCount) violation(s)")
+        // Each invariant with how many times it was evaluated, where the results counted it.
+        let checked = r.checker.invariantsChecked.map { i in r.checker.evaluations.map { "\(i.rawValue) \(count($0[i]))" } ?? i.rawValue }
+        out.append("checker: \(r.checker.checkpoints) checkpoint(s), checked " + checked.joined(separator: ", ")
+            + "; \(r.checker.violationCount) violation(s)")
         for v in r.violations {
             out.append("")
             out.append(v.text)
@@ -137,6 +138,9 @@ public enum TextReport {
     }
 
     public static func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+
+    /// A count: whole below a thousand, then as `human`.
+    public static func count(_ n: UInt64) -> String { n < 1000 ? "\(n)" : human(Double(n)) }
 }
 
 extension String {

@@ -106,6 +106,7 @@ struct Faulter<S: Strategy>: WorkerKind {
         // did not get SIGSEGV (no VMA), a violation anywhere. Asking it about every stable fault
         // that succeeded was a third of a faulter's time on present pages.
         let suspect = dice < toStable ? !result.succeeded : dice < toGuard ? result != .noVMA : !result.succeeded && !isSegv(result)
+        if checking && dice < toGuard { ctx.evaluating(.stable) }
         if checking && suspect {
             checkFault(page, write: write, result, stable: stable, guardRegion: guardRegion, log, w)
         }
@@ -194,6 +195,7 @@ func timedMutation<S: Strategy>(_ op: OpKind, _ call: MutationCall?, _ s: S, _ w
         let r = timed(op, w, env, body)
         var found = model.apply(call, r)
         if r.status == .done {
+            w.audited.add(.mapping)
             s.mm.mmapLock.readLock()
             for t in r.touched where found.isEmpty {
                 found = model.compare(s.mm, in: PageRange(t.start - min(t.start, 1), min(t.end + 1, s.mm.space.end)))
@@ -274,7 +276,7 @@ struct WriterBursts {
 /// read excludes every writer of every strategy.
 private func auditAfter(_ op: OpKind, _ result: MutationResult, _ mm: MM, _ w: WorkerStats, _ env: WorkerEnv) {
     mm.mmapLock.readLock()
-    let found = AuditPlan.afterMutation(mm, touched: result.touched)
+    let found = AuditPlan.afterMutation(mm, touched: result.touched, tally: &w.audited)
     mm.mmapLock.readUnlock()
     for var f in found.prefix(4) {
         f.expected = "after \(op.name) returns: " + f.expected

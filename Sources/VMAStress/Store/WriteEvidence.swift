@@ -15,6 +15,8 @@ public struct WriteEvidence: @unchecked Sendable {
         let auditsHoles = Atomic<Bool>(true)
         let changedUnderAllLocks = Atomic<UInt64>(0)
         let lastChangedPage = Atomic<UInt64>(0)
+        /// MAPPING checks a backend ran on its own calls (the kernel's sampled touches).
+        let callChecks = Atomic<UInt64>(0)
     }
 
     let c: UnsafeMutablePointer<Counters>
@@ -62,6 +64,10 @@ public struct WriteEvidence: @unchecked Sendable {
         c.pointee.lastChangedPage.store(page, ordering: .relaxed)
         c.pointee.changedUnderAllLocks.wrappingAdd(1, ordering: .relaxed)
     }
+
+    /// A backend checked what one of its calls did (MAPPING's evaluations, for the report).
+    public func noteCallChecked() { c.pointee.callChecks.wrappingAdd(1, ordering: .relaxed) }
+    public var callChecks: UInt64 { c.pointee.callChecks.load(ordering: .relaxed) }
 
     /// Those recorded since the last call.
     public func takeChangedUnderAllLocks() -> (count: UInt64, lastPage: UInt64) {

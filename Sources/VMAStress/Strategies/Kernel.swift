@@ -128,6 +128,7 @@ public struct Kernel: Strategy, @unchecked Sendable {
         let check = sampled()
         for run in runs {
             let err = release(address(run.start), run.count * Self.pageBytes)
+            if err == 0 && check { mm.evidence.noteCallChecked() }
             if err == 0 && check && vms_touch(address(run.start), 0) == Int32(VMS_TOUCH_OK) {
                 note(Finding(.mapping, page: run.start, expected: "after munmap of \(run) returns, a touch of page \(run.start) is SIGSEGV",
                              seen: "the read succeeded"))
@@ -144,6 +145,7 @@ public struct Kernel: Strategy, @unchecked Sendable {
         let err = vms_protect(address(r.start), r.count * Self.pageBytes, Int32(prot.rawValue))
         if err == 0 && sampled() && !prot.contains(.write) {
             let write = prot.contains(.read)
+            mm.evidence.noteCallChecked()
             if vms_touch(address(r.start), write ? 1 : 0) == Int32(VMS_TOUCH_OK) {
                 note(Finding(.mapping, page: r.start,
                              expected: "after mprotect(\(prot)) of \(r) returns, a \(write ? "write" : "read") of page \(r.start) is SIGSEGV",

@@ -208,10 +208,13 @@ public struct PerVMARefcount<F: RCUFlavor>: RCUReaders, LocklessSteps {
     }
 
     /// Under the reference no writer changes the fields: the access check,
-    /// then under the PTL, where the fault acts, REUSE; then the PTE.
+    /// then under the PTL, where the fault acts, REUSE (a record of another
+    /// mm, the cause, before what it shows: fields in flux), then TORN on the
+    /// fields the fault used; then the PTE.
     @inline(__always)
     public func validateAndCommit(_ v: VMAPtr, id: UInt64, _ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult? {
-        let prot = v.prot, gen = v.gen
+        let start = v.start, end = v.end, prot = v.prot, flags = v.flags, gen = v.gen
+        let checksum = v.pointee.checksum.load(ordering: .relaxed)
         guard prot.contains(.access(write: write)) else {
             ctx.note(.abortAccess)
             return nil
@@ -224,6 +227,10 @@ public struct PerVMARefcount<F: RCUFlavor>: RCUReaders, LocklessSteps {
         if let r = ctx.checkReuse(v, id: id, mm, page) {
             t.unlock()
             return r
+        }
+        if ctx.isTorn(start: start, end: end, prot: prot, flags: flags, gen: gen, checksum: checksum) {
+            t.unlock()
+            return .torn(vmaID: id)
         }
         let result = mm.installLocked(t, slot, gen: gen, write: write)
         t.unlock()

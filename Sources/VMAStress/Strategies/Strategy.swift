@@ -228,6 +228,8 @@ public struct FaultContext: WalkStep {
     let pipe: UnsafeMutablePointer<UInt64>
     /// Per `ReadPoint`: passes, then firings.
     let delayCounts: UnsafeMutablePointer<UInt64>
+    /// Per `InlineCheck`: the times it ran.
+    let evaluated: UnsafeMutablePointer<UInt64>
     /// Where this thread is, for the stall dump (relaxed stores off the fast path).
     let step: UnsafeMutablePointer<Atomic<UInt8>>
     public var srcu: SRCUReader?
@@ -268,10 +270,12 @@ public struct FaultContext: WalkStep {
     public static let delayCounters = 2 * ReadPoint.allCases.count
 
     public init(events: UnsafeMutablePointer<UInt64>, pipe: UnsafeMutablePointer<UInt64>,
-                delayCounts: UnsafeMutablePointer<UInt64>, step: UnsafeMutablePointer<Atomic<UInt8>>) {
+                delayCounts: UnsafeMutablePointer<UInt64>, evaluated: UnsafeMutablePointer<UInt64>,
+                step: UnsafeMutablePointer<Atomic<UInt8>>) {
         self.events = events
         self.pipe = pipe
         self.delayCounts = delayCounts
+        self.evaluated = evaluated
         self.step = step
     }
 
@@ -291,6 +295,10 @@ public struct FaultContext: WalkStep {
 
     @inline(__always)
     public func note(_ e: FaultEvent) { events[e.rawValue] &+= 1 }
+
+    /// An inline check ran (counted for the report and the run's self-check).
+    @inline(__always)
+    public func evaluating(_ c: InlineCheck) { evaluated[c.rawValue] &+= 1 }
 
     /// rcutorture's reader delays (`--check full` only): at each delay
     /// point a fault passes (`ReadPoint`), one pass in 1024 stalls for 2 µs
@@ -442,6 +450,7 @@ public struct FaultContext: WalkStep {
         var freed: UInt64 = 0
         let restarts = events + FaultEvent.retryIndexWalk.rawValue
         let v = mm.index.find(page, restarts: &restarts.pointee, freed: &freed, step: &self)
+        if checks { evaluating(.uaf) }
         if checks && (freed != 0 || v?.pointee.tag.load(ordering: .relaxed) == VMA.poison) { noteFreedMemory(v) }
         return v
     }
@@ -456,6 +465,7 @@ public struct FaultContext: WalkStep {
         let restarts = events + FaultEvent.retryIndexWalk.rawValue
         let v = mm.index.bt.find(page, restarts: &restarts.pointee, freed: &freed, leaf: &leaf, step: &self)
         walkLeaf = leaf
+        if checks { evaluating(.uaf) }
         if checks && freed != 0 { noteFreedMemory(nil) }
         return v
     }
@@ -468,6 +478,7 @@ public struct FaultContext: WalkStep {
         var freed: UInt64 = 0
         let restarts = events + FaultEvent.retryIndexWalk.rawValue
         let v = mm.index.bt.find(page, resumingAt: walkLeaf, restarts: &restarts.pointee, freed: &freed, step: &self)
+        if checks { evaluating(.uaf) }
         if checks && freed != 0 { noteFreedMemory(nil) }
         return v
     }
@@ -499,6 +510,7 @@ public struct FaultContext: WalkStep {
     @inline(__always)
     public func readPipe(_ v: VMAPtr, id: UInt64) -> FaultResult? {
         guard checks else { return nil }
+        evaluating(.pipe)
         let stage = v.pointee.pipe.load(ordering: .acquiring)
         pipe[Int(min(stage, 3))] &+= 1
         return stage > 1 ? .pipe(vmaID: id, gracePeriods: stage - 1) : nil
@@ -507,7 +519,9 @@ public struct FaultContext: WalkStep {
     /// TORN: fields that passed validation do not match their checksum.
     @inline(__always)
     public func isTorn(start: UInt64, end: UInt64, prot: Prot, flags: UInt32, gen: UInt64, checksum: UInt64) -> Bool {
-        checks && VMA.checksum(start: start, end: end, prot: prot.rawValue, flags: flags, gen: gen) != checksum
+        guard checks else { return false }
+        evaluating(.torn)
+        return VMA.checksum(start: start, end: end, prot: prot.rawValue, flags: flags, gen: gen) != checksum
     }
 
     /// The lookup under mmap_read_lock: find the VMA, read its fields (a
@@ -522,7 +536,9 @@ public struct FaultContext: WalkStep {
         }
         defer { lock.readUnlock() }
         guard let v = mm.pointee.index.find(page) else { return .noVMA }
-        return checks && !v.checksumMatches ? .torn(vmaID: v.id) : .present
+        guard checks else { return .present }
+        evaluating(.torn)
+        return v.checksumMatches ? .present : .torn(vmaID: v.id)
     }
 
     /// REUSE, where a fault on a type-safe VMA acts (under the PTL, holding
@@ -532,6 +548,7 @@ public struct FaultContext: WalkStep {
     @inline(__always)
     public func checkReuse(_ v: VMAPtr, id: UInt64, _ mm: MM, _ page: UInt64) -> FaultResult? {
         guard checks else { return nil }
+        evaluating(.reuse)
         if let r = checkLive(v, id: id) { return r }
         if v.owner != mm.identity { return .reuse(vmaID: id, why: .foreignMM) }
         if !(v.start <= page && page < v.end) { return .reuse(vmaID: id, why: .outsideRange) }
@@ -544,7 +561,9 @@ public struct FaultContext: WalkStep {
     /// as PIPE, the cause; one freed without a grace period as UAF.
     @inline(__always)
     public func checkLive(_ v: VMAPtr, id: UInt64) -> FaultResult? {
-        if !checks || v.isLive(as: id) { return nil }
+        guard checks else { return nil }
+        evaluating(.uaf)
+        if v.isLive(as: id) { return nil }
         let stage = v.pointee.pipe.load(ordering: .relaxed)
         return stage > 1 ? .pipe(vmaID: id, gracePeriods: stage - 1) : .useAfterFree(vmaID: id, tag: v.tag)
     }
