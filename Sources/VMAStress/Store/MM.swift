@@ -101,6 +101,12 @@ public struct MM: @unchecked Sendable {
 
     /// `mm_lock_seq`. acquiring: pairs with the releasing bump that ends a write section.
     @inline(__always) public var lockSeq: UInt64 { shared.pointee.lockSeq.load(ordering: .acquiring) }
+    /// up_write of mmap_lock, then the `after-mmap-unlock` write delay point.
+    public func mmapWriteUnlock() {
+        mmapLock.writeUnlock()
+        probes.delay(.afterMMapUnlock)
+    }
+
     /// vma_end_write_all: every VMA write lock taken under this mmap_lock hold is released at once.
     public func bumpLockSeq() { shared.pointee.lockSeq.wrappingAdd(1, ordering: .releasing) }
     /// mm_lock_seqcount_begin (6.15: `mm_lock_seq` is a seqcount, odd while

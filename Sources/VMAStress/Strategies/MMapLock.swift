@@ -10,7 +10,7 @@ public struct MMapLock: Strategy {
     public init(mm: MM) { self.mm = mm }
 
     public func mmWriteLock() { mm.mmapLock.writeLock() }
-    public func mmWriteUnlock() { mm.mmapLock.writeUnlock() }
+    public func mmWriteUnlock() { mm.mmapWriteUnlock() }
 
     @inline(__always)
     public func fault(_ page: UInt64, write: Bool, _ ctx: inout FaultContext) -> FaultResult {

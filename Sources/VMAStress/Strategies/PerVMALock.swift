@@ -40,7 +40,7 @@ public struct PerVMALock<F: RCUFlavor>: RCUReaders, LocklessSteps {
     public func mmWriteUnlock() {
         mm.bumpLockSeq()
         mm.probes.delay(.afterLockSeqBump)
-        mm.mmapLock.writeUnlock()
+        mm.mmapWriteUnlock()
     }
 
     public func vmaWriteBegin(_ v: VMAPtr) { startWrite(v) }

@@ -76,6 +76,10 @@ public enum WritePoint: Int, CaseIterable, Sendable {
     case srcuBeforeFlip
     /// synchronize_srcu: the index flipped; the old index not yet drained.
     case srcuAfterFlip
+    /// mmap_write_unlock returned: mmap_lock released, the writer's next step
+    /// not yet taken. A step that belongs before the release and was moved
+    /// past it is seen undone here, by the next writer and the readers.
+    case afterMMapUnlock
 
     public var name: String {
         switch self {
@@ -88,13 +92,17 @@ public enum WritePoint: Int, CaseIterable, Sendable {
         case .afterLockSeqBump: return "after-lock-seq-bump"
         case .srcuBeforeFlip: return "srcu-before-flip"
         case .srcuAfterFlip: return "srcu-after-flip"
+        case .afterMMapUnlock: return "after-mmap-unlock"
         }
     }
 
     /// One pass in `1 << shift` stalls for `nanos`: one mremap in 4 holds
-    /// the window that needs it, other points one pass in 16.
+    /// the window that needs it, other points one pass in 16. Past
+    /// mmap_lock's release the stall outlasts the next writer's wake-up from
+    /// its futex wait (tens of µs), so that writer runs inside the window.
     var firing: (shift: UInt64, nanos: UInt64) {
         switch self {
+        case .afterMMapUnlock: return (4, 50_000)
         case .linkedBeforeMove: return (2, 10_000)
         case .srcuBeforeFlip, .srcuAfterFlip: return (2, 20_000)
         default: return (4, 5_000)

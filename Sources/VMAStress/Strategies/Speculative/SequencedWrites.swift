@@ -6,7 +6,7 @@ public protocol SequencedVMAWrites: WriteSide {}
 
 extension SequencedVMAWrites {
     public func mmWriteLock() { mm.mmapLock.writeLock() }
-    public func mmWriteUnlock() { mm.mmapLock.writeUnlock() }
+    public func mmWriteUnlock() { mm.mmapWriteUnlock() }
 
     public func vmaWriteBegin(_ v: VMAPtr) {
         // writeDepth is the writers' alone (mm write lock held): relaxed.
