@@ -41,8 +41,9 @@ enum AuditPlan {
         let invariant: Invariant
         let when: When
         let applies: @Sendable (Run) -> Bool
-        /// The checkpoint's audit of one mm (nil: none of one mm).
-        var ofMM: (@Sendable (MMInput) -> [Finding])? = nil
+        /// The checkpoint's audit of one mm (nil: none of one mm; a nil
+        /// result: nothing to audit in this one, and nothing counted).
+        var ofMM: (@Sendable (MMInput) -> [Finding]?)? = nil
         /// The checkpoint's audit of all the run's mms together.
         var ofAll: (@Sendable (_ mms: [MM], _ pendingFrees: UInt64) -> [Finding])? = nil
         /// The audit after a mutation, of the ranges it touched.
@@ -64,7 +65,7 @@ enum AuditPlan {
         Row(invariant: .stable, when: .inline, applies: { checking($0) && $0.stableFaults }),
         Row(invariant: .mapping, when: [.afterMutation, .checkpoint],
             applies: { model($0) ? $0.check == .full : checking($0) && $0.mutated },
-            ofMM: { i in i.model.map { m in m.lock.withLock { _ in m.compare(i.mm) } } ?? [] },
+            ofMM: { i in i.model.map { m in m.lock.withLock { _ in m.compare(i.mm) } } },
             sampled: { !model($0) }),
         Row(invariant: .uaf, when: .inline, applies: { model($0) && checking($0) && $0.lockless }),
         Row(invariant: .torn, when: .inline, applies: { model($0) && checking($0) && $0.lockless }),
@@ -106,15 +107,14 @@ enum AuditPlan {
         var found: [Finding] = []
         for i in mms {
             for row in rows where row.first {
-                guard let audit = row.ofMM else { continue }
+                guard let f = row.ofMM?(i) else { continue }
                 tally.add(row.invariant)
-                let f = audit(i)
                 if !f.isEmpty { return f }
             }
             for row in rows where !row.first {
-                guard let audit = row.ofMM, row.invariant != .mapping || i.model != nil else { continue }
+                guard let f = row.ofMM?(i) else { continue }
                 tally.add(row.invariant)
-                found += audit(i)
+                found += f
             }
         }
         for row in rows {
@@ -136,10 +136,13 @@ enum AuditPlan {
         for row in rows where row.first && row.around != nil { tally.add(row.invariant) }
         let first = indexAround(mm, touched: touched)
         guard first.isEmpty else { return first }
-        return rows.filter { !$0.first && $0.around != nil }.flatMap { row -> [Finding] in
+        var found: [Finding] = []
+        for row in rows where !row.first {
+            guard let audit = row.around else { continue }
             tally.add(row.invariant)
-            return row.around!(mm, touched)
+            found += audit(mm, touched)
         }
+        return found
     }
 
     static func afterMutation(_ mm: MM, touched: [PageRange]) -> [Finding] {

@@ -128,10 +128,12 @@ public struct Kernel: Strategy, @unchecked Sendable {
         let check = sampled()
         for run in runs {
             let err = release(address(run.start), run.count * Self.pageBytes)
-            if err == 0 && check { mm.evidence.noteCallChecked() }
-            if err == 0 && check && vms_touch(address(run.start), 0) == Int32(VMS_TOUCH_OK) {
-                note(Finding(.mapping, page: run.start, expected: "after munmap of \(run) returns, a touch of page \(run.start) is SIGSEGV",
-                             seen: "the read succeeded"))
+            if err == 0 && check {
+                mm.evidence.noteCallChecked()
+                if vms_touch(address(run.start), 0) == Int32(VMS_TOUCH_OK) {
+                    note(Finding(.mapping, page: run.start, expected: "after munmap of \(run) returns, a touch of page \(run.start) is SIGSEGV",
+                                 seen: "the read succeeded"))
+                }
             }
             // A failed call leaves the mapping as it was; the books cannot tell what it has, so it is not used again.
             settle(run, to: err == 0 ? Self.free : Self.lost)
